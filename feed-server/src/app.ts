@@ -1,0 +1,286 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyError } from 'fastify';
+import { Server } from 'socket.io';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import fastifyHelmet from '@fastify/helmet';
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyCors from '@fastify/cors';
+import pino, { type Logger } from 'pino';
+import {
+  ErrorCode,
+  Events,
+  INGEST_NAMESPACE,
+  PROTOCOL_VERSION,
+  SOCKET_PATH,
+  errorReply,
+  type IngestPort,
+} from '@tickfeed/protocol';
+import type { ServerConfig } from './config.js';
+import { MarketState } from './market/market-state.js';
+import { Fanout } from './delivery/fanout.js';
+import { SseHub } from './delivery/sse-hub.js';
+import { FeedCore } from './feed-core.js';
+import { IngestService } from './ingest/ingest-service.js';
+import { FeedController } from './ingest/feed-controller.js';
+import { attachIngestNamespace } from './ingest/ingest-namespace.js';
+import { createLocalIngest } from './ingest/local-ingest.js';
+import { attachConsumerNamespace } from './consumer/consumer-namespace.js';
+import { createMetrics, type FeedMetrics } from './observability/metrics.js';
+import { apiRoutes } from './rest/api-routes.js';
+import { streamRoute } from './rest/stream-route.js';
+import { opsRoutes } from './rest/ops-routes.js';
+import type { ConsumerNamespace, FeedIo, IngestNamespace } from './types.js';
+import type { ClusterLink } from './cluster/cluster-link.js';
+
+export interface FeedServerDeps {
+  /** Logger to use instead of one built from the config. */
+  logger?: Logger;
+  /** Source of epoch ids (default: random). */
+  newEpoch?: () => string;
+  /** Connects this instance to the others (set when REDIS_URL is configured; see main.ts). */
+  cluster?: (parts: ClusterParts) => Promise<ClusterLink>;
+}
+
+/** What a cluster link needs of the server it joins. */
+export interface ClusterParts {
+  config: ServerConfig;
+  io: FeedIo;
+  core: FeedCore;
+  controller: FeedController;
+  metrics: FeedMetrics;
+  log: Logger;
+}
+
+function buildFastify(config: ServerConfig, log: Logger, https: { cert: Buffer; key: Buffer } | null) {
+  return Fastify({
+    loggerInstance: log,
+    // Per-request logs would flood at dashboard polling rates; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
+    bodyLimit: 64 * 1024,
+    ...(https !== null ? { https } : {}),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+}
+
+export type FeedFastify = ReturnType<typeof buildFastify>;
+
+export interface FeedServer {
+  readonly fastify: FeedFastify;
+  readonly io: FeedIo;
+  readonly core: FeedCore;
+  readonly metrics: FeedMetrics;
+  readonly log: Logger;
+  /** Starts listening on the configured host and port; resolves with the address. */
+  listen(): Promise<{ url: string; port: number }>;
+  /** A publisher connection inside this process (the embedded simulator uses it). */
+  localIngest(): IngestPort;
+  /**
+   * Graceful drain: refuse new clients, tell the connected ones to reconnect
+   * elsewhere, flush pending ticks, close sockets and the cluster link.
+   */
+  close(reason?: string): Promise<void>;
+}
+
+const SSE_KEEPALIVE_MS = 15_000;
+
+/** Builds the whole server (HTTP, Socket.IO, state) without listening. */
+export async function createFeedServer(config: ServerConfig, deps: FeedServerDeps = {}): Promise<FeedServer> {
+  const log = deps.logger ?? pino({ level: config.logLevel, base: { serverId: config.serverId } });
+  const https =
+    config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+      ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
+      : null;
+  const fastify = buildFastify(config, log, https);
+
+  let draining = false;
+  let ingestConnections = 0;
+  const io: FeedIo = new Server(fastify.server, {
+    path: SOCKET_PATH,
+    serveClient: false,
+    maxHttpBufferSize: config.maxPayloadBytes,
+    pingInterval: config.pingIntervalMs,
+    pingTimeout: config.pingTimeoutMs,
+    connectTimeout: 10_000,
+    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] } : undefined,
+    // Recovery is ours (epoch + seq), so it also works across instances behind the Redis adapter.
+    connectionStateRecovery: undefined,
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      // Browsers send Origin; other clients (programs) may not. Same origin or an allowed one only.
+      if (origin === undefined || originAllowed(origin, req.headers.host, config.corsOrigins)) callback(null, true);
+      else callback('origin not allowed', false);
+    },
+  });
+  const consumers: ConsumerNamespace = io.of('/');
+  // The /ingest namespace speaks other events; Socket.IO types every namespace with the server's event maps.
+  const producers = io.of(INGEST_NAMESPACE) as unknown as IngestNamespace;
+  producers.on('connection', (socket) => {
+    ingestConnections++;
+    socket.on('disconnect', () => ingestConnections--);
+  });
+
+  const sse = new SseHub();
+  const market = new MarketState({
+    historyTicks: config.historyTicks,
+    candlesPerInterval: config.candlesPerInterval,
+    newEpoch: deps.newEpoch ?? (() => randomBytes(6).toString('base64url')),
+  });
+  let redisHealthy = () => true;
+  const metrics = createMetrics({
+    connections: () => fanout.connectionCount,
+    ingestConnections: () => ingestConnections,
+    subscriptions: () => {
+      let total = 0;
+      for (const [room, members] of consumers.adapter.rooms) if (!consumers.sockets.has(room)) total += members.size;
+      return total;
+    },
+    rooms: () => {
+      let total = 0;
+      for (const room of consumers.adapter.rooms.keys()) if (!consumers.sockets.has(room)) total++;
+      return total;
+    },
+    sseClients: () => sse.size,
+    symbols: () => market.size,
+  });
+  metrics.redisUp.set(1);
+  const fanout = new Fanout(consumers, sse, config, metrics, log);
+  const core = new FeedCore(market, fanout, sse, consumers, metrics, log);
+  const ingest = new IngestService(core, metrics, log);
+  const controller = new FeedController();
+
+  attachConsumerNamespace(consumers, { config, core, fanout, metrics, log, isDraining: () => draining });
+  attachIngestNamespace(producers, { config, core, ingest, controller, metrics, log });
+
+  fastify.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (error.validation !== undefined) {
+      return reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, error.message.slice(0, 300)));
+    }
+    if (status === 429) return reply.code(429).send(errorReply(ErrorCode.RATE_LIMITED, 'too many requests'));
+    if (status === 413) return reply.code(413).send(errorReply(ErrorCode.PAYLOAD_TOO_LARGE, 'request body too large'));
+    if (status < 500) return reply.code(status).send(errorReply(ErrorCode.BAD_REQUEST, error.message.slice(0, 300)));
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send(errorReply(ErrorCode.INTERNAL, 'internal error'));
+  });
+  fastify.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorReply(ErrorCode.BAD_REQUEST, `no route ${request.method} ${request.url.slice(0, 100)}`)),
+  );
+
+  await fastify.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    hsts: https !== null,
+  });
+  if (config.corsOrigins.length > 0) {
+    await fastify.register(fastifyCors, { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] });
+  }
+  if (config.restRateLimitPerMin > 0) {
+    await fastify.register(fastifyRateLimit, {
+      max: config.restRateLimitPerMin,
+      timeWindow: 60_000,
+      allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+      onExceeded: () => metrics.limitHits.inc({ limit: 'rest_rate' }),
+    });
+  }
+  await fastify.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'tickfeed',
+        version: String(PROTOCOL_VERSION),
+        description: 'Market data REST API. Live ticks: Socket.IO (see README) or GET /api/stream (SSE).',
+      },
+    },
+  });
+  await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await fastify.register(apiRoutes(core, controller, config.adminToken));
+  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest));
+
+  let cluster: ClusterLink | undefined;
+  await fastify.register(
+    opsRoutes(
+      config.serverId,
+      {
+        ready() {
+          const reasons: string[] = [];
+          if (draining) reasons.push('draining');
+          if (!redisHealthy()) reasons.push('redis unavailable');
+          return { ready: reasons.length === 0, reasons };
+        },
+      },
+      metrics.registry,
+    ),
+  );
+  if (config.dashboardDir !== undefined) {
+    await fastify.register(fastifyStatic, { root: config.dashboardDir, prefix: '/', index: 'index.html' });
+  }
+
+  if (deps.cluster !== undefined) {
+    cluster = await deps.cluster({ config, io, core, controller, metrics, log });
+    const link = cluster;
+    redisHealthy = () => link.healthy();
+  }
+
+  const sseKeepAlive = setInterval(() => sse.keepAlive(), SSE_KEEPALIVE_MS);
+  fanout.start();
+  await fastify.ready();
+
+  let closing: Promise<void> | undefined;
+  return {
+    fastify,
+    io,
+    core,
+    metrics,
+    log,
+    async listen() {
+      await fastify.listen({ port: config.port, host: config.host });
+      const address = fastify.server.address() as AddressInfo;
+      const scheme = https !== null ? 'https' : 'http';
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return { url: `${scheme}://${host}:${address.port}`, port: address.port };
+    },
+    localIngest() {
+      return createLocalIngest(core, ingest, controller);
+    },
+    close(reason = 'server shutting down') {
+      closing ??= (async () => {
+        draining = true;
+        fanout.flushAllNow();
+        const shutdown = { reason, reconnectAfterMs: 0 };
+        consumers.local.emit(Events.shutdown, shutdown);
+        producers.local.emit(Events.shutdown, shutdown);
+        fanout.stop();
+        clearInterval(sseKeepAlive);
+        sse.closeAll();
+        await cluster?.close();
+        // Disconnecting sends each client a close packet after what was already written to it.
+        consumers.local.disconnectSockets(true);
+        producers.local.disconnectSockets(true);
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await fastify.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function originAllowed(origin: string, host: string | undefined, allowed: readonly string[]): boolean {
+  if (allowed.includes('*') || allowed.includes(origin)) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,142 @@
+import {
+  DEFAULT_LIMITS,
+  ErrorCode,
+  Events,
+  PROTOCOL_VERSION,
+  errorReply,
+  type ErrorReply,
+} from '@tickfeed/protocol';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config.js';
+import type { Fanout } from '../delivery/fanout.js';
+import type { FeedCore } from '../feed-core.js';
+import type { FeedMetrics } from '../observability/metrics.js';
+import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
+import { TokenBucket } from './token-bucket.js';
+import { planSubscribe, planUnsubscribe, type SubscriberHandle } from './subscriptions.js';
+import { ConnectionsPerIp } from './connections-per-ip.js';
+
+/** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
+export function attachConsumerNamespace(
+  nsp: ConsumerNamespace,
+  deps: {
+    config: ServerConfig;
+    core: FeedCore;
+    fanout: Fanout;
+    metrics: FeedMetrics;
+    log: Logger;
+    isDraining: () => boolean;
+  },
+): void {
+  const { config, core, fanout, metrics, log } = deps;
+  const perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
+
+  nsp.use((socket, next) => {
+    const ip = clientIp(socket, config.trustProxy);
+    if (deps.isDraining()) {
+      next(new Error(ErrorCode.SHUTTING_DOWN));
+      return;
+    }
+    if (!perIp.tryAdd(ip)) {
+      metrics.limitHits.inc({ limit: 'connections_per_ip' });
+      next(new Error(`${ErrorCode.RATE_LIMITED}: too many connections from this address`));
+      return;
+    }
+    socket.data.ip = ip;
+    socket.data.bucket = new TokenBucket(config.subscribeBurst, config.subscribeRatePerSec, Date.now);
+    next();
+  });
+
+  nsp.on('connection', (socket) => {
+    fanout.register(socket);
+    socket.emit(Events.welcome, {
+      protocolVersion: PROTOCOL_VERSION,
+      serverId: config.serverId,
+      limits: {
+        maxSubscriptionsPerConnection: config.maxSubscriptions,
+        maxSymbolsPerRequest: Math.min(config.maxSymbolsPerRequest, DEFAULT_LIMITS.maxSymbolsPerRequest),
+        flushIntervalMs: config.flushIntervalMs,
+      },
+      feed: core.feedStatus,
+    });
+    const handle = roomsHandle(socket);
+
+    socket.on(Events.subscribe, (raw: unknown, ack: unknown) => {
+      const reply = guard(socket, 'subscribe', ack);
+      if (reply === undefined) return;
+      if (!socket.data.bucket.take()) return reject(reply, 'subscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
+      // Ticks already queued for this client go out before the ack, so none can precede its snapshot.
+      fanout.flushClient(socket.id);
+      const plan = planSubscribe(raw, handle, core.market, config);
+      if (!plan.reply.ok) return reject(reply, 'subscribe', plan.reply);
+      reply(plan.reply);
+      if (plan.replay.length > 0) fanout.writeNow(socket.id, plan.replay.map((t) => t.json));
+    });
+
+    socket.on(Events.unsubscribe, (raw: unknown, ack: unknown) => {
+      const reply = guard(socket, 'unsubscribe', ack);
+      if (reply === undefined) return;
+      if (!socket.data.bucket.take()) return reject(reply, 'unsubscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
+      fanout.flushClient(socket.id);
+      const result = planUnsubscribe(raw, handle);
+      if (!result.ok) return reject(reply, 'unsubscribe', result);
+      reply(result);
+    });
+
+    socket.on('disconnect', () => {
+      fanout.unregister(socket.id);
+      perIp.remove(socket.data.ip);
+    });
+  });
+
+  /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
+  nsp.on('connection', (socket) => {
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (event === Events.subscribe || event === Events.unsubscribe) return;
+      metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
+      const ack = args[args.length - 1];
+      if (typeof ack === 'function') ack(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
+    });
+  });
+
+  function guard(socket: ConsumerSocket, event: string, ack: unknown): ((value: unknown) => void) | undefined {
+    if (typeof ack === 'function') return ack as (value: unknown) => void;
+    metrics.requestsRejected.inc({ event, code: ErrorCode.BAD_REQUEST });
+    log.debug({ socketId: socket.id, event }, 'request without an ack callback dropped');
+    return undefined;
+  }
+
+  function reject(reply: (value: unknown) => void, event: string, error: ErrorReply): void {
+    metrics.requestsRejected.inc({ event, code: error.error.code });
+    if (error.error.code === ErrorCode.RATE_LIMITED || error.error.code === ErrorCode.TOO_MANY_SYMBOLS) {
+      metrics.limitHits.inc({ limit: error.error.code === ErrorCode.RATE_LIMITED ? 'subscribe_rate' : 'subscriptions' });
+    }
+    reply(error);
+  }
+}
+
+/** Subscriptions are the socket's rooms: every room but its own id is a symbol. */
+function roomsHandle(socket: ConsumerSocket): SubscriberHandle {
+  return {
+    subscribed() {
+      const symbols = new Set(socket.rooms);
+      symbols.delete(socket.id);
+      return symbols;
+    },
+    join(symbol) {
+      void socket.join(symbol);
+    },
+    leave(symbol) {
+      void socket.leave(symbol);
+    },
+  };
+}
+
+export function clientIp(socket: { handshake: { address: string; headers: Record<string, string | string[] | undefined> } }, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = socket.handshake.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first !== undefined && first !== '') return first;
+  }
+  return socket.handshake.address;
+}

@@ -1,0 +1,113 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import {
+  ErrorCode,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  errorReply,
+  isValidSymbol,
+  snapshotOf,
+  type RejectedSymbol,
+  type Subscribed,
+  type SubscribeReply,
+  type UnsubscribeReply,
+} from '@tickfeed/protocol';
+import type { MarketState } from '../market/market-state.js';
+import type { StoredTick } from '../market/tick-ring.js';
+import { describeSchemaError } from '../validation.js';
+
+const subscribeCheck = TypeCompiler.Compile(SubscribeRequestSchema);
+const unsubscribeCheck = TypeCompiler.Compile(UnsubscribeRequestSchema);
+
+export interface SubscriptionLimits {
+  maxSubscriptions: number;
+  maxSymbolsPerRequest: number;
+}
+
+/** What a connection holds and can do; implemented over a Socket.IO socket and its rooms. */
+export interface SubscriberHandle {
+  /** Symbols currently subscribed (the socket's symbol rooms). */
+  subscribed(): ReadonlySet<string>;
+  join(symbol: string): void;
+  leave(symbol: string): void;
+}
+
+export interface SubscribePlan {
+  reply: SubscribeReply;
+  /** Missed ticks to send right after the ack, oldest first (resume). */
+  replay: StoredTick[];
+}
+
+/**
+ * The subscription rules of one request, apart from any socket: validation,
+ * limits, unknown symbols, snapshots and resume. The caller sends the reply,
+ * then `replay`, with nothing in between.
+ */
+export function planSubscribe(
+  raw: unknown,
+  handle: SubscriberHandle,
+  market: MarketState,
+  limits: SubscriptionLimits,
+): SubscribePlan {
+  if (!subscribeCheck.Check(raw)) {
+    return { reply: errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`), replay: [] };
+  }
+  const symbols = [...new Set(raw.symbols)];
+  if (symbols.length > limits.maxSymbolsPerRequest) {
+    return {
+      reply: errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${limits.maxSymbolsPerRequest} symbols per request`),
+      replay: [],
+    };
+  }
+  const current = handle.subscribed();
+  const rejected: RejectedSymbol[] = [];
+  const accepted: string[] = [];
+  for (const symbol of symbols) {
+    if (!isValidSymbol(symbol)) {
+      rejected.push({ symbol: symbol.slice(0, 40), code: ErrorCode.BAD_REQUEST, message: 'not a valid symbol name' });
+    } else if (!market.has(symbol)) {
+      rejected.push({ symbol, code: ErrorCode.UNKNOWN_SYMBOL, message: `${symbol} is not in the universe` });
+    } else {
+      accepted.push(symbol);
+    }
+  }
+  const added = accepted.filter((s) => !current.has(s)).length;
+  if (current.size + added > limits.maxSubscriptions) {
+    return {
+      reply: errorReply(
+        ErrorCode.TOO_MANY_SYMBOLS,
+        `this connection may hold at most ${limits.maxSubscriptions} subscriptions (holds ${current.size}, asked for ${added} more)`,
+      ),
+      replay: [],
+    };
+  }
+  const subscribed: Subscribed[] = [];
+  const replay: StoredTick[] = [];
+  for (const symbol of accepted) {
+    const book = market.get(symbol)!;
+    handle.join(symbol);
+    const entry: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats) };
+    const point = raw.resume?.[symbol];
+    if (point !== undefined) {
+      const missed = point.epoch === book.epoch && point.seq <= book.stats.seq ? book.ring.after(point.seq) : null;
+      entry.recovered = missed !== null;
+      if (missed !== null) for (const t of missed) replay.push(t);
+    }
+    subscribed.push(entry);
+  }
+  return { reply: { ok: true, subscribed, rejected }, replay };
+}
+
+export function planUnsubscribe(raw: unknown, handle: SubscriberHandle): UnsubscribeReply {
+  if (!unsubscribeCheck.Check(raw)) {
+    return errorReply(ErrorCode.BAD_REQUEST, `unsubscribe: ${describeSchemaError(unsubscribeCheck.Errors(raw))}`);
+  }
+  const current = handle.subscribed();
+  const unsubscribed: string[] = [];
+  for (const symbol of new Set(raw.symbols)) {
+    if (current.has(symbol)) {
+      handle.leave(symbol);
+      unsubscribed.push(symbol);
+    }
+  }
+  return { ok: true, unsubscribed };
+}

@@ -1,0 +1,28 @@
+/**
+ * Token bucket: `burst` requests at once, refilled at `ratePerSec`.
+ * The clock is injected (milliseconds), so the policy is testable exactly.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly burst: number,
+    private readonly ratePerSec: number,
+    private readonly now: () => number,
+  ) {
+    this.tokens = burst;
+    this.updatedAt = now();
+  }
+
+  /** Takes one token; false when none is left (the request is over the rate). */
+  take(): boolean {
+    const now = this.now();
+    const elapsed = Math.max(0, now - this.updatedAt);
+    this.updatedAt = now;
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSec) / 1000);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,193 @@
+import { performance } from 'node:perf_hooks';
+import { ErrorCode, Events } from '@tickfeed/protocol';
+import type { Logger } from 'pino';
+import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
+import type { FeedMetrics } from '../observability/metrics.js';
+import type { SlowConsumerPolicy } from '../config.js';
+import { ClientOutbox } from './client-outbox.js';
+import { symbolOfTickJson, ticksPacket } from './frames.js';
+import type { SseHub } from './sse-hub.js';
+
+export interface FanoutOptions {
+  flushIntervalMs: number;
+  flushBudgetMs: number;
+  slowConsumerMaxFrames: number;
+  slowConsumerPolicy: SlowConsumerPolicy;
+}
+
+/**
+ * Delivers ticks to the consumers of this instance: each tick goes to the
+ * outboxes of the sockets in its symbol's room, and every flush interval each
+ * client with something pending gets one frame holding all of it. One timer
+ * for the whole server; a flush yields to the event loop when it runs past
+ * its budget, so a thousand clients never block it in one go.
+ */
+export class Fanout {
+  private readonly outboxes = new Map<string, ClientOutbox>();
+  private readonly sockets = new Map<string, ConsumerSocket>();
+  private queue: ClientOutbox[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing = false;
+  private lastFlushAt = performance.now();
+
+  constructor(
+    private readonly nsp: ConsumerNamespace,
+    private readonly sse: SseHub,
+    private readonly options: FanoutOptions,
+    private readonly metrics: FeedMetrics,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.flushAll(), this.options.flushIntervalMs);
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get connectionCount(): number {
+    return this.outboxes.size;
+  }
+
+  register(socket: ConsumerSocket): void {
+    this.outboxes.set(socket.id, new ClientOutbox(socket.id));
+    this.sockets.set(socket.id, socket);
+  }
+
+  unregister(socketId: string): void {
+    const outbox = this.outboxes.get(socketId);
+    if (outbox !== undefined) {
+      outbox.closed = true;
+      outbox.pending = [];
+      outbox.conflated = null;
+    }
+    this.outboxes.delete(socketId);
+    this.sockets.delete(socketId);
+  }
+
+  /** Queues one tick for every local subscriber of its symbol. */
+  enqueue(symbol: string, seq: number, json: string): void {
+    const room = this.nsp.adapter.rooms.get(symbol);
+    if (room !== undefined) {
+      for (const socketId of room) {
+        const outbox = this.outboxes.get(socketId);
+        if (outbox === undefined) continue;
+        outbox.add(symbol, json);
+        if (!outbox.queued) {
+          outbox.queued = true;
+          this.queue.push(outbox);
+        }
+      }
+    }
+    this.sse.enqueue(symbol, seq, json);
+  }
+
+  /** Sends whatever is pending for one client now, e.g. before an ack that must follow those ticks. */
+  flushClient(socketId: string): void {
+    const outbox = this.outboxes.get(socketId);
+    if (outbox !== undefined && outbox.pending.length > 0) this.writeFrame(outbox, outbox.take());
+  }
+
+  /** Writes ticks to one client at once, ahead of anything queued later (resume replay). */
+  writeNow(socketId: string, tickJsons: readonly string[]): void {
+    const outbox = this.outboxes.get(socketId);
+    if (outbox === undefined || tickJsons.length === 0) return;
+    // Large replays go out in bounded frames so one resume cannot build a huge string.
+    for (let i = 0; i < tickJsons.length; i += 1_000) this.writeFrame(outbox, tickJsons.slice(i, i + 1_000));
+  }
+
+  /** Flushes every client at once (before a reset, at shutdown). */
+  flushAllNow(): void {
+    const queue = this.queue;
+    this.queue = [];
+    for (const outbox of queue) this.flushOutbox(outbox);
+    this.sse.flush();
+  }
+
+  private flushAll(): void {
+    if (this.flushing) return;
+    const now = performance.now();
+    this.metrics.flushInterval.observe((now - this.lastFlushAt) / 1000);
+    this.lastFlushAt = now;
+    this.sse.flush();
+    if (this.queue.length === 0) return;
+    const queue = this.queue;
+    this.queue = [];
+    this.flushing = true;
+    this.flushSlice(queue, 0, now);
+  }
+
+  private flushSlice(queue: ClientOutbox[], from: number, startedAt: number): void {
+    const sliceStart = performance.now();
+    let i = from;
+    for (; i < queue.length; i++) {
+      this.flushOutbox(queue[i]!);
+      if ((i & 31) === 31 && performance.now() - sliceStart > this.options.flushBudgetMs) {
+        i++;
+        break;
+      }
+    }
+    if (i < queue.length) {
+      setImmediate(() => this.flushSlice(queue, i, startedAt));
+      return;
+    }
+    this.flushing = false;
+    this.metrics.flushDuration.observe((performance.now() - startedAt) / 1000);
+  }
+
+  private flushOutbox(outbox: ClientOutbox): void {
+    outbox.queued = false;
+    if (outbox.closed || outbox.conflated !== null) return;
+    if (outbox.inflight >= this.options.slowConsumerMaxFrames) {
+      this.onSlowConsumer(outbox);
+      return;
+    }
+    if (outbox.pending.length > 0) this.writeFrame(outbox, outbox.take());
+  }
+
+  private writeFrame(outbox: ClientOutbox, tickJsons: readonly string[]): void {
+    const socket = this.sockets.get(outbox.socketId);
+    if (socket === undefined) return;
+    outbox.inflight++;
+    socket.conn.write(ticksPacket(tickJsons), undefined, () => this.onFrameWritten(outbox));
+    this.metrics.framesOut.inc();
+    this.metrics.ticksOut.inc(tickJsons.length);
+  }
+
+  private onFrameWritten(outbox: ClientOutbox): void {
+    outbox.inflight--;
+    if (outbox.conflated !== null && outbox.inflight === 0 && !outbox.closed) this.recoverSlowConsumer(outbox);
+  }
+
+  private onSlowConsumer(outbox: ClientOutbox): void {
+    const socket = this.sockets.get(outbox.socketId);
+    if (socket === undefined) return;
+    this.metrics.slowConsumers.inc({ policy: this.options.slowConsumerPolicy });
+    if (this.options.slowConsumerPolicy === 'disconnect') {
+      this.log.warn({ socketId: socket.id, inflight: outbox.inflight }, 'slow consumer disconnected');
+      this.unregister(socket.id);
+      socket.disconnect(true);
+      return;
+    }
+    this.log.info({ socketId: socket.id, inflight: outbox.inflight }, 'slow consumer: conflating');
+    outbox.startConflating(symbolOfTickJson);
+  }
+
+  /** The client read its backlog: send the newest tick per symbol (a visible gap) and say which symbols lost ticks. */
+  private recoverSlowConsumer(outbox: ClientOutbox): void {
+    const socket = this.sockets.get(outbox.socketId);
+    if (socket === undefined) return;
+    const { latest, dropped } = outbox.stopConflating();
+    if (dropped.length > 0) {
+      socket.emit(Events.notice, {
+        code: ErrorCode.SLOW_CONSUMER,
+        message: 'the connection fell behind; ticks of these symbols were conflated: resubscribe with resume to recover them',
+        symbols: dropped.slice(0, 1_000),
+      });
+    }
+    if (latest.length > 0) this.writeFrame(outbox, latest);
+  }
+}

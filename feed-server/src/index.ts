@@ -1,0 +1,13 @@
+export { createFeedServer, type FeedServer, type FeedServerDeps, type ClusterParts } from './app.js';
+export {
+  loadServerConfig,
+  parseServerConfig,
+  testServerConfig,
+  DEFAULT_SERVER_CONFIG,
+  SERVER_ENV_VARS,
+  ConfigError,
+  type ServerConfig,
+  type SlowConsumerPolicy,
+} from './config.js';
+export { MarketState, type SymbolBook, type BookImage } from './market/market-state.js';
+export { TickRing, type StoredTick } from './market/tick-ring.js';

@@ -1,0 +1,112 @@
+import { timingSafeEqual } from 'node:crypto';
+import {
+  ErrorCode,
+  Events,
+  FeedStatusSchema,
+  errorReply,
+  type ControlReply,
+  type FeedControl,
+} from '@tickfeed/protocol';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config.js';
+import type { FeedCore } from '../feed-core.js';
+import type { FeedMetrics } from '../observability/metrics.js';
+import type { IngestNamespace } from '../types.js';
+import { clientIp } from '../consumer/consumer-namespace.js';
+import { PublisherSession, type IngestService } from './ingest-service.js';
+import type { FeedController } from './feed-controller.js';
+
+const statusCheck = TypeCompiler.Compile(FeedStatusSchema);
+const CONTROL_TIMEOUT_MS = 5_000;
+
+/** Wires the producer API onto /ingest: token check, declare, publish, status, control. */
+export function attachIngestNamespace(
+  nsp: IngestNamespace,
+  deps: { config: ServerConfig; core: FeedCore; ingest: IngestService; controller: FeedController; metrics: FeedMetrics; log: Logger },
+): void {
+  const { config, core, ingest, controller, metrics, log } = deps;
+
+  nsp.use((socket, next) => {
+    if (config.ingestToken === undefined) {
+      next(new Error(`${ErrorCode.UNAUTHORIZED}: ingest is disabled on this server (INGEST_TOKEN is not set)`));
+      return;
+    }
+    const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
+    if (typeof token !== 'string' || !tokensEqual(token, config.ingestToken)) {
+      metrics.requestsRejected.inc({ event: 'ingest_auth', code: ErrorCode.UNAUTHORIZED });
+      log.warn({ ip: socket.handshake.address }, 'publisher refused: bad token');
+      next(new Error(`${ErrorCode.UNAUTHORIZED}: bad ingest token`));
+      return;
+    }
+    socket.data.ip = clientIp(socket, config.trustProxy);
+    next();
+  });
+
+  nsp.on('connection', (socket) => {
+    const session = new PublisherSession(`${socket.data.ip}/${socket.id}`);
+    log.info({ publisher: session.name }, 'publisher connected');
+
+    socket.on(Events.declare, (raw: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return dropped('declare');
+      ack(ingest.declare(session, raw));
+    });
+    socket.on(Events.publish, (raw: unknown, ack: unknown) => {
+      if (typeof ack !== 'function') return dropped('publish');
+      ack(ingest.publish(session, raw));
+    });
+    socket.on(Events.status, (raw: unknown) => {
+      if (!statusCheck.Check(raw)) {
+        metrics.requestsRejected.inc({ event: 'status', code: ErrorCode.BAD_REQUEST });
+        log.warn({ publisher: session.name }, 'invalid feed status ignored');
+        return;
+      }
+      if (raw.controllable) {
+        controller.register(session, (command) => sendControl(command));
+      } else {
+        controller.unregister(session);
+      }
+      core.setStatus(raw);
+      core.replicator.status(raw);
+    });
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (event === Events.declare || event === Events.publish || event === Events.status) return;
+      metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
+      const ack = args[args.length - 1];
+      if (typeof ack === 'function') ack(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
+    });
+    socket.on('disconnect', (reason) => {
+      controller.unregister(session);
+      if (core.feedStatus.controllable) {
+        const status = { ...core.feedStatus, controllable: controller.hasLocal };
+        core.setStatus(status);
+        core.replicator.status(status);
+      }
+      log.info({ publisher: session.name, reason }, 'publisher disconnected');
+    });
+
+    async function sendControl(command: FeedControl): Promise<ControlReply> {
+      try {
+        return await socket.timeout(CONTROL_TIMEOUT_MS).emitWithAck(Events.control, command);
+      } catch {
+        return errorReply(ErrorCode.NO_CONTROLLABLE_FEED, 'the publisher did not answer the control command');
+      }
+    }
+
+    function dropped(event: string): void {
+      metrics.requestsRejected.inc({ event, code: ErrorCode.BAD_REQUEST });
+      log.warn({ publisher: session.name, event }, 'ingest request without an ack callback dropped');
+    }
+  });
+}
+
+/** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
+export function tokensEqual(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  if (a.length !== b.length) {
+    timingSafeEqual(b, b);
+    return false;
+  }
+  return timingSafeEqual(a, b);
+}

@@ -1,0 +1,77 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  ErrorCode,
+  Events,
+  decodeStreamPosition,
+  errorReply,
+  isValidSymbol,
+  snapshotOf,
+  type ResumePoint,
+  type Subscribed,
+} from '@tickfeed/protocol';
+import type { FeedCore } from '../feed-core.js';
+import type { SseHub } from '../delivery/sse-hub.js';
+
+const StreamQuery = Type.Object({
+  symbols: Type.String({ minLength: 1, maxLength: 4_000, description: 'Comma-separated symbols, e.g. AAPL,BTC-USD' }),
+  lastEventId: Type.Optional(Type.String({ maxLength: 100_000, description: 'Resume position when the Last-Event-ID header cannot be set' })),
+});
+
+/**
+ * GET /api/stream: the consumer API as Server-Sent Events. Per symbol a
+ * `subscribed` event (snapshot, epoch, recovered), then `ticks` events whose
+ * id is the resume position; reconnecting with Last-Event-ID resumes exactly.
+ */
+export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      '/api/stream',
+      { schema: { summary: 'Live ticks as Server-Sent Events (resumable with Last-Event-ID)', querystring: StreamQuery } },
+      async (req, reply) => {
+        const symbols = [...new Set(req.query.symbols.split(',').map((s) => s.trim()).filter((s) => s.length > 0))];
+        if (symbols.length > maxSymbols) {
+          return reply.code(400).send(errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${maxSymbols} symbols per stream`));
+        }
+        const unknown = symbols.filter((s) => !isValidSymbol(s) || !core.market.has(s));
+        if (unknown.length > 0) {
+          return reply.code(404).send(errorReply(ErrorCode.UNKNOWN_SYMBOL, `not in the universe: ${unknown.slice(0, 10).join(', ').slice(0, 200)}`));
+        }
+        const header = req.headers['last-event-id'];
+        const resume = decodeStreamPosition((Array.isArray(header) ? header[0] : header) ?? req.query.lastEventId ?? '');
+
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write('retry: 1000\n\n');
+        const positions = new Map<string, ResumePoint>();
+        const replays: string[][] = [];
+        for (const symbol of symbols) {
+          const book = core.market.get(symbol)!;
+          const subscribed: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats) };
+          const point = resume.get(symbol);
+          if (point !== undefined) {
+            const missed = point.epoch === book.epoch && point.seq <= book.stats.seq ? book.ring.after(point.seq) : null;
+            subscribed.recovered = missed !== null;
+            if (missed !== null && missed.length > 0) replays.push(missed.map((t) => t.json));
+          }
+          positions.set(symbol, { epoch: book.epoch, seq: book.stats.seq });
+          res.write(`event: subscribed\ndata: ${JSON.stringify(subscribed)}\n\n`);
+        }
+        const client = sse.add(res, positions);
+        for (const jsons of replays) {
+          for (let i = 0; i < jsons.length; i += 1_000) res.write(`event: ${Events.ticks}\ndata: [${jsons.slice(i, i + 1_000).join(',')}]\n\n`);
+        }
+        // The replayed ticks end at the current seq, already in `positions`: one id after them marks the resume point.
+        if (replays.length > 0) sse.send(client, 'resumed', { symbols: symbols.length }, true);
+        sse.send(client, Events.feedStatus, core.feedStatus, false);
+        req.raw.on('close', () => sse.remove(client));
+      },
+    );
+  };
+}

@@ -1,0 +1,39 @@
+import type { Namespace, Server, Socket } from 'socket.io';
+import type {
+  ClientToServerEvents,
+  IngestClientToServerEvents,
+  IngestServerToClientEvents,
+  ServerToClientEvents,
+} from '@tickfeed/protocol';
+import type { TokenBucket } from './consumer/token-bucket.js';
+import type { InterServerEvents } from './cluster/inter-server-events.js';
+
+export interface ConsumerSocketData {
+  ip: string;
+  bucket: TokenBucket;
+}
+
+export interface IngestSocketData {
+  ip: string;
+}
+
+export type FeedIo = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ConsumerSocketData>;
+export type ConsumerNamespace = Namespace<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  InterServerEvents,
+  ConsumerSocketData
+>;
+export type ConsumerSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, ConsumerSocketData>;
+export type IngestNamespace = Namespace<
+  IngestClientToServerEvents,
+  IngestServerToClientEvents,
+  InterServerEvents,
+  IngestSocketData
+>;
+export type IngestSocket = Socket<
+  IngestClientToServerEvents,
+  IngestServerToClientEvents,
+  InterServerEvents,
+  IngestSocketData
+>;

@@ -1,0 +1,80 @@
+import type {
+  ControlReply,
+  DeclareReply,
+  DeclareRequest,
+  FeedControl,
+  FeedStatus,
+  Notice,
+  PublishReply,
+  PublishRequest,
+  Reset,
+  Shutdown,
+  SubscribeReply,
+  SubscribeRequest,
+  Tick,
+  UnsubscribeReply,
+  UnsubscribeRequest,
+  Welcome,
+} from './schemas.js';
+
+/** Namespace consumers connect to. */
+export const CONSUMER_NAMESPACE = '/';
+/** Namespace producers publish into; requires `auth: { token }`. */
+export const INGEST_NAMESPACE = '/ingest';
+/** Path of the Socket.IO endpoint (Socket.IO's default). */
+export const SOCKET_PATH = '/socket.io/';
+
+/** Every event name on the wire. Nobody spells one as a string literal elsewhere. */
+export const Events = {
+  /** consumer → server, with ack: join symbols' rooms, get snapshots, optionally resume. */
+  subscribe: 'subscribe',
+  /** consumer → server, with ack: leave symbols' rooms. */
+  unsubscribe: 'unsubscribe',
+  /** server → consumer: an array of ticks, each symbol's in ascending seq. */
+  ticks: 'ticks',
+  /** server → consumer: a symbol's history started over (new epoch). */
+  reset: 'reset',
+  /** server → consumer (and REST /api/feed): what the feed is and where a replay stands. */
+  feedStatus: 'feed:status',
+  /** server → consumer, on connect: protocol version, server id, limits, feed status. */
+  welcome: 'welcome',
+  /** server → consumer: something the client should know (e.g. SLOW_CONSUMER, ticks dropped). */
+  notice: 'notice',
+  /** server → consumer: the server is draining; reconnect and resume. */
+  shutdown: 'server:shutdown',
+  /** producer → server, with ack: declare symbols (metadata, reference price). */
+  declare: 'declare',
+  /** producer → server, with ack: publish a batch of ticks. */
+  publish: 'publish',
+  /** producer → server: announce the feed's status (mode, replay clock...). */
+  status: 'status',
+  /** server → producer, with ack: a transport command for a replay. */
+  control: 'control',
+} as const;
+
+export type Ack<T> = (reply: T) => void;
+
+export interface ServerToClientEvents {
+  ticks: (ticks: Tick[]) => void;
+  reset: (reset: Reset) => void;
+  'feed:status': (status: FeedStatus) => void;
+  welcome: (welcome: Welcome) => void;
+  notice: (notice: Notice) => void;
+  'server:shutdown': (shutdown: Shutdown) => void;
+}
+
+export interface ClientToServerEvents {
+  subscribe: (request: SubscribeRequest, ack: Ack<SubscribeReply>) => void;
+  unsubscribe: (request: UnsubscribeRequest, ack: Ack<UnsubscribeReply>) => void;
+}
+
+export interface IngestClientToServerEvents {
+  declare: (request: DeclareRequest, ack: Ack<DeclareReply>) => void;
+  publish: (request: PublishRequest, ack: Ack<PublishReply>) => void;
+  status: (status: FeedStatus) => void;
+}
+
+export interface IngestServerToClientEvents {
+  control: (command: FeedControl, ack: Ack<ControlReply>) => void;
+  'server:shutdown': (shutdown: Shutdown) => void;
+}

@@ -1,0 +1,307 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DEFAULT_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN } from './limits.js';
+import { ERROR_CODES } from './errors.js';
+
+/*
+ * Runtime schemas of every payload on the wire. Types are derived from them
+ * with Static<>, so the validator and the compiler can never disagree.
+ */
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const SymbolName = Type.String({
+  pattern: SYMBOL_PATTERN,
+  maxLength: SYMBOL_MAX_LENGTH,
+  description: 'Symbol, e.g. AAPL, BTC-USD, EUR-USD',
+});
+
+export const ErrorCodeSchema = Type.Union(ERROR_CODES.map((code) => Type.Literal(code)));
+
+export const ProtocolErrorSchema = Type.Object({
+  code: ErrorCodeSchema,
+  message: Type.String(),
+});
+
+export const ErrorReplySchema = Type.Object({
+  ok: Type.Literal(false),
+  error: ProtocolErrorSchema,
+});
+
+/** One trade print with the quote it traded against. All fields are JSON numbers except symbol. */
+export const TickSchema = Type.Object(
+  {
+    symbol: SymbolName,
+    /** Per-symbol sequence number, +1 per tick, starting at 1 in each epoch. */
+    seq: Type.Integer({ minimum: 1 }),
+    /** Event time, epoch milliseconds. */
+    ts: Type.Number(),
+    price: Type.Number(),
+    size: Type.Number(),
+    bid: Type.Number(),
+    ask: Type.Number(),
+  },
+  { additionalProperties: false },
+);
+export type Tick = Static<typeof TickSchema>;
+
+export const AssetKind = Type.Union([Type.Literal('equity'), Type.Literal('crypto'), Type.Literal('fx')]);
+export type AssetKind = Static<typeof AssetKind>;
+
+/** Static description of a tradable symbol. */
+export const SymbolMetaSchema = Type.Object(
+  {
+    symbol: SymbolName,
+    name: Type.String({ maxLength: 200 }),
+    kind: AssetKind,
+    currency: Type.String({ minLength: 3, maxLength: 8 }),
+    /** Minimum price increment. */
+    tickSize: Type.Number({ exclusiveMinimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type SymbolMeta = Static<typeof SymbolMetaSchema>;
+
+/** Market state of one symbol after the tick numbered `seq` (seq 0: no tick yet in this epoch). */
+export const SnapshotSchema = Type.Object({
+  symbol: SymbolName,
+  seq: Type.Integer({ minimum: 0 }),
+  /** Time of the last tick, epoch ms; 0 when there is none. */
+  ts: Type.Number(),
+  last: Type.Number(),
+  bid: Type.Number(),
+  ask: Type.Number(),
+  /** Session (UTC day of `ts`) open, high, low and volume. */
+  open: Type.Number(),
+  high: Type.Number(),
+  low: Type.Number(),
+  volume: Type.Number(),
+  /** Last price of the previous session, or the declared reference price. */
+  prevClose: Type.Number(),
+  change: Type.Number(),
+  changePct: Type.Number(),
+});
+export type Snapshot = Static<typeof SnapshotSchema>;
+
+export const ResumePointSchema = Type.Object({
+  epoch: Type.String({ minLength: 1, maxLength: 64 }),
+  seq: Type.Integer({ minimum: 0 }),
+});
+export type ResumePoint = Static<typeof ResumePointSchema>;
+
+export const SubscribeRequestSchema = Type.Object({
+  symbols: Type.Array(Type.String({ maxLength: 64 }), { maxItems: DEFAULT_LIMITS.maxSymbolsPerRequest }),
+  resume: Type.Optional(
+    Type.Record(Type.String({ maxLength: 64 }), ResumePointSchema, {
+      maxProperties: DEFAULT_LIMITS.maxSymbolsPerRequest,
+    }),
+  ),
+});
+export type SubscribeRequest = Static<typeof SubscribeRequestSchema>;
+
+export const SubscribedSchema = Type.Object({
+  symbol: SymbolName,
+  epoch: Type.String(),
+  snapshot: SnapshotSchema,
+  /**
+   * Present when the request carried a resume point for this symbol. true: the
+   * missed ticks follow the ack as ordinary `ticks` events, before any newer
+   * tick. false: history was lost; start over from `snapshot`.
+   */
+  recovered: Type.Optional(Type.Boolean()),
+});
+export type Subscribed = Static<typeof SubscribedSchema>;
+
+export const RejectedSymbolSchema = Type.Object({
+  symbol: Type.String(),
+  code: ErrorCodeSchema,
+  message: Type.String(),
+});
+export type RejectedSymbol = Static<typeof RejectedSymbolSchema>;
+
+export const SubscribeOkSchema = Type.Object({
+  ok: Type.Literal(true),
+  subscribed: Type.Array(SubscribedSchema),
+  rejected: Type.Array(RejectedSymbolSchema),
+});
+export type SubscribeOk = Static<typeof SubscribeOkSchema>;
+export type SubscribeReply = SubscribeOk | Static<typeof ErrorReplySchema>;
+
+export const UnsubscribeRequestSchema = Type.Object({
+  symbols: Type.Array(Type.String({ maxLength: 64 }), { maxItems: DEFAULT_LIMITS.maxSymbolsPerRequest }),
+});
+export type UnsubscribeRequest = Static<typeof UnsubscribeRequestSchema>;
+export type UnsubscribeReply = { ok: true; unsubscribed: string[] } | Static<typeof ErrorReplySchema>;
+
+/** Sent to a symbol's room when its history starts over (replay seek or loop, history lost). */
+export const ResetSchema = Type.Object({
+  symbol: SymbolName,
+  epoch: Type.String(),
+  snapshot: SnapshotSchema,
+  reason: Type.String(),
+});
+export type Reset = Static<typeof ResetSchema>;
+
+export const FeedMode = Type.Union([Type.Literal('live'), Type.Literal('replay')]);
+export const FeedState = Type.Union([Type.Literal('playing'), Type.Literal('paused'), Type.Literal('ended')]);
+export const ReplaySpeed = Type.Union([Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }), Type.Literal('max')]);
+export type ReplaySpeed = Static<typeof ReplaySpeed>;
+
+/** What the feed is: a live simulation or a replay, and where a replay stands. */
+export const FeedStatusSchema = Type.Object({
+  mode: FeedMode,
+  state: FeedState,
+  /** Replay speed multiplier, or 'max'; 1 for live. */
+  speed: ReplaySpeed,
+  /** Replay clock: the recorded time the replay has reached, epoch ms; null when live. */
+  clock: Nullable(Type.Number()),
+  /** Whether the replay starts over when it reaches the end. */
+  loop: Type.Boolean(),
+  /** How many times the replay has completed (looped or ended). */
+  completions: Type.Integer({ minimum: 0 }),
+  /** Set on the status sent at the moment a replay completes or loops. */
+  marker: Nullable(Type.Union([Type.Literal('completed'), Type.Literal('looped'), Type.Literal('seeked')])),
+  /** Human-readable description of the source, e.g. the replayed files. */
+  source: Type.String({ maxLength: 500 }),
+  /** Whether a publisher is connected that accepts control commands. */
+  controllable: Type.Boolean(),
+});
+export type FeedStatus = Static<typeof FeedStatusSchema>;
+
+export const FeedControlSchema = Type.Union([
+  Type.Object({ action: Type.Literal('pause') }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('resume') }, { additionalProperties: false }),
+  Type.Object({ action: Type.Literal('speed'), speed: ReplaySpeed }, { additionalProperties: false }),
+  Type.Object(
+    { action: Type.Literal('seek'), to: Type.Number({ description: 'Recorded time to seek to, epoch ms' }) },
+    { additionalProperties: false },
+  ),
+]);
+export type FeedControl = Static<typeof FeedControlSchema>;
+
+export const WelcomeSchema = Type.Object({
+  protocolVersion: Type.Integer(),
+  serverId: Type.String(),
+  limits: Type.Object({
+    maxSubscriptionsPerConnection: Type.Integer(),
+    maxSymbolsPerRequest: Type.Integer(),
+    flushIntervalMs: Type.Number(),
+  }),
+  feed: FeedStatusSchema,
+});
+export type Welcome = Static<typeof WelcomeSchema>;
+
+export const NoticeSchema = Type.Object({
+  code: ErrorCodeSchema,
+  message: Type.String(),
+  symbols: Type.Optional(Type.Array(SymbolName)),
+});
+export type Notice = Static<typeof NoticeSchema>;
+
+export const ShutdownSchema = Type.Object({
+  reason: Type.String(),
+  /** Suggested delay before reconnecting, ms. */
+  reconnectAfterMs: Type.Number(),
+});
+export type Shutdown = Static<typeof ShutdownSchema>;
+
+/* ---------------------------------- ingest ---------------------------------- */
+
+export const SymbolDeclarationSchema = Type.Object(
+  {
+    symbol: SymbolName,
+    name: Type.String({ maxLength: 200 }),
+    kind: AssetKind,
+    currency: Type.String({ minLength: 3, maxLength: 8 }),
+    tickSize: Type.Number({ exclusiveMinimum: 0 }),
+    /** Reference price: the previous close shown before the first tick. */
+    refPrice: Type.Number({ exclusiveMinimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type SymbolDeclaration = Static<typeof SymbolDeclarationSchema>;
+
+export const DeclareRequestSchema = Type.Object({
+  symbols: Type.Array(SymbolDeclarationSchema, { minItems: 1, maxItems: DEFAULT_LIMITS.maxSymbolsPerDeclare }),
+  /** Start a new epoch for these symbols: history, candles and stats begin again at seq 0. */
+  reset: Type.Optional(Type.Boolean()),
+  /** Why the reset happens (shown to clients), e.g. 'seek' or 'loop'. */
+  reason: Type.Optional(Type.String({ maxLength: 100 })),
+});
+export type DeclareRequest = Static<typeof DeclareRequestSchema>;
+
+export const DeclaredSchema = Type.Object({
+  symbol: SymbolName,
+  epoch: Type.String(),
+  /** Last accepted seq of the symbol in this epoch; the next tick must carry lastSeq + 1. */
+  lastSeq: Type.Integer({ minimum: 0 }),
+  /** Time of the last accepted tick, epoch ms; 0 when none. */
+  lastTs: Type.Number(),
+  /** Last traded price, or the reference price when none. */
+  last: Type.Number(),
+});
+export type Declared = Static<typeof DeclaredSchema>;
+export type DeclareReply =
+  | { ok: true; declared: Declared[]; rejected: RejectedSymbol[] }
+  | Static<typeof ErrorReplySchema>;
+
+export const PublishRequestSchema = Type.Object({
+  ticks: Type.Array(Type.Unknown(), { minItems: 1, maxItems: DEFAULT_LIMITS.maxTicksPerPublish }),
+});
+export type PublishRequest = { ticks: Tick[] };
+
+export const RejectedTickSchema = Type.Object({
+  index: Type.Integer(),
+  symbol: Nullable(Type.String()),
+  code: ErrorCodeSchema,
+  message: Type.String(),
+});
+export type RejectedTick = Static<typeof RejectedTickSchema>;
+export type PublishReply =
+  | { ok: true; accepted: number; rejected: RejectedTick[] }
+  | Static<typeof ErrorReplySchema>;
+
+export type ControlReply = { ok: true; status: FeedStatus } | Static<typeof ErrorReplySchema>;
+
+/* ----------------------------------- REST ----------------------------------- */
+
+export const CandleSchema = Type.Object({
+  /** Bucket start, epoch ms (UTC). */
+  time: Type.Number(),
+  open: Type.Number(),
+  high: Type.Number(),
+  low: Type.Number(),
+  close: Type.Number(),
+  volume: Type.Number(),
+});
+export type Candle = Static<typeof CandleSchema>;
+
+export const SymbolInfoSchema = Type.Object({
+  meta: SymbolMetaSchema,
+  epoch: Type.String(),
+  snapshot: SnapshotSchema,
+});
+export type SymbolInfo = Static<typeof SymbolInfoSchema>;
+
+export const SymbolsResponseSchema = Type.Object({ symbols: Type.Array(SymbolInfoSchema) });
+export type SymbolsResponse = Static<typeof SymbolsResponseSchema>;
+
+export const CandlesResponseSchema = Type.Object({
+  symbol: SymbolName,
+  interval: Type.String(),
+  epoch: Type.String(),
+  /** Last tick included in these candles: the live stream continues at seq + 1. */
+  seq: Type.Integer({ minimum: 0 }),
+  candles: Type.Array(CandleSchema),
+});
+export type CandlesResponse = Static<typeof CandlesResponseSchema>;
+
+export const TicksResponseSchema = Type.Object({
+  symbol: SymbolName,
+  epoch: Type.String(),
+  /** Last seq of the symbol at the time of the response. */
+  seq: Type.Integer({ minimum: 0 }),
+  /** Whether the history still held every tick after `after` (false: older ones were trimmed). */
+  complete: Type.Boolean(),
+  ticks: Type.Array(TickSchema),
+});
+export type TicksResponse = Static<typeof TicksResponseSchema>;

@@ -1,0 +1,77 @@
+import type { Snapshot } from './schemas.js';
+import { utcDayStart } from './intervals.js';
+
+/** Running session statistics of one symbol; the session is the UTC day of the last tick. */
+export interface SessionStats {
+  seq: number;
+  ts: number;
+  last: number;
+  bid: number;
+  ask: number;
+  sessionStart: number;
+  open: number;
+  high: number;
+  low: number;
+  volume: number;
+  prevClose: number;
+}
+
+export function initialStats(refPrice: number): SessionStats {
+  return {
+    seq: 0,
+    ts: 0,
+    last: refPrice,
+    bid: refPrice,
+    ask: refPrice,
+    sessionStart: 0,
+    open: refPrice,
+    high: refPrice,
+    low: refPrice,
+    volume: 0,
+    prevClose: refPrice,
+  };
+}
+
+/** Applies one tick (already validated) to the stats, in place. */
+export function applyTickToStats(
+  stats: SessionStats,
+  tick: { seq: number; ts: number; price: number; size: number; bid: number; ask: number },
+): void {
+  const day = utcDayStart(tick.ts);
+  if (stats.seq === 0 || day > stats.sessionStart) {
+    // A new UTC day: the previous session's last price becomes the reference.
+    if (stats.seq !== 0) stats.prevClose = stats.last;
+    stats.sessionStart = day;
+    stats.open = tick.price;
+    stats.high = tick.price;
+    stats.low = tick.price;
+    stats.volume = 0;
+  }
+  if (tick.price > stats.high) stats.high = tick.price;
+  if (tick.price < stats.low) stats.low = tick.price;
+  stats.volume += tick.size;
+  stats.seq = tick.seq;
+  if (tick.ts > stats.ts) stats.ts = tick.ts;
+  stats.last = tick.price;
+  stats.bid = tick.bid;
+  stats.ask = tick.ask;
+}
+
+export function snapshotOf(symbol: string, stats: SessionStats): Snapshot {
+  const change = stats.last - stats.prevClose;
+  return {
+    symbol,
+    seq: stats.seq,
+    ts: stats.ts,
+    last: stats.last,
+    bid: stats.bid,
+    ask: stats.ask,
+    open: stats.open,
+    high: stats.high,
+    low: stats.low,
+    volume: stats.volume,
+    prevClose: stats.prevClose,
+    change,
+    changePct: stats.prevClose === 0 ? 0 : (change / stats.prevClose) * 100,
+  };
+}
