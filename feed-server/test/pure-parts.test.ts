@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { TickRing } from '../src/market/tick-ring.js';
+import { TokenBucket } from '../src/consumer/token-bucket.js';
+import { ClientOutbox } from '../src/delivery/client-outbox.js';
+import { symbolOfTickJson, ticksPacket } from '../src/delivery/frames.js';
+import { ConfigError, loadServerConfig, parseServerConfig } from '../src/config.js';
+import { MarketState } from '../src/market/market-state.js';
+import { ErrorCode, normalizeTick } from '@tickfeed/protocol';
+import { declaration, makeTicks, range } from './support/harness.js';
+
+const stored = (seq: number) => {
+  const tick = makeTicks('AAPL', seq, 1)[0]!;
+  return { tick, json: JSON.stringify(normalizeTick(tick)) };
+};
+
+describe('tick ring', () => {
+  it('[R29] holds the last `capacity` ticks by seq and says when older ones are gone', () => {
+    const ring = new TickRing(5);
+    expect(ring.after(0)).toEqual([]);
+    for (let seq = 1; seq <= 12; seq++) ring.push(stored(seq));
+    expect([ring.firstSeq, ring.lastSeq, ring.size]).toEqual([8, 12, 5]);
+    expect(ring.after(7)!.map((s) => s.tick.seq)).toEqual(range(8, 12));
+    expect(ring.after(9, 2)!.map((s) => s.tick.seq)).toEqual([10, 11]);
+    expect(ring.after(6)).toBeNull();
+    expect(ring.after(12)).toEqual([]);
+    expect(ring.latest(2).map((s) => s.tick.seq)).toEqual([11, 12]);
+    expect(() => ring.push(stored(14))).toThrow(/does not follow/);
+  });
+});
+
+describe('token bucket', () => {
+  it('[R30] allows a burst, then the sustained rate, with an injected clock', () => {
+    let now = 0;
+    const bucket = new TokenBucket(3, 2, () => now);
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    now += 499;
+    expect(bucket.take()).toBe(false);
+    now += 1;
+    expect(bucket.take()).toBe(true);
+    now += 10_000;
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+  });
+});
+
+describe('frames and outbox', () => {
+  it('[R31] a ticks frame is a standard Socket.IO EVENT packet whose argument is the tick array', () => {
+    const a = stored(1);
+    const b = stored(2);
+    const packet = ticksPacket([a.json, b.json]);
+    expect(packet[0]).toBe('2');
+    expect(JSON.parse(packet.slice(1))).toEqual(['ticks', [a.tick, b.tick]]);
+    expect(symbolOfTickJson(a.json)).toBe('AAPL');
+  });
+
+  it('[R32] conflation keeps the newest tick per symbol and names the symbols that lost ticks', () => {
+    const outbox = new ClientOutbox('s1');
+    outbox.add('A', '{"symbol":"A","seq":1}');
+    outbox.add('B', '{"symbol":"B","seq":1}');
+    outbox.add('A', '{"symbol":"A","seq":2}');
+    outbox.startConflating(symbolOfTickJson);
+    outbox.add('A', '{"symbol":"A","seq":3}');
+    outbox.add('C', '{"symbol":"C","seq":1}');
+    const { latest, dropped } = outbox.stopConflating();
+    expect(latest).toEqual(['{"symbol":"A","seq":3}', '{"symbol":"B","seq":1}', '{"symbol":"C","seq":1}']);
+    expect(dropped).toEqual(['A']);
+    expect(outbox.isEmpty).toBe(true);
+  });
+});
+
+describe('market state', () => {
+  it('[R33] applies ticks in seq order only, and a reset declare starts a new epoch from scratch', () => {
+    let n = 0;
+    const market = new MarketState({ historyTicks: 10, candlesPerInterval: 5, newEpoch: () => `e${++n}` });
+    market.declare(declaration('AAPL', 50), false);
+    for (const t of makeTicks('AAPL', 1, 3)) {
+      expect(market.checkSequence(t)).toBeNull();
+      market.apply({ tick: t, json: JSON.stringify(t) });
+    }
+    expect(market.checkSequence(makeTicks('AAPL', 5, 1)[0]!)?.code).toBe(ErrorCode.SEQ_MISMATCH);
+    expect(market.checkSequence(makeTicks('ZZZ', 1, 1)[0]!)?.code).toBe(ErrorCode.UNKNOWN_SYMBOL);
+    expect(market.declare(declaration('AAPL', 50), false).newEpoch).toBe(false);
+    expect(market.get('AAPL')!.epoch).toBe('e1');
+    const { book, newEpoch } = market.declare(declaration('AAPL', 60), true);
+    expect(newEpoch).toBe(true);
+    expect(book.epoch).toBe('e2');
+    expect(market.snapshot('AAPL')).toMatchObject({ seq: 0, last: 60, volume: 0 });
+    expect(book.candles['1m']).toEqual([]);
+    expect(book.ring.size).toBe(0);
+  });
+});
+
+describe('config', () => {
+  it('[R34] reads the environment and flags (flags win), with defaults, and names the bad variable', () => {
+    const config = loadServerConfig({ env: { PORT: '4000', REDIS_URL: 'redis://127.0.0.1:6379', FLUSH_INTERVAL_MS: '10' }, argv: ['--port', '5000'] });
+    expect(config).toMatchObject({ port: 5000, redisUrl: 'redis://127.0.0.1:6379', flushIntervalMs: 10, maxSubscriptions: 200, host: '127.0.0.1' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => loadServerConfig({ env: { PORT: 'eighty' } })).toThrow(new ConfigError("PORT must be an integer from 0 to 65535, got 'eighty'"));
+    expect(() => loadServerConfig({ env: { SLOW_CONSUMER_POLICY: 'ignore' } })).toThrow(/SLOW_CONSUMER_POLICY must be one of conflate, disconnect/);
+    expect(() => loadServerConfig({ env: { TLS_CERT: 'x' } })).toThrow(/TLS_CERT and TLS_KEY/);
+    expect(() => loadServerConfig({ env: { REDIS_URL: 'localhost' } })).toThrow(/REDIS_URL/);
+    expect(parseServerConfig({ env: {}, argv: ['--replay', 'x.csv', '--flush-interval-ms=5'] })).toMatchObject({
+      config: { flushIntervalMs: 5 },
+      unknownArgs: ['--replay', 'x.csv'],
+    });
+  });
+});
