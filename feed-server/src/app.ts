@@ -24,6 +24,7 @@ import type { ServerConfig } from './config.js';
 import { MarketState } from './market/market-state.js';
 import { Fanout } from './delivery/fanout.js';
 import { SseHub } from './delivery/sse-hub.js';
+import { trackConnections } from './delivery/terminate.js';
 import { FeedCore } from './feed-core.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { FeedController } from './ingest/feed-controller.js';
@@ -116,6 +117,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
       else callback('origin not allowed', false);
     },
   });
+  const connections = trackConnections(io);
   const consumers: ConsumerNamespace = io.of('/');
   // The /ingest namespace speaks other events; Socket.IO types every namespace with the server's event maps.
   const producers = io.of(INGEST_NAMESPACE) as unknown as IngestNamespace;
@@ -146,6 +148,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     },
     sseClients: () => sse.size,
     symbols: () => market.size,
+    framesInflight: () => fanout.framesInflight(),
+    conflatingClients: () => fanout.conflatingClients(),
   });
   metrics.redisUp.set(1);
   const fanout = new Fanout(consumers, sse, config, metrics, log);
@@ -265,9 +269,12 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         clearInterval(sseKeepAlive);
         sse.closeAll();
         await cluster?.close();
-        // Disconnecting sends each client a close packet after what was already written to it.
+        // Each client gets a close packet after everything already written to it. Engine.IO's own
+        // close discards unsent packets, so wait (bounded) for clients to read and close first;
+        // clients that stopped reading are cut off when the grace period ends.
         consumers.local.disconnectSockets(true);
         producers.local.disconnectSockets(true);
+        if (!(await connections.waitAllClosed(config.drainGraceMs))) connections.terminateAll();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await fastify.close();
       })();

@@ -58,6 +58,8 @@ export interface ServerConfig {
   readonly dashboardDir: string | undefined;
   /** SHUTDOWN_TIMEOUT_MS: longest graceful drain before exit (default 10,000 ms). */
   readonly shutdownTimeoutMs: number;
+  /** DRAIN_GRACE_MS: during a drain, how long clients get to read what was sent before they are cut off (default 2,000 ms). */
+  readonly drainGraceMs: number;
   /** LOG_LEVEL: pino level (default info). */
   readonly logLevel: LogLevel;
   /** TRUST_PROXY: trust X-Forwarded-For from a load balancer (default false). */
@@ -97,6 +99,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   tlsKeyFile: undefined,
   dashboardDir: undefined,
   shutdownTimeoutMs: 10_000,
+  drainGraceMs: 2_000,
   logLevel: 'info',
   trustProxy: false,
 });
@@ -131,6 +134,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   tlsKeyFile: 'TLS_KEY',
   dashboardDir: 'DASHBOARD_DIR',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  drainGraceMs: 'DRAIN_GRACE_MS',
   logLevel: 'LOG_LEVEL',
   trustProxy: 'TRUST_PROXY',
 };
@@ -223,6 +227,7 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[] })
     tlsKeyFile,
     dashboardDir: str('dashboardDir'),
     shutdownTimeoutMs: int('shutdownTimeoutMs', d.shutdownTimeoutMs, 0, 600_000),
+    drainGraceMs: int('drainGraceMs', d.drainGraceMs, 0, 600_000),
     logLevel: oneOf('logLevel', LOG_LEVELS, d.logLevel),
     trustProxy: bool('trustProxy', d.trustProxy),
   };
@@ -240,6 +245,7 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     adminToken: 'test-admin',
     logLevel: 'silent',
     restRateLimitPerMin: 0,
+    drainGraceMs: 500,
     ...overrides,
   });
 }

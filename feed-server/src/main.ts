@@ -1,6 +1,7 @@
 import { ConfigError, parseServerConfig } from './config.js';
 import { createFeedServer, type FeedServer } from './app.js';
 import { redisCluster } from './cluster/redis-cluster.js';
+import { installShutdown } from './shutdown.js';
 
 /** Entry point of a standalone feed server: environment and flags in, a listening server out. */
 async function main(): Promise<void> {
@@ -23,30 +24,6 @@ async function main(): Promise<void> {
   installShutdown(server, config.shutdownTimeoutMs);
   const { url } = await server.listen();
   server.log.info({ url, redis: config.redisUrl !== undefined }, 'feed server listening');
-}
-
-/** SIGINT/SIGTERM drain the server; a second signal or the timeout exits at once. */
-export function installShutdown(server: FeedServer, timeoutMs: number, beforeClose: () => Promise<void> = async () => undefined): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    server.log.info({ signal }, 'draining');
-    const timer = setTimeout(() => {
-      server.log.error('drain timed out; exiting');
-      process.exit(1);
-    }, timeoutMs);
-    timer.unref();
-    void beforeClose()
-      .then(() => server.close(`server received ${signal}`))
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        server.log.error({ err: error }, 'drain failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;

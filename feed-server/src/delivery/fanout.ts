@@ -7,6 +7,7 @@ import type { SlowConsumerPolicy } from '../config.js';
 import { ClientOutbox } from './client-outbox.js';
 import { symbolOfTickJson, ticksPacket } from './frames.js';
 import type { SseHub } from './sse-hub.js';
+import { terminateConnection } from './terminate.js';
 
 export interface FanoutOptions {
   flushIntervalMs: number;
@@ -51,6 +52,21 @@ export class Fanout {
   get connectionCount(): number {
     return this.outboxes.size;
   }
+
+  /** Frames written to clients and not yet on the network, over all clients (the outbound backlog). */
+  framesInflight(): number {
+    let total = 0;
+    for (const outbox of this.outboxes.values()) total += outbox.inflight;
+    return total;
+  }
+
+  /** Clients currently on conflated delivery because they fell behind. */
+  conflatingClients(): number {
+    let total = 0;
+    for (const outbox of this.outboxes.values()) if (outbox.conflated !== null) total++;
+    return total;
+  }
+
 
   register(socket: ConsumerSocket): void {
     this.outboxes.set(socket.id, new ClientOutbox(socket.id));
@@ -169,7 +185,7 @@ export class Fanout {
     if (this.options.slowConsumerPolicy === 'disconnect') {
       this.log.warn({ socketId: socket.id, inflight: outbox.inflight }, 'slow consumer disconnected');
       this.unregister(socket.id);
-      socket.disconnect(true);
+      terminateConnection(socket);
       return;
     }
     this.log.info({ socketId: socket.id, inflight: outbox.inflight }, 'slow consumer: conflating');

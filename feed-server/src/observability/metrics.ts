@@ -23,6 +23,8 @@ export interface MetricSources {
   rooms(): number;
   sseClients(): number;
   symbols(): number;
+  framesInflight(): number;
+  conflatingClients(): number;
 }
 
 export function createMetrics(sources: MetricSources): FeedMetrics {
@@ -43,6 +45,8 @@ export function createMetrics(sources: MetricSources): FeedMetrics {
   gauge('feed_rooms', 'Symbol rooms with at least one consumer on this instance', sources.rooms);
   gauge('feed_sse_clients', 'Server-Sent-Events consumers on this instance', sources.sseClients);
   gauge('feed_symbols', 'Symbols in the universe', sources.symbols);
+  gauge('feed_outbound_frames_inflight', 'Frames written to consumers and not yet on the network (outbound backlog)', sources.framesInflight);
+  gauge('feed_conflating_clients', 'Consumers on conflated delivery because they fell behind', sources.conflatingClients);
   return {
     registry,
     ticksIn: new Counter({ name: 'feed_ticks_in_total', help: 'Ticks accepted from publishers', registers: [registry] }),
