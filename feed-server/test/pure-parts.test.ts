@@ -104,3 +104,13 @@ describe('config', () => {
     });
   });
 });
+
+describe('flush pacing', () => {
+  it('[R35] the next flush waits as long as the last one took, between the idle minimum and the maximum', async () => {
+    const { nextFlushDelay } = await import('../src/delivery/flush-pacing.js');
+    expect(nextFlushDelay(0.3, 20, 50)).toBe(20);
+    expect(nextFlushDelay(35, 20, 50)).toBe(35);
+    expect(nextFlushDelay(400, 20, 50)).toBe(50);
+    expect(nextFlushDelay(10, 20, 50, 3)).toBe(30);
+  });
+});

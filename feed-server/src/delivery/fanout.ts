@@ -8,9 +8,11 @@ import { ClientOutbox } from './client-outbox.js';
 import { symbolOfTickJson, ticksPacket } from './frames.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
+import { nextFlushDelay } from './flush-pacing.js';
 
 export interface FanoutOptions {
   flushIntervalMs: number;
+  flushMaxIntervalMs: number;
   flushBudgetMs: number;
   slowConsumerMaxFrames: number;
   slowConsumerPolicy: SlowConsumerPolicy;
@@ -18,10 +20,11 @@ export interface FanoutOptions {
 
 /**
  * Delivers ticks to the consumers of this instance: each tick goes to the
- * outboxes of the sockets in its symbol's room, and every flush interval each
- * client with something pending gets one frame holding all of it. One timer
- * for the whole server; a flush yields to the event loop when it runs past
- * its budget, so a thousand clients never block it in one go.
+ * outboxes of the sockets in its symbol's room, and every flush each client
+ * with something pending gets one frame holding all of it. One timer for the
+ * whole server, paced by the cost of the last flush (see nextFlushDelay); a
+ * flush yields to the event loop when it runs past its budget, so a thousand
+ * clients never block it in one go.
  */
 export class Fanout {
   private readonly outboxes = new Map<string, ClientOutbox>();
@@ -29,6 +32,7 @@ export class Fanout {
   private queue: ClientOutbox[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
+  private stopped = false;
   private lastFlushAt = performance.now();
 
   constructor(
@@ -40,13 +44,22 @@ export class Fanout {
   ) {}
 
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.flushAll(), this.options.flushIntervalMs);
+    if (this.timer !== undefined || this.stopped) return;
+    this.schedule(this.options.flushIntervalMs);
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushAll();
+    }, delayMs);
   }
 
   get connectionCount(): number {
@@ -124,12 +137,14 @@ export class Fanout {
   }
 
   private flushAll(): void {
-    if (this.flushing) return;
     const now = performance.now();
     this.metrics.flushInterval.observe((now - this.lastFlushAt) / 1000);
     this.lastFlushAt = now;
     this.sse.flush();
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0) {
+      this.schedule(this.options.flushIntervalMs);
+      return;
+    }
     const queue = this.queue;
     this.queue = [];
     this.flushing = true;
@@ -151,7 +166,9 @@ export class Fanout {
       return;
     }
     this.flushing = false;
-    this.metrics.flushDuration.observe((performance.now() - startedAt) / 1000);
+    const tookMs = performance.now() - startedAt;
+    this.metrics.flushDuration.observe(tookMs / 1000);
+    this.schedule(nextFlushDelay(tookMs, this.options.flushIntervalMs, this.options.flushMaxIntervalMs));
   }
 
   private flushOutbox(outbox: ClientOutbox): void {
