@@ -114,3 +114,12 @@ describe('flush pacing', () => {
     expect(nextFlushDelay(10, 20, 50, 3)).toBe(30);
   });
 });
+
+describe('documentation', () => {
+  it('[R36] .env.example lists every server variable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { SERVER_ENV_VARS } = await import('../src/config.js');
+    const envExample = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    for (const name of SERVER_ENV_VARS) expect(envExample, name).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  });
+});
