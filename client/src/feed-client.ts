@@ -1,0 +1,500 @@
+import { io, type Socket } from 'socket.io-client';
+import {
+  DEFAULT_LIMITS,
+  ErrorCode,
+  Events,
+  SOCKET_PATH,
+  type ClientToServerEvents,
+  type FeedStatus,
+  type Notice,
+  type ProtocolError,
+  type RejectedSymbol,
+  type ResumePoint,
+  type ServerToClientEvents,
+  type Shutdown,
+  type Snapshot,
+  type SubscribeReply,
+  type Tick,
+  type Welcome,
+} from '@tickfeed/protocol';
+import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffPolicy, type RandomSource } from './backoff.js';
+import {
+  INITIAL_CONNECTION_STATE,
+  transition,
+  type ConnectionEvent,
+  type ConnectionState,
+} from './connection-state.js';
+import { TypedEmitter } from './emitter.js';
+import { SequenceTracker, type GapInfo } from './sequence-tracker.js';
+
+export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Timer functions, injectable so tests can drive time; defaults to the global ones. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface FeedClientOptions {
+  /** Server base URL, e.g. http://127.0.0.1:3000; in a browser '' or location.origin. */
+  readonly url: string;
+  /** Socket.IO path. Default '/socket.io/'. */
+  readonly path?: string;
+  /** Engine.IO transports, in order of preference. Default ['websocket']. */
+  readonly transports?: ('websocket' | 'polling')[];
+  /** Reconnect backoff; missing fields take DEFAULT_BACKOFF's. */
+  readonly backoff?: Partial<BackoffPolicy>;
+  /** Uniform random source in [0, 1) for jitter. Default Math.random. */
+  readonly random?: RandomSource;
+  /** Wall clock, epoch ms. Default Date.now. */
+  readonly now?: () => number;
+  readonly timers?: Timers;
+  /** How long one connection attempt may take before it counts as failed, ms. Default 5,000. */
+  readonly connectTimeoutMs?: number;
+  /** How long to wait for a subscribe/unsubscribe ack, ms. Default 10,000. */
+  readonly ackTimeoutMs?: number;
+}
+
+/**
+ * Why a symbol's state (re)starts from a snapshot:
+ * - `subscribed`: first subscription;
+ * - `recovered`: after a reconnect or a gap, the server replays what was missed (nothing to reload);
+ * - `reloaded`: after a reconnect or a gap the history could not be recovered: reload everything;
+ * - `reset`: the feed started a new epoch (replay seek or loop): clear and reload.
+ */
+export type SymbolCause = 'subscribed' | 'recovered' | 'reloaded' | 'reset';
+
+export interface SymbolEvent {
+  readonly symbol: string;
+  readonly epoch: string;
+  readonly snapshot: Snapshot;
+  readonly cause: SymbolCause;
+  /** Set for `reset`: the server's reason (e.g. 'seek', 'loop'). */
+  readonly reason?: string;
+}
+
+export interface SubscribeOutcome {
+  readonly subscribed: string[];
+  readonly rejected: RejectedSymbol[];
+  /** Set when the request as a whole failed (and was not retried). */
+  readonly error?: ProtocolError;
+}
+
+export interface FeedClientEvents {
+  /** The connection state changed. */
+  state: [state: ConnectionState];
+  /** Ticks applied in this socket event, each symbol's in ascending seq, no gap, no duplicate. */
+  ticks: [ticks: Tick[]];
+  /** A symbol (re)starts from a snapshot; on anything but `recovered` consumers reload its history. */
+  symbol: [event: SymbolEvent];
+  /** Symbols the server refused (e.g. UNKNOWN_SYMBOL); they are dropped from the subscription set. */
+  rejected: [rejected: RejectedSymbol[]];
+  welcome: [welcome: Welcome];
+  feedStatus: [status: FeedStatus];
+  notice: [notice: Notice];
+  /** A seq gap was detected; the symbol is being resubscribed with its resume point. */
+  gap: [gap: GapInfo];
+  /** A request failed as a whole (BAD_REQUEST, TOO_MANY_SYMBOLS...) or a listener threw. */
+  error: [error: ProtocolError];
+}
+
+interface Waiter {
+  readonly symbols: ReadonlySet<string>;
+  readonly resolve: (outcome: SubscribeOutcome) => void;
+}
+
+/**
+ * The one owner of a feed socket. It keeps the set of wanted symbols across
+ * connections, drives the connection state machine with its own backoff
+ * (Socket.IO's built-in reconnection is off), resubscribes with resume points
+ * on every connect, and checks every tick's seq so consumers see each tick
+ * exactly once and in order, or are told to reload.
+ */
+export class FeedClient {
+  private readonly emitter = new TypedEmitter<FeedClientEvents>((error) =>
+    this.emitter.emit('error', { code: ErrorCode.INTERNAL, message: `listener threw: ${String(error)}` }),
+  );
+  private readonly tracker = new SequenceTracker();
+  private readonly wanted = new Set<string>();
+  private readonly policy: BackoffPolicy;
+  private readonly random: RandomSource;
+  private readonly now: () => number;
+  private readonly timers: Timers;
+  private readonly ackTimeoutMs: number;
+  private readonly socket: FeedSocket;
+  private current: ConnectionState = INITIAL_CONNECTION_STATE;
+  private retryTimer: unknown = undefined;
+  /** Bumped per connection; acks of an older connection are ignored. */
+  private generation = 0;
+  private waiters: Waiter[] = [];
+  private recoverQueue = new Set<string>();
+  private recoverScheduled = false;
+  private welcomeInfo: Welcome | undefined;
+  private feed: FeedStatus | undefined;
+
+  constructor(options: FeedClientOptions) {
+    this.policy = validateBackoff({ ...DEFAULT_BACKOFF, ...options.backoff });
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? {
+      setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+      clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
+    };
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.socket = io(options.url, {
+      path: options.path ?? SOCKET_PATH,
+      transports: options.transports ?? ['websocket'],
+      autoConnect: false,
+      // One connection per client: never share a multiplexed Manager with another client of the same URL.
+      forceNew: true,
+      // Our state machine and backoff decide when to retry, not Socket.IO's.
+      reconnection: false,
+      timeout: options.connectTimeoutMs ?? 5_000,
+    });
+    this.wireSocket();
+  }
+
+  /* ------------------------------- public API ------------------------------- */
+
+  get state(): ConnectionState {
+    return this.current;
+  }
+
+  /** Welcome of the current (or last) connection. */
+  get welcome(): Welcome | undefined {
+    return this.welcomeInfo;
+  }
+
+  get feedStatus(): FeedStatus | undefined {
+    return this.feed;
+  }
+
+  /** The symbols the client wants, whether or not they are acknowledged yet. */
+  get symbols(): string[] {
+    return [...this.wanted];
+  }
+
+  /** Epoch and last applied seq of a symbol, when known. */
+  position(symbol: string): ResumePoint | undefined {
+    const entry = this.tracker.get(symbol);
+    return entry === undefined || entry.epoch === '' ? undefined : { epoch: entry.epoch, seq: entry.seq };
+  }
+
+  /** Tick bookkeeping counters (applied, duplicates, gaps, ignored). */
+  get counters(): Readonly<SequenceTracker['counters']> {
+    return this.tracker.counters;
+  }
+
+  on<K extends keyof FeedClientEvents>(event: K, listener: (...args: FeedClientEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Starts connecting (also from offline after close or giving up). */
+  connect(): void {
+    this.dispatch({ type: 'start' });
+  }
+
+  /** Skips the wait of `reconnecting` and tries now. */
+  reconnectNow(): void {
+    this.dispatch({ type: 'retry' });
+  }
+
+  /** Stops: disconnects, cancels retries, keeps the subscription set for a later connect(). */
+  close(reason = 'closed by client'): void {
+    this.dispatch({ type: 'stop', reason });
+  }
+
+  /** Stops for good and drops every listener. */
+  dispose(): void {
+    this.close('disposed');
+    this.emitter.removeAll();
+    for (const waiter of this.waiters) waiter.resolve({ subscribed: [], rejected: [] });
+    this.waiters = [];
+  }
+
+  /**
+   * Adds symbols to the subscription set. Resolves with the server's answer
+   * for them: at once when connected, else after the next connect.
+   */
+  subscribe(symbols: readonly string[]): Promise<SubscribeOutcome> {
+    const fresh = unique(symbols);
+    for (const symbol of fresh) this.wanted.add(symbol);
+    if (fresh.length === 0) return Promise.resolve({ subscribed: [], rejected: [] });
+    if (this.current.kind !== 'connected') {
+      return new Promise((resolve) => this.waiters.push({ symbols: new Set(fresh), resolve }));
+    }
+    return this.sendSubscribe(fresh, this.generation);
+  }
+
+  /** Removes symbols from the subscription set and leaves their rooms. */
+  async unsubscribe(symbols: readonly string[]): Promise<void> {
+    const gone = unique(symbols).filter((symbol) => this.wanted.delete(symbol));
+    for (const symbol of gone) {
+      this.tracker.remove(symbol);
+      this.recoverQueue.delete(symbol);
+    }
+    if (gone.length === 0 || this.current.kind !== 'connected') return;
+    const generation = this.generation;
+    for (const chunk of chunks(gone, this.maxPerRequest())) {
+      try {
+        await this.socket.timeout(this.ackTimeoutMs).emitWithAck(Events.unsubscribe, { symbols: chunk });
+      } catch {
+        // No ack in time: the connection is probably going away; a reconnect subscribes only the wanted set.
+        if (generation !== this.generation) return;
+      }
+    }
+  }
+
+  /* ------------------------------ state machine ----------------------------- */
+
+  private dispatch(event: ConnectionEvent): void {
+    const next = transition(this.current, event, { now: this.now(), random: this.random, policy: this.policy });
+    if (next === this.current) return;
+    const previous = this.current;
+    this.current = next;
+    this.clearRetryTimer();
+    switch (next.kind) {
+      case 'connecting':
+        if (this.socket.connected || previous.kind === 'connected') this.socket.disconnect();
+        this.generation++;
+        this.socket.connect();
+        break;
+      case 'reconnecting':
+        if (this.socket.connected || this.socket.active) this.socket.disconnect();
+        this.retryTimer = this.timers.setTimeout(
+          () => {
+            this.retryTimer = undefined;
+            this.dispatch({ type: 'retry' });
+          },
+          Math.max(0, next.nextRetryAt - this.now()),
+        );
+        break;
+      case 'offline':
+        this.generation++;
+        if (this.socket.connected || this.socket.active) this.socket.disconnect();
+        break;
+      case 'connected':
+        break;
+    }
+    this.emitter.emit('state', next);
+    if (next.kind === 'connected') this.resubscribeAll();
+  }
+
+  private clearRetryTimer(): void {
+    if (this.retryTimer !== undefined) {
+      this.timers.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+  }
+
+  private wireSocket(): void {
+    const socket = this.socket;
+    socket.on('connect', () => this.dispatch({ type: 'opened' }));
+    socket.on('connect_error', (error: Error) => this.dispatch({ type: 'failed', reason: error.message }));
+    socket.on('disconnect', (reason: string) => {
+      // Only this class disconnects on purpose, and it has already moved the state machine.
+      if (reason === 'io client disconnect') return;
+      this.dispatch({ type: 'lost', reason });
+    });
+    socket.on(Events.ticks, (ticks) => this.onTicks(ticks));
+    socket.on(Events.reset, (reset) => {
+      if (!this.wanted.has(reset.symbol)) return;
+      this.tracker.start(reset.symbol, reset.epoch, reset.snapshot.seq);
+      this.recoverQueue.delete(reset.symbol);
+      this.emitter.emit('symbol', {
+        symbol: reset.symbol,
+        epoch: reset.epoch,
+        snapshot: reset.snapshot,
+        cause: 'reset',
+        reason: reset.reason,
+      });
+    });
+    socket.on(Events.welcome, (welcome) => {
+      this.welcomeInfo = welcome;
+      this.emitter.emit('welcome', welcome);
+      this.setFeed(welcome.feed);
+    });
+    socket.on(Events.feedStatus, (status) => this.setFeed(status));
+    socket.on(Events.notice, (notice) => {
+      this.emitter.emit('notice', notice);
+      // The server dropped ticks of these symbols: recover them now rather than at their next tick.
+      if (notice.code === ErrorCode.SLOW_CONSUMER && notice.symbols !== undefined) {
+        for (const symbol of notice.symbols) this.queueRecovery(symbol);
+      }
+    });
+    socket.on(Events.shutdown, (shutdown: Shutdown) => {
+      const suggested = Number.isFinite(shutdown.reconnectAfterMs) ? Math.max(0, shutdown.reconnectAfterMs) : 0;
+      // Spread clients over the suggested delay so a restarted server is not hit by all at once.
+      const delayMs = Math.min(this.policy.maxMs, Math.round(suggested * this.random()));
+      this.dispatch({ type: 'shutdown', reason: `server shutting down: ${shutdown.reason}`, delayMs });
+    });
+  }
+
+  private setFeed(status: FeedStatus): void {
+    this.feed = status;
+    this.emitter.emit('feedStatus', status);
+  }
+
+  /* ------------------------------ subscriptions ----------------------------- */
+
+  private maxPerRequest(): number {
+    return this.welcomeInfo?.limits.maxSymbolsPerRequest ?? DEFAULT_LIMITS.maxSymbolsPerRequest;
+  }
+
+  private resubscribeAll(): void {
+    const symbols = [...this.wanted];
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.recoverQueue.clear();
+    const generation = this.generation;
+    void this.sendSubscribe(symbols, generation).then((outcome) => {
+      for (const waiter of waiters) {
+        waiter.resolve({
+          subscribed: outcome.subscribed.filter((symbol) => waiter.symbols.has(symbol)),
+          rejected: outcome.rejected.filter((rejected) => waiter.symbols.has(rejected.symbol)),
+          ...(outcome.error === undefined ? {} : { error: outcome.error }),
+        });
+      }
+    });
+  }
+
+  /**
+   * Sends subscribe requests (in chunks) with resume points for every symbol we
+   * hold a position for. Each ack is applied synchronously inside its callback:
+   * the replayed ticks that follow it may be parsed from the same network read,
+   * before any promise continuation would run.
+   */
+  private sendSubscribe(symbols: readonly string[], generation: number): Promise<SubscribeOutcome> {
+    const parts = chunks(symbols, this.maxPerRequest()).map((chunk) => this.subscribeChunk(chunk, generation, 1));
+    return Promise.all(parts).then((outcomes) => {
+      const subscribed = outcomes.flatMap((o) => o.subscribed);
+      const rejected = outcomes.flatMap((o) => o.rejected);
+      const error = outcomes.find((o) => o.error !== undefined)?.error;
+      return error === undefined ? { subscribed, rejected } : { subscribed, rejected, error };
+    });
+  }
+
+  private subscribeChunk(chunk: readonly string[], generation: number, attempt: number): Promise<SubscribeOutcome> {
+    const none: SubscribeOutcome = { subscribed: [], rejected: [] };
+    const symbols = chunk.filter((symbol) => this.wanted.has(symbol));
+    if (symbols.length === 0 || generation !== this.generation) return Promise.resolve(none);
+    return new Promise((resolve) => {
+      const resume = this.tracker.resumePoints(symbols);
+      for (const symbol of symbols) this.tracker.markPending(symbol);
+      const request = Object.keys(resume).length > 0 ? { symbols, resume } : { symbols };
+      this.socket.timeout(this.ackTimeoutMs).emit(Events.subscribe, request, (timeout: Error | null, reply: SubscribeReply) => {
+        if (generation !== this.generation) {
+          resolve(none);
+          return;
+        }
+        if (timeout !== null) {
+          const error: ProtocolError = { code: ErrorCode.INTERNAL, message: 'subscribe: no ack in time' };
+          this.emitter.emit('error', error);
+          // The connection does not answer: start over; the reconnect resubscribes everything.
+          this.dispatch({ type: 'lost', reason: 'subscribe ack timeout' });
+          resolve({ ...none, error });
+          return;
+        }
+        if (!reply.ok) {
+          if (reply.error.code === ErrorCode.RATE_LIMITED && attempt < 8) {
+            // The symbols stay pending (their ticks dropped) until the retry's ack.
+            this.timers.setTimeout(() => {
+              void this.subscribeChunk(symbols, generation, attempt + 1).then(resolve);
+            }, backoffDelay(this.policy, attempt + 2, this.random));
+            return;
+          }
+          this.emitter.emit('error', reply.error);
+          resolve({ ...none, error: reply.error });
+          return;
+        }
+        const subscribed: string[] = [];
+        const rejected: RejectedSymbol[] = [];
+        this.applySubscribeReply(reply, resume, subscribed, rejected);
+        resolve({ subscribed, rejected });
+      });
+    });
+  }
+
+  private applySubscribeReply(
+    reply: Extract<SubscribeReply, { ok: true }>,
+    resume: Record<string, ResumePoint>,
+    subscribed: string[],
+    rejected: RejectedSymbol[],
+  ): void {
+    for (const entry of reply.subscribed) {
+      // Unsubscribed while the request was in flight: the later unsubscribe wins.
+      if (!this.wanted.has(entry.symbol)) continue;
+      subscribed.push(entry.symbol);
+      const point = resume[entry.symbol];
+      if (point !== undefined && entry.recovered === true && entry.epoch === point.epoch) {
+        this.tracker.resumed(entry.symbol);
+        this.emitter.emit('symbol', { symbol: entry.symbol, epoch: entry.epoch, snapshot: entry.snapshot, cause: 'recovered' });
+        continue;
+      }
+      this.tracker.start(entry.symbol, entry.epoch, entry.snapshot.seq);
+      this.emitter.emit('symbol', {
+        symbol: entry.symbol,
+        epoch: entry.epoch,
+        snapshot: entry.snapshot,
+        cause: point === undefined ? 'subscribed' : 'reloaded',
+      });
+    }
+    const refused = reply.rejected.filter((entry) => this.wanted.has(entry.symbol));
+    for (const entry of refused) {
+      this.wanted.delete(entry.symbol);
+      this.tracker.remove(entry.symbol);
+      rejected.push(entry);
+    }
+    if (refused.length > 0) this.emitter.emit('rejected', refused);
+  }
+
+  /* ---------------------------------- ticks --------------------------------- */
+
+  private onTicks(ticks: unknown): void {
+    if (!Array.isArray(ticks)) return;
+    const applied: Tick[] = [];
+    for (const tick of ticks as unknown[]) {
+      if (!isTickLike(tick)) continue;
+      const verdict = this.tracker.accept(tick.symbol, tick.seq);
+      if (verdict === 'apply') applied.push(tick);
+      else if (verdict === 'gap') {
+        const gap = this.tracker.lastGapInfo();
+        if (gap !== undefined) this.emitter.emit('gap', gap);
+        this.queueRecovery(tick.symbol);
+      }
+    }
+    if (applied.length > 0) this.emitter.emit('ticks', applied);
+  }
+
+  /** Resubscribes a symbol with its resume point, batched with others found in the same turn. */
+  private queueRecovery(symbol: string): void {
+    if (!this.wanted.has(symbol)) return;
+    this.recoverQueue.add(symbol);
+    if (this.recoverScheduled) return;
+    this.recoverScheduled = true;
+    const generation = this.generation;
+    queueMicrotask(() => {
+      this.recoverScheduled = false;
+      const symbols = [...this.recoverQueue].filter((s) => this.wanted.has(s));
+      this.recoverQueue.clear();
+      if (symbols.length === 0 || generation !== this.generation || this.current.kind !== 'connected') return;
+      void this.sendSubscribe(symbols, generation);
+    });
+  }
+}
+
+function isTickLike(value: unknown): value is Tick {
+  if (typeof value !== 'object' || value === null) return false;
+  const tick = value as Record<string, unknown>;
+  return typeof tick.symbol === 'string' && typeof tick.seq === 'number' && typeof tick.price === 'number';
+}
+
+function unique(symbols: readonly string[]): string[] {
+  return [...new Set(symbols)];
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

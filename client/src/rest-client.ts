@@ -1,0 +1,117 @@
+import {
+  ErrorCode,
+  type CandlesResponse,
+  type ErrorCode as ErrorCodeType,
+  type FeedStatus,
+  type Interval,
+  type SymbolInfo,
+  type SymbolsResponse,
+  type TicksResponse,
+} from '@tickfeed/protocol';
+
+/** A REST call that did not return 2xx; `code` comes from the protocol's catalog when the body carried one. */
+export class RestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCodeType,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RestError';
+  }
+}
+
+export type FetchLike = (input: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<{
+  ok: boolean;
+  status: number;
+  json(): Promise<unknown>;
+}>;
+
+export interface RestClientOptions {
+  /** Server base URL, e.g. http://127.0.0.1:3000; '' for same-origin in a browser. */
+  readonly baseUrl: string;
+  /** Default globalThis.fetch. */
+  readonly fetch?: FetchLike;
+}
+
+export interface CandlesQuery {
+  /** Candles returned at most (server default when omitted). */
+  readonly limit?: number;
+  /** Only candles that start before this time, epoch ms. */
+  readonly before?: number;
+}
+
+export interface TicksQuery {
+  /** Only ticks with seq > after. */
+  readonly after?: number;
+  readonly limit?: number;
+}
+
+/** Typed helpers for the feed server's REST API (see issue 2 / README). */
+export class RestClient {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: FetchLike;
+
+  constructor(options: RestClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  }
+
+  /** GET /api/symbols: the universe with metadata and snapshots. */
+  async symbols(signal?: AbortSignal): Promise<SymbolInfo[]> {
+    const body = await this.get<SymbolsResponse>('/api/symbols', signal);
+    return body.symbols;
+  }
+
+  /** GET /api/symbols/:symbol. */
+  symbol(symbol: string, signal?: AbortSignal): Promise<SymbolInfo> {
+    return this.get<SymbolInfo>(`/api/symbols/${encodeURIComponent(symbol)}`, signal);
+  }
+
+  /** GET /api/symbols/:symbol/candles: history whose `seq` tells where the live stream continues. */
+  candles(symbol: string, interval: Interval, query: CandlesQuery = {}, signal?: AbortSignal): Promise<CandlesResponse> {
+    const params = new URLSearchParams({ interval });
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    if (query.before !== undefined) params.set('before', String(query.before));
+    return this.get<CandlesResponse>(`/api/symbols/${encodeURIComponent(symbol)}/candles?${params}`, signal);
+  }
+
+  /** GET /api/symbols/:symbol/ticks: recent ticks with seq > after, ascending. */
+  ticks(symbol: string, query: TicksQuery = {}, signal?: AbortSignal): Promise<TicksResponse> {
+    const params = new URLSearchParams();
+    if (query.after !== undefined) params.set('after', String(query.after));
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const text = params.toString();
+    const qs = text === '' ? '' : `?${text}`;
+    return this.get<TicksResponse>(`/api/symbols/${encodeURIComponent(symbol)}/ticks${qs}`, signal);
+  }
+
+  /** GET /api/feed: the feed's status (live or replay). */
+  feed(signal?: AbortSignal): Promise<FeedStatus> {
+    return this.get<FeedStatus>('/api/feed', signal);
+  }
+
+  private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+      headers: { accept: 'application/json' },
+      ...(signal === undefined ? {} : { signal }),
+    });
+    const body: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) throw toRestError(response.status, body);
+    if (typeof body !== 'object' || body === null) {
+      throw new RestError(response.status, ErrorCode.INTERNAL, `GET ${path}: the body is not a JSON object`);
+    }
+    return body as T;
+  }
+}
+
+function toRestError(status: number, body: unknown): RestError {
+  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
+  if (typeof error === 'object' && error !== null) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && typeof message === 'string') {
+      return new RestError(status, code as ErrorCodeType, message);
+    }
+  }
+  return new RestError(status, status >= 500 ? ErrorCode.INTERNAL : ErrorCode.BAD_REQUEST, `HTTP ${status}`);
+}

@@ -1,0 +1,54 @@
+import { isValidSymbol } from '@tickfeed/protocol';
+
+export interface TailArgs {
+  readonly url: string;
+  readonly symbols: string[];
+}
+
+export const TAIL_USAGE = 'usage: npm run tail -- SYMBOL [SYMBOL...] [--url http://127.0.0.1:3000]';
+
+/** Parses the tail command's arguments; returns an error message instead of throwing. */
+export function parseTailArgs(argv: readonly string[], defaultUrl = 'http://127.0.0.1:3000'): TailArgs | { error: string } {
+  let url = defaultUrl;
+  const symbols: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--url') {
+      const value = argv[++i];
+      if (value === undefined) return { error: '--url needs a value' };
+      url = value;
+    } else if (arg.startsWith('--url=')) {
+      url = arg.slice('--url='.length);
+    } else if (arg === '--help' || arg === '-h') {
+      return { error: TAIL_USAGE };
+    } else if (arg.startsWith('-')) {
+      return { error: `unknown option ${arg}\n${TAIL_USAGE}` };
+    } else {
+      const symbol = arg.toUpperCase();
+      if (!isValidSymbol(symbol)) return { error: `not a valid symbol: ${arg}` };
+      if (!symbols.includes(symbol)) symbols.push(symbol);
+    }
+  }
+  if (symbols.length === 0) return { error: TAIL_USAGE };
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { error: `--url must be http(s): ${url}` };
+  } catch {
+    return { error: `--url is not a URL: ${url}` };
+  }
+  return { url, symbols };
+}
+
+/** One tick as one line: ISO time (UTC), symbol, seq, price, size, bid, ask. */
+export function formatTickLine(tick: {
+  symbol: string;
+  seq: number;
+  ts: number;
+  price: number;
+  size: number;
+  bid: number;
+  ask: number;
+}): string {
+  const time = new Date(tick.ts).toISOString().slice(11, 23);
+  return `${time} ${tick.symbol.padEnd(10)} #${String(tick.seq).padEnd(7)} ${String(tick.price).padStart(12)} x ${String(tick.size).padEnd(8)} bid ${tick.bid} ask ${tick.ask}`;
+}

@@ -1,0 +1,76 @@
+import { Show } from 'solid-js';
+import { describeConnection } from '@tickfeed/client';
+import type { FeedService } from '../feed/feed-service.js';
+import { formatInZone } from '../lib/time-zone.js';
+
+export interface StatusBarProps {
+  service: FeedService;
+  zone: string;
+}
+
+/** Connection state, latency, throughput, staleness and the feed's mode (LIVE / REPLAY). */
+export function StatusBar(props: StatusBarProps) {
+  const state = () => props.service.connection();
+  const stats = () => props.service.stats();
+  const feed = () => props.service.feedStatus();
+  const replayClock = () => {
+    const f = feed();
+    if (f === null || f.status.clock === null) return null;
+    const { status, receivedAt } = f;
+    const speed = typeof status.speed === 'number' ? status.speed : 0;
+    // Between status messages the replay clock advances at the replay speed.
+    const elapsed = status.state === 'playing' ? Math.max(0, props.service.clock() - receivedAt) * speed : 0;
+    return formatInZone((status.clock ?? 0) + elapsed, props.zone, 'full');
+  };
+  const staleText = () => {
+    const entries = Object.entries(stats().stale).sort((a, b) => b[1] - a[1]);
+    if (entries.length === 0) return '';
+    const shown = entries.slice(0, 3).map(([symbol, seconds]) => `${symbol}: no update for ${seconds} s`);
+    return entries.length > 3 ? `${shown.join(' · ')} · +${entries.length - 3} more` : shown.join(' · ');
+  };
+
+  return (
+    <footer class="statusbar" role="status">
+      <span class="conn" data-connection={state().kind} data-testid="connection">
+        <span class="dot" />
+        {describeConnection(state(), props.service.clock())}
+        <Show when={state().kind === 'reconnecting' || state().kind === 'offline'}>
+          <button class="link" onClick={() => (state().kind === 'offline' ? props.service.goOnline() : props.service.reconnectNow())}>
+            retry now
+          </button>
+        </Show>
+      </span>
+      <Show
+        when={feed()?.status.mode === 'replay'}
+        fallback={
+          <Show when={feed() !== null}>
+            <span class="badge live">LIVE</span>
+          </Show>
+        }
+      >
+        <span class="badge replay" data-testid="replay">
+          REPLAY {feed()!.status.speed === 'max' ? 'max' : `${feed()!.status.speed}×`}
+          {feed()!.status.state !== 'playing' ? ` · ${feed()!.status.state.toUpperCase()}` : ''}
+        </span>
+        <Show when={replayClock()}>
+          <span>
+            replay clock <b>{replayClock()}</b>
+          </span>
+        </Show>
+      </Show>
+      <span>
+        latency <b data-testid="latency">{stats().latencyMs === null ? '–' : `${Math.round(stats().latencyMs!)} ms`}</b>
+      </span>
+      <span>
+        ticks/s <b data-testid="rate">{stats().ticksPerSec}</b>
+      </span>
+      <span class="stale-list" data-testid="stale">
+        {staleText()}
+      </span>
+      <span class="spacer" />
+      <span>
+        <b>{formatInZone(props.service.clock(), props.zone, 'seconds')}</b> {formatInZone(props.service.clock(), props.zone, 'zone')}
+      </span>
+    </footer>
+  );
+}

@@ -1,0 +1,373 @@
+import { batch, createSignal } from 'solid-js';
+import { createStore, produce } from 'solid-js/store';
+import {
+  FeedClient,
+  RestClient,
+  type ConnectionState,
+  type SymbolEvent,
+} from '@tickfeed/client';
+import { ErrorCode, INTERVAL_MS, type FeedStatus, type SymbolInfo, type Tick } from '@tickfeed/protocol';
+import { CandleModel } from '../lib/candle-model.js';
+import { FrameConflator, groupBy, type FrameScheduler } from '../lib/frame-conflator.js';
+import { QuoteModel, type QuoteView } from '../lib/quote-model.js';
+import { RollingWindow, staleSeconds } from '../lib/rolling-stats.js';
+import { sparklinePath } from '../lib/sparkline.js';
+import { StitchedFeed } from './stitched-feed.js';
+import type { SymbolFeed } from './symbol-feed.js';
+
+export interface Message {
+  readonly id: number;
+  readonly kind: 'error' | 'info';
+  readonly text: string;
+}
+
+export interface LiveStats {
+  /** Median of now − tick.ts over the last window, ms; null without ticks. */
+  readonly latencyMs: number | null;
+  readonly ticksPerSec: number;
+  /** Symbols without an update for longer than STALE_AFTER_MS, with the seconds since. */
+  readonly stale: Readonly<Record<string, number>>;
+}
+
+export interface Spark {
+  readonly path: string;
+  readonly up: boolean;
+}
+
+export interface FeedServiceOptions {
+  /** Server base URL; '' in the browser for same-origin. */
+  readonly baseUrl: string;
+  /** Socket.IO URL; defaults to baseUrl (the page's origin in the browser). */
+  readonly socketUrl: string;
+  readonly schedule: FrameScheduler;
+  readonly now?: () => number;
+}
+
+export const STATS_WINDOW_MS = 5_000;
+export const STALE_AFTER_MS = 10_000;
+const SPARK_INTERVAL = '1m';
+const SPARK_CANDLES = 240;
+const SPARK_LOAD_CONCURRENCY = 4;
+const MESSAGE_TTL_MS = 6_000;
+
+/**
+ * The dashboard's state and its one connection to the feed: watchlist,
+ * quotes (one store keyed by symbol), sparklines, connection and feed status,
+ * live statistics, messages. Ticks are conflated to animation frames here;
+ * views get them per frame through the SymbolFeed interface and never see
+ * the socket.
+ */
+export function createFeedService(options: FeedServiceOptions) {
+  const now = options.now ?? Date.now;
+  const rest = new RestClient({ baseUrl: options.baseUrl });
+  const client = new FeedClient({ url: options.socketUrl });
+
+  const [connection, setConnection] = createSignal<ConnectionState>(client.state);
+  const [feedStatus, setFeedStatus] = createSignal<{ status: FeedStatus; receivedAt: number } | null>(null);
+  const [universe, setUniverse] = createSignal<SymbolInfo[]>([]);
+  const [watchlist, setWatchlist] = createSignal<string[]>([]);
+  const [quotes, setQuotes] = createStore<Record<string, QuoteView>>({});
+  const [sparks, setSparks] = createStore<Record<string, Spark>>({});
+  const [messages, setMessages] = createSignal<Message[]>([]);
+  const [clock, setClock] = createSignal(now());
+  const [stats, setStats] = createSignal<LiveStats>({ latencyMs: null, ticksPerSec: 0, stale: {} });
+
+  const models = new Map<string, QuoteModel>();
+  const lastUpdate = new Map<string, number>();
+  const tickListeners = new Map<string, Set<(ticks: Tick[]) => void>>();
+  const eventListeners = new Map<string, Set<(event: SymbolEvent) => void>>();
+  const latency = new RollingWindow(STATS_WINDOW_MS);
+  const throughput = new RollingWindow(STATS_WINDOW_MS);
+  let messageId = 0;
+  let totalTicks = 0;
+
+  const symbolFeed: SymbolFeed = {
+    onTicks: (symbol, listener) => addListener(tickListeners, symbol, listener),
+    onSymbolEvent: (symbol, listener) => addListener(eventListeners, symbol, listener),
+    epoch: (symbol) => client.position(symbol)?.epoch,
+    seq: (symbol) => client.position(symbol)?.seq ?? 0,
+    rest,
+  };
+
+  /* ------------------------------- per frame ------------------------------- */
+
+  const conflator = new FrameConflator<Tick>(options.schedule, (ticks) => {
+    const t = now();
+    totalTicks += ticks.length;
+    throughput.add(t, ticks.length);
+    const groups = groupBy(ticks, (tick) => tick.symbol);
+    batch(() => {
+      for (const [symbol, group] of groups) {
+        const model = models.get(symbol);
+        if (model === undefined) continue;
+        model.apply(group);
+        setQuotes(symbol, model.view());
+        lastUpdate.set(symbol, t);
+        latency.add(t, t - group[group.length - 1]!.ts);
+      }
+    });
+    for (const [symbol, group] of groups) {
+      const listeners = tickListeners.get(symbol);
+      if (listeners !== undefined) for (const listener of [...listeners]) listener(group);
+    }
+  });
+
+  /* ------------------------------ feed client ------------------------------ */
+
+  /** Recent connection states, oldest first (debug hook: tests assert reconnecting → connected). */
+  const stateHistory: string[] = [client.state.kind];
+  client.on('state', (state) => {
+    stateHistory.push(state.kind);
+    if (stateHistory.length > 100) stateHistory.shift();
+    setConnection(state);
+  });
+  client.on('feedStatus', (status) => setFeedStatus({ status, receivedAt: now() }));
+  client.on('ticks', (ticks) => conflator.push(ticks));
+  client.on('symbol', (event) => {
+    const model = models.get(event.symbol);
+    if (model === undefined) models.set(event.symbol, new QuoteModel(event.symbol, event.snapshot));
+    else if (event.cause !== 'recovered') model.reset(event.snapshot);
+    const current = models.get(event.symbol)!;
+    setQuotes(event.symbol, current.view());
+    if (event.cause !== 'recovered') lastUpdate.set(event.symbol, now());
+    const listeners = eventListeners.get(event.symbol);
+    if (listeners !== undefined) for (const listener of [...listeners]) listener(event);
+  });
+  client.on('rejected', (rejected) => {
+    for (const entry of rejected) {
+      say('error', entry.code === ErrorCode.UNKNOWN_SYMBOL ? `Unknown symbol: ${entry.symbol}` : `${entry.symbol}: ${entry.message}`);
+    }
+    const gone = new Set(rejected.map((entry) => entry.symbol));
+    setWatchlist((list) => list.filter((symbol) => !gone.has(symbol)));
+    for (const symbol of gone) dropSymbol(symbol);
+  });
+  client.on('notice', (notice) => say('info', notice.message));
+  client.on('error', (error) => say('error', `${error.code}: ${error.message}`));
+
+  /* -------------------------------- sparklines ------------------------------ */
+
+  const sparkFeeds = new Map<string, StitchedFeed<{ epoch: string; seq: number; model: CandleModel }>>();
+  const sparkModels = new Map<string, CandleModel>();
+  const sparkDirty = new Set<string>();
+  const sparkQueue: (() => Promise<void>)[] = [];
+  let sparkActive = 0;
+
+  function queueSparkLoad<T>(task: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      sparkQueue.push(() => task().then(resolve, reject));
+      pumpSparkQueue();
+    });
+  }
+
+  function pumpSparkQueue(): void {
+    while (sparkActive < SPARK_LOAD_CONCURRENCY && sparkQueue.length > 0) {
+      const task = sparkQueue.shift()!;
+      sparkActive++;
+      void task().finally(() => {
+        sparkActive--;
+        pumpSparkQueue();
+      });
+    }
+  }
+
+  function startSpark(symbol: string): void {
+    if (sparkFeeds.has(symbol)) return;
+    const intervalMs = INTERVAL_MS[SPARK_INTERVAL];
+    const feed = new StitchedFeed(
+      symbolFeed,
+      symbol,
+      {
+        fetch: (signal) =>
+          queueSparkLoad(async () => {
+            const response = await rest.candles(symbol, SPARK_INTERVAL, { limit: SPARK_CANDLES }, signal);
+            const model = new CandleModel(intervalMs, SPARK_CANDLES);
+            model.load(response);
+            return { epoch: response.epoch, seq: response.seq, model };
+          }),
+        seq: (history) => history.seq,
+        epoch: (history) => history.epoch,
+      },
+      {
+        reset: (history) => {
+          sparkModels.set(symbol, history.model);
+          sparkDirty.add(symbol);
+          // Draw a freshly loaded sparkline at the next frame, not at the next 1 Hz refresh.
+          options.schedule(renderSparks);
+        },
+        apply: (ticks) => {
+          const model = sparkModels.get(symbol);
+          if (model === undefined) return true;
+          const result = model.apply(ticks);
+          if (result.changed.length > 0) sparkDirty.add(symbol);
+          return result.gap === null;
+        },
+      },
+    );
+    sparkFeeds.set(symbol, feed);
+  }
+
+  function renderSparks(): void {
+    if (sparkDirty.size === 0) return;
+    const updates: [string, Spark][] = [];
+    for (const symbol of sparkDirty) {
+      const model = sparkModels.get(symbol);
+      const quote = models.get(symbol)?.view();
+      if (model === undefined) continue;
+      const closes = model.candles.map((c) => c.close);
+      const up = quote === undefined ? true : quote.change >= 0;
+      updates.push([symbol, { path: sparklinePath(closes, 72, 20), up }]);
+    }
+    sparkDirty.clear();
+    batch(() => {
+      for (const [symbol, spark] of updates) setSparks(symbol, spark);
+    });
+  }
+
+  /* ----------------------------- 1 Hz housekeeping ----------------------------- */
+
+  const heartbeat = setInterval(() => {
+    const t = now();
+    const stale: Record<string, number> = {};
+    for (const symbol of watchlist()) {
+      const seconds = staleSeconds(lastUpdate.get(symbol) ?? 0, t, STALE_AFTER_MS);
+      if (seconds !== null) stale[symbol] = seconds;
+    }
+    batch(() => {
+      setClock(t);
+      setStats({
+        latencyMs: latency.median(t),
+        ticksPerSec: Math.round(throughput.sum(t) / (STATS_WINDOW_MS / 1000)),
+        stale,
+      });
+    });
+    renderSparks();
+  }, 1000);
+
+  /* ------------------------------- watchlist ------------------------------- */
+
+  function say(kind: Message['kind'], text: string): void {
+    const id = ++messageId;
+    setMessages((list) => [...list.slice(-4), { id, kind, text }]);
+    setTimeout(() => dismiss(id), MESSAGE_TTL_MS);
+  }
+
+  function dismiss(id: number): void {
+    setMessages((list) => list.filter((m) => m.id !== id));
+  }
+
+  function dropSymbol(symbol: string): void {
+    models.delete(symbol);
+    lastUpdate.delete(symbol);
+    sparkFeeds.get(symbol)?.dispose();
+    sparkFeeds.delete(symbol);
+    sparkModels.delete(symbol);
+    setQuotes(produce((q) => void delete q[symbol]));
+    setSparks(produce((s) => void delete s[symbol]));
+  }
+
+  /** Replaces the watchlist (e.g. from preferences); subscribes what is new, unsubscribes what is gone. */
+  function setSymbols(symbols: readonly string[]): void {
+    const previous = new Set(watchlist());
+    const next = [...new Set(symbols)];
+    const removed = [...previous].filter((symbol) => !next.includes(symbol));
+    const added = next.filter((symbol) => !previous.has(symbol));
+    setWatchlist(next);
+    for (const symbol of removed) dropSymbol(symbol);
+    if (removed.length > 0) void client.unsubscribe(removed);
+    if (added.length > 0) void client.subscribe(added);
+    for (const symbol of added) startSpark(symbol);
+  }
+
+  /**
+   * Adds a symbol typed by the user. Returns an error text for the search box
+   * when it cannot be added; the same text is shown as a message.
+   */
+  function addSymbol(input: string): string | null {
+    const symbol = input.trim().toUpperCase();
+    if (symbol === '') return null;
+    if (watchlist().includes(symbol)) return null;
+    const known = universe();
+    if (known.length > 0 && !known.some((info) => info.meta.symbol === symbol)) {
+      const text = `Unknown symbol: ${symbol}`;
+      say('error', text);
+      return text;
+    }
+    setSymbols([...watchlist(), symbol]);
+    return null;
+  }
+
+  function removeSymbol(symbol: string): void {
+    setSymbols(watchlist().filter((s) => s !== symbol));
+  }
+
+  async function loadUniverse(): Promise<SymbolInfo[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const symbols = await rest.symbols();
+        setUniverse(symbols);
+        return symbols;
+      } catch (error) {
+        if (attempt === 0) say('error', `Could not load the symbol list (${String(error)}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 500 * 2 ** attempt)));
+      }
+    }
+  }
+
+  function start(): void {
+    client.connect();
+  }
+
+  function dispose(): void {
+    clearInterval(heartbeat);
+    conflator.dispose();
+    for (const feed of sparkFeeds.values()) feed.dispose();
+    client.dispose();
+  }
+
+  return {
+    connection,
+    feedStatus,
+    universe,
+    watchlist,
+    quotes,
+    sparks,
+    messages,
+    clock,
+    stats,
+    symbolFeed,
+    start,
+    dispose,
+    loadUniverse,
+    setSymbols,
+    addSymbol,
+    removeSymbol,
+    dismiss,
+    say,
+    reconnectNow: () => client.reconnectNow(),
+    goOffline: (reason: string) => client.close(reason),
+    goOnline: () => client.connect(),
+    debug: () => ({
+      state: client.state,
+      stateHistory: [...stateHistory],
+      counters: { ...client.counters, frames: conflator.frames, ticks: totalTicks },
+      symbols: client.symbols,
+      positions: Object.fromEntries(client.symbols.map((s) => [s, client.position(s)])),
+    }),
+  };
+}
+
+export type FeedService = ReturnType<typeof createFeedService>;
+
+function addListener<T>(map: Map<string, Set<T>>, key: string, listener: T): () => void {
+  let set = map.get(key);
+  if (set === undefined) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(listener);
+  return () => {
+    set.delete(listener);
+    if (set.size === 0) map.delete(key);
+  };
+}
+

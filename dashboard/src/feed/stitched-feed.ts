@@ -1,0 +1,135 @@
+import type { Tick } from '@tickfeed/protocol';
+import { mergeFill, planStitch } from '../lib/stitch.js';
+import type { SymbolFeed } from './symbol-feed.js';
+
+/** A view's data that is loaded over REST and then advanced by live ticks. */
+export interface StitchTarget<H> {
+  /** Replaces everything with freshly loaded history (the chart's setData moment). */
+  reset(history: H): void;
+  /** Applies live ticks; returns false when a seq gap means the data must be reloaded. */
+  apply(ticks: Tick[]): boolean;
+  /** Called after each (re)load once reset + catch-up are done. */
+  loaded?(): void;
+}
+
+export interface HistorySource<H> {
+  fetch(signal: AbortSignal): Promise<H>;
+  /** Last tick the history covers: live ticks continue at seq + 1. */
+  seq(history: H): number;
+  epoch(history: H): string;
+}
+
+const MAX_EPOCH_RETRIES = 5;
+const RETRY_DELAY_MS = 500;
+
+/**
+ * Loads one symbol's history and stitches it to the live stream by seq: live
+ * ticks are buffered while the request is in flight, those with seq <= the
+ * history's seq are dropped (already counted), a hole between the two is
+ * filled from GET …/ticks, and any later gap, reload or reset starts over.
+ */
+export class StitchedFeed<H> {
+  private phase: 'loading' | 'live' | 'disposed' = 'loading';
+  private buffer: Tick[] = [];
+  private abort: AbortController | undefined;
+  private readonly offs: (() => void)[] = [];
+  private epochRetries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Loads done, for tests and the debug hook. */
+  loads = 0;
+
+  constructor(
+    private readonly feed: SymbolFeed,
+    readonly symbol: string,
+    private readonly source: HistorySource<H>,
+    private readonly target: StitchTarget<H>,
+    private readonly onError: (error: unknown) => void = () => {},
+  ) {
+    this.offs.push(feed.onTicks(symbol, (ticks) => this.onTicks(ticks)));
+    this.offs.push(
+      feed.onSymbolEvent(symbol, (event) => {
+        if (event.cause !== 'recovered') this.reload();
+      }),
+    );
+    this.reload();
+  }
+
+  get live(): boolean {
+    return this.phase === 'live';
+  }
+
+  dispose(): void {
+    this.phase = 'disposed';
+    this.abort?.abort();
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    for (const off of this.offs) off();
+    this.buffer = [];
+  }
+
+  reload(): void {
+    if (this.phase === 'disposed') return;
+    this.abort?.abort();
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.phase = 'loading';
+    this.buffer = [];
+    const abort = new AbortController();
+    this.abort = abort;
+    void this.load(abort).catch((error: unknown) => {
+      if (abort.signal.aborted || this.phase === 'disposed') return;
+      this.onError(error);
+      this.retryLater();
+    });
+  }
+
+  private onTicks(ticks: Tick[]): void {
+    if (this.phase === 'loading') {
+      for (const tick of ticks) this.buffer.push(tick);
+    } else if (this.phase === 'live' && !this.target.apply(ticks)) {
+      this.reload();
+    }
+  }
+
+  private async load(abort: AbortController): Promise<void> {
+    const history = await this.source.fetch(abort.signal);
+    if (abort.signal.aborted) return;
+    const streamEpoch = this.feed.epoch(this.symbol);
+    if (streamEpoch !== undefined && streamEpoch !== this.source.epoch(history)) {
+      // REST and stream disagree on the epoch (a reset in flight): try again shortly.
+      if (this.epochRetries++ < MAX_EPOCH_RETRIES) this.retryLater();
+      return;
+    }
+    this.epochRetries = 0;
+    const seq = this.source.seq(history);
+    let plan = planStitch(seq, this.buffer);
+    let catchUp: Tick[] | null = plan.apply;
+    if (plan.missing !== null) {
+      const fill = await this.feed.rest.ticks(this.symbol, { after: plan.missing.after, limit: 1000 }, abort.signal);
+      if (abort.signal.aborted) return;
+      // Ticks that arrived during the fill request are in the buffer too.
+      plan = planStitch(seq, this.buffer);
+      catchUp = mergeFill(seq, fill.ticks, plan.apply);
+      if (catchUp === null) {
+        this.retryLater();
+        return;
+      }
+    }
+    this.buffer = [];
+    this.target.reset(history);
+    this.phase = 'live';
+    this.loads++;
+    if (catchUp.length > 0 && !this.target.apply(catchUp)) {
+      this.reload();
+      return;
+    }
+    this.target.loaded?.();
+  }
+
+  private retryLater(): void {
+    if (this.phase === 'disposed') return;
+    this.phase = 'loading';
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.reload();
+    }, RETRY_DELAY_MS);
+  }
+}

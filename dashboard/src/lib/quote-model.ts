@@ -1,0 +1,88 @@
+import { applyTickToStats, snapshotOf, utcDayStart, type SessionStats, type Snapshot, type Tick } from '@tickfeed/protocol';
+import type { Direction } from './tape-model.js';
+
+/** What the watchlist shows of one symbol; plain data, written to the store once per frame. */
+export interface QuoteView {
+  readonly symbol: string;
+  readonly last: number;
+  readonly change: number;
+  readonly changePct: number;
+  readonly bid: number;
+  readonly ask: number;
+  readonly volume: number;
+  readonly seq: number;
+  /** Time of the last tick, epoch ms (0: none yet). */
+  readonly ts: number;
+  /** Direction of the last price change, for the flash. */
+  readonly dir: Direction;
+  /** Bumped on every price change, so a row can flash even when the direction repeats. */
+  readonly flash: number;
+}
+
+/**
+ * Session statistics of one symbol, kept outside the reactive store and
+ * advanced with the protocol's applyTickToStats (the server's own code).
+ */
+export class QuoteModel {
+  private stats: SessionStats;
+  private dir: Direction = 0;
+  private flash = 0;
+
+  constructor(
+    readonly symbol: string,
+    snapshot: Snapshot,
+  ) {
+    this.stats = statsFromSnapshot(snapshot);
+  }
+
+  reset(snapshot: Snapshot): void {
+    this.stats = statsFromSnapshot(snapshot);
+    this.dir = 0;
+  }
+
+  /** Applies ticks (the feed client has already ordered and de-duplicated them). */
+  apply(ticks: readonly Tick[]): void {
+    for (const tick of ticks) {
+      if (tick.seq <= this.stats.seq) continue;
+      const before = this.stats.last;
+      applyTickToStats(this.stats, tick);
+      if (tick.price !== before) {
+        this.dir = tick.price > before ? 1 : -1;
+        this.flash++;
+      }
+    }
+  }
+
+  view(): QuoteView {
+    const s = snapshotOf(this.symbol, this.stats);
+    return {
+      symbol: this.symbol,
+      last: s.last,
+      change: s.change,
+      changePct: s.changePct,
+      bid: s.bid,
+      ask: s.ask,
+      volume: s.volume,
+      seq: s.seq,
+      ts: s.ts,
+      dir: this.dir,
+      flash: this.flash,
+    };
+  }
+}
+
+export function statsFromSnapshot(snapshot: Snapshot): SessionStats {
+  return {
+    seq: snapshot.seq,
+    ts: snapshot.ts,
+    last: snapshot.last,
+    bid: snapshot.bid,
+    ask: snapshot.ask,
+    sessionStart: snapshot.seq === 0 ? 0 : utcDayStart(snapshot.ts),
+    open: snapshot.open,
+    high: snapshot.high,
+    low: snapshot.low,
+    volume: snapshot.volume,
+    prevClose: snapshot.prevClose,
+  };
+}

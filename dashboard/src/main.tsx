@@ -1,0 +1,66 @@
+import { render } from 'solid-js/web';
+import { App, type ChartDebugFn } from './app.js';
+import { createFeedService } from './feed/feed-service.js';
+import { PREFS_STORAGE_KEY, prefsToSearch, readPrefs, serializePrefs, type Prefs } from './lib/prefs.js';
+import './styles.css';
+
+/** What end-to-end tests and benchmarks read from the page. */
+export interface TickfeedDebugHook {
+  service: () => ReturnType<ReturnType<typeof createFeedService>['debug']>;
+  chart: () => ReturnType<ChartDebugFn> | null;
+}
+
+declare global {
+  interface Window {
+    __tickfeed?: TickfeedDebugHook;
+  }
+}
+
+function readStored(): string | null {
+  try {
+    return window.localStorage.getItem(PREFS_STORAGE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function persist(prefs: Prefs): void {
+  try {
+    window.localStorage.setItem(PREFS_STORAGE_KEY, serializePrefs(prefs));
+  } catch {
+    // Private mode or quota: the URL still carries the state.
+  }
+  const search = `?${prefsToSearch(prefs)}`;
+  if (search !== window.location.search) window.history.replaceState(null, '', search);
+}
+
+const prefs = readPrefs(window.location.search, readStored());
+const service = createFeedService({
+  baseUrl: '',
+  socketUrl: window.location.origin,
+  schedule: (callback) => void window.requestAnimationFrame(() => callback()),
+});
+if (prefs.watchlist !== null) service.setSymbols(prefs.watchlist);
+service.start();
+
+window.addEventListener('offline', () => service.goOffline('the browser is offline'));
+window.addEventListener('online', () => service.goOnline());
+
+let chartDebug: ChartDebugFn | null = null;
+window.__tickfeed = { service: () => service.debug(), chart: () => (chartDebug === null ? null : chartDebug()) };
+
+const root = document.getElementById('root')!;
+root.textContent = '';
+render(
+  () => (
+    <App
+      service={service}
+      initial={prefs}
+      persist={persist}
+      onChartDebug={(debug) => {
+        chartDebug = debug;
+      }}
+    />
+  ),
+  root,
+);

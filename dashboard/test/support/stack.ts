@@ -1,0 +1,108 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFeedServer, testServerConfig, type FeedServer } from '@tickfeed/feed-server';
+import { chromium, type Browser } from 'playwright-core';
+import { MarketPublisher, TEST_UNIVERSE, type InstrumentSpec } from './market-publisher.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const DASHBOARD_DIR = resolve(here, '../..');
+export const DIST_DIR = resolve(DASHBOARD_DIR, 'dist');
+export const ARTIFACTS_DIR = resolve(DASHBOARD_DIR, '../test-artifacts');
+
+/** Flags for Debian's chromium in CI and containers; never a downloaded browser. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+/**
+ * Builds the dashboard when dashboard/dist is missing (npm test builds it before).
+ * Test files run in parallel workers: each builds into its own folder and
+ * renames it into place, so a concurrent build never sees a half-written dist.
+ */
+export function ensureDashboardBuilt(): void {
+  if (existsSync(resolve(DIST_DIR, 'index.html'))) return;
+  const tmp = resolve(DASHBOARD_DIR, `dist-build-${process.pid}`);
+  execFileSync(
+    process.execPath,
+    [resolve(DASHBOARD_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', tmp, '--emptyOutDir'],
+    { cwd: DASHBOARD_DIR, stdio: 'inherit' },
+  );
+  try {
+    if (existsSync(DIST_DIR) && !existsSync(resolve(DIST_DIR, 'index.html'))) rmSync(DIST_DIR, { recursive: true, force: true });
+    renameSync(tmp, DIST_DIR);
+  } catch {
+    // Another worker's build got there first.
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export function artifactPath(name: string): string {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  return resolve(ARTIFACTS_DIR, name);
+}
+
+/**
+ * A real feed server serving the built dashboard, fed by an in-test publisher.
+ * kill()/restart() stop it and bring a fresh one (new epochs) up on the same port.
+ */
+export class Stack {
+  private constructor(
+    public server: FeedServer,
+    readonly url: string,
+    readonly port: number,
+    readonly publisher: MarketPublisher,
+  ) {}
+
+  running = true;
+
+  static async start(options: { universe?: InstrumentSpec[]; historyMinutes?: number; ticksPerSecond?: number } = {}): Promise<Stack> {
+    const server = await createFeedServer(testServerConfig({ dashboardDir: DIST_DIR, logLevel: 'silent' }));
+    const { url, port } = await server.listen();
+    const publisher = new MarketPublisher(server.localIngest(), options.universe ?? TEST_UNIVERSE);
+    await publisher.declare();
+    if ((options.historyMinutes ?? 0) > 0) await publisher.history(options.historyMinutes!, 2_000);
+    const stack = new Stack(server, url, port, publisher);
+    if ((options.ticksPerSecond ?? 0) > 0) publisher.start(options.ticksPerSecond!);
+    return stack;
+  }
+
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.publisher.stop();
+    await this.server.close('test: server killed');
+  }
+
+  async restart(ticksPerSecond: number): Promise<void> {
+    await this.kill();
+    this.server = await createFeedServer(testServerConfig({ dashboardDir: DIST_DIR, logLevel: 'silent', port: this.port }));
+    await this.server.listen();
+    this.running = true;
+    await this.publisher.reattach(this.server.localIngest());
+    if (ticksPerSecond > 0) this.publisher.start(ticksPerSecond);
+  }
+
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+
+  async close(): Promise<void> {
+    await this.kill();
+  }
+}
