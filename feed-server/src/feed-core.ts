@@ -1,6 +1,7 @@
 import {
   Events,
   snapshotOf,
+  type ErrorReply,
   type DeclareRequest,
   type Declared,
   type FeedStatus,
@@ -16,10 +17,18 @@ import type { FeedMetrics } from './observability/metrics.js';
 
 /** Where accepted changes go besides this instance: other instances and the shared store. */
 export interface Replicator {
-  ticks(entries: readonly StoredTick[]): void;
+  /** Ticks accepted here; a returned promise (cluster mode: the shared-store write) delays the publisher's ack until it settles. */
+  ticks(entries: readonly StoredTick[]): void | Promise<void>;
   declare(request: DeclareRequest, epochs: Record<string, string>): void;
   status(status: FeedStatus): void;
+  /**
+   * Cluster mode: runs before a declare is applied; brings the declared symbols up to the
+   * shared store's state and returns the epochs the store holds, or an error for the ack.
+   */
+  prepareDeclare?(request: DeclareRequest): Promise<PreparedDeclare>;
 }
+
+export type PreparedDeclare = { ok: true; epochs: Record<string, string> } | ErrorReply;
 
 export const NO_REPLICATION: Replicator = {
   ticks: () => undefined,

@@ -17,6 +17,7 @@ export interface RedisHealthOptions {
  */
 export class RedisHealth {
   private up = false;
+  private started = false;
   private stalled = false;
   private preparing = false;
   private closed = false;
@@ -55,6 +56,7 @@ export class RedisHealth {
   }
 
   start(): void {
+    this.started = true;
     this.timer = setInterval(() => this.check(), this.options.checkIntervalMs);
     this.timer.unref();
     this.evaluate();
@@ -89,7 +91,7 @@ export class RedisHealth {
   }
 
   private evaluate(): void {
-    if (this.closed) return;
+    if (this.closed || !this.started) return;
     const usable = this.connected() && !this.stalled;
     if (!usable) {
       if (this.up) {

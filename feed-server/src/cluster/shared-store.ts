@@ -102,6 +102,13 @@ export class SharedStore {
     return parseHeadsReply(await this.run(HEADS, [this.keys.universe], [this.keys.prefix]));
   }
 
+  /** Which of these symbols the store's universe holds (one command, however many). */
+  async inUniverse(symbols: readonly string[]): Promise<string[]> {
+    if (symbols.length === 0) return [];
+    const flags = await this.client.smIsMember(this.keys.universe, [...symbols]);
+    return symbols.filter((_, i) => Number(flags[i]) === 1);
+  }
+
   async writeFeedStatus(status: FeedStatus): Promise<void> {
     await this.client.set(this.keys.feedStatus, JSON.stringify(status));
   }

@@ -16,6 +16,8 @@ interface Running {
 
 /** Passes of one sync before it gives up until the next reconcile (a feed that keeps resetting). */
 const MAX_PASSES = 5;
+/** Ticks held back per symbol during a sync; past it they are dropped and read from the store by another pass. */
+const MAX_HELD = 20_000;
 
 /**
  * Keeps this instance's copy of each symbol in step with the shared store.
@@ -32,13 +34,11 @@ const MAX_PASSES = 5;
  */
 export class SymbolSync {
   private readonly running = new Map<string, Running>();
-  private readonly lastSynced = new Map<string, number>();
 
   constructor(
     private readonly core: FeedCore,
     private readonly store: SharedStore,
     private readonly log: Logger,
-    private readonly clock: () => number,
   ) {}
 
   /** Ticks another instance stored and announced, in its acceptance order. */
@@ -50,7 +50,8 @@ export class SymbolSync {
       const epoch = epochs[symbol];
       const running = this.running.get(symbol);
       if (running !== undefined) {
-        running.buffer.push({ epoch, json });
+        if (running.buffer.length < MAX_HELD) running.buffer.push({ epoch, json });
+        else running.again = true;
         continue;
       }
       const book = market.get(symbol);
@@ -86,12 +87,6 @@ export class SymbolSync {
     return (this.running.get(symbol) ?? this.begin(symbol, reason)).done;
   }
 
-  /** Whether a symbol was synced within `withinMs` (so a burst of resumes costs one store read). */
-  syncedRecently(symbol: string, withinMs: number): boolean {
-    const at = this.lastSynced.get(symbol);
-    return at !== undefined && this.clock() - at < withinMs;
-  }
-
   get active(): number {
     return this.running.size;
   }
@@ -102,7 +97,6 @@ export class SymbolSync {
     running.done = this.run(symbol, running).finally(() => {
       this.drain(symbol, running);
       this.running.delete(symbol);
-      this.lastSynced.set(symbol, this.clock());
     });
     return running;
   }

@@ -49,11 +49,11 @@ export function attachIngestNamespace(
 
     socket.on(Events.declare, (raw: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return dropped('declare');
-      ack(ingest.declare(session, raw));
+      void ingest.declare(session, raw).then((reply) => ack(reply));
     });
     socket.on(Events.publish, (raw: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return dropped('publish');
-      ack(ingest.publish(session, raw));
+      void ingest.publish(session, raw).then((reply) => ack(reply));
     });
     socket.on(Events.status, (raw: unknown) => {
       if (!statusCheck.Check(raw)) {

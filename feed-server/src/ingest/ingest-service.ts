@@ -26,6 +26,8 @@ const publishCheck = TypeCompiler.Compile(PublishRequestSchema);
 export class PublisherSession {
   /** Symbols this publisher declared: the only ones it may publish. */
   readonly declared = new Set<string>();
+  /** A declare still waiting for the shared store (cluster mode): later requests wait for it, in order. */
+  pending: Promise<unknown> | undefined;
   constructor(readonly name: string) {}
 }
 
@@ -41,19 +43,40 @@ export class IngestService {
     private readonly log: Logger,
   ) {}
 
-  declare(session: PublisherSession, raw: unknown): DeclareReply {
+  async declare(session: PublisherSession, raw: unknown): Promise<DeclareReply> {
     if (!declareCheck.Check(raw)) {
       return errorReply(ErrorCode.BAD_REQUEST, `declare: ${describeSchemaError(declareCheck.Errors(raw))}`);
     }
     const request: DeclareRequest = raw;
-    const { declared, epochs } = this.core.declare(request);
+    const prepare = this.core.replicator.prepareDeclare;
+    if (prepare === undefined) return this.applyDeclare(session, request, undefined);
+    // Cluster mode: the store answers first; requests of this session that come meanwhile wait (see publish).
+    const previous = session.pending;
+    const run = (async () => {
+      await previous;
+      const prepared = await prepare.call(this.core.replicator, request).catch(() =>
+        errorReply(ErrorCode.STORE_UNAVAILABLE, 'declare: the shared store did not answer; retry shortly'),
+      );
+      return prepared.ok ? this.applyDeclare(session, request, prepared.epochs) : prepared;
+    })();
+    session.pending = run;
+    try {
+      return await run;
+    } finally {
+      if (session.pending === run) session.pending = undefined;
+    }
+  }
+
+  private applyDeclare(session: PublisherSession, request: DeclareRequest, storeEpochs: Record<string, string> | undefined): DeclareReply {
+    const { declared, epochs } = this.core.declare(request, storeEpochs);
     for (const decl of request.symbols) session.declared.add(decl.symbol);
     this.core.replicator.declare(request, epochs);
     this.log.info({ publisher: session.name, symbols: request.symbols.length, reset: request.reset === true }, 'symbols declared');
     return { ok: true, declared, rejected: [] };
   }
 
-  publish(session: PublisherSession, raw: unknown): PublishReply {
+  async publish(session: PublisherSession, raw: unknown): Promise<PublishReply> {
+    if (session.pending !== undefined) await session.pending;
     if (!publishCheck.Check(raw)) {
       return errorReply(
         ErrorCode.BAD_REQUEST,
@@ -90,9 +113,10 @@ export class IngestService {
       this.core.apply([entry]);
       accepted.push(entry);
     }
+    let stored: void | Promise<void> = undefined;
     if (accepted.length > 0) {
       this.metrics.ticksIn.inc(accepted.length);
-      this.core.replicator.ticks(accepted);
+      stored = this.core.replicator.ticks(accepted);
     }
     if (rejected.length > 0) {
       for (const r of rejected) this.metrics.ticksRejected.inc({ code: r.code });
@@ -101,6 +125,8 @@ export class IngestService {
         'ticks rejected',
       );
     }
+    // Cluster mode: acknowledged means stored, so a publisher that moves to another instance continues from there.
+    if (stored !== undefined) await stored;
     return { ok: true, accepted: accepted.length, rejected };
   }
 }
