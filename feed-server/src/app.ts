@@ -158,7 +158,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   const controller = new FeedController();
 
   attachConsumerNamespace(consumers, { config, core, fanout, metrics, log, isDraining: () => draining });
-  attachIngestNamespace(producers, { config, core, ingest, controller, metrics, log });
+  attachIngestNamespace(producers, { config, core, ingest, controller, metrics, log, isDraining: () => draining });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;

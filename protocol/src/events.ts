@@ -32,7 +32,7 @@ export const Events = {
   unsubscribe: 'unsubscribe',
   /** server → consumer: an array of ticks, each symbol's in ascending seq. */
   ticks: 'ticks',
-  /** server → consumer: a symbol's history started over (new epoch). */
+  /** server → consumer: a symbol's history started over (usually a new epoch): drop what you hold and start from the snapshot. */
   reset: 'reset',
   /** server → consumer (and REST /api/feed): what the feed is and where a replay stands. */
   feedStatus: 'feed:status',

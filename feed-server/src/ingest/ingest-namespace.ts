@@ -23,11 +23,23 @@ const CONTROL_TIMEOUT_MS = 5_000;
 /** Wires the producer API onto /ingest: token check, declare, publish, status, control. */
 export function attachIngestNamespace(
   nsp: IngestNamespace,
-  deps: { config: ServerConfig; core: FeedCore; ingest: IngestService; controller: FeedController; metrics: FeedMetrics; log: Logger },
+  deps: {
+    config: ServerConfig;
+    core: FeedCore;
+    ingest: IngestService;
+    controller: FeedController;
+    metrics: FeedMetrics;
+    log: Logger;
+    isDraining: () => boolean;
+  },
 ): void {
   const { config, core, ingest, controller, metrics, log } = deps;
 
   nsp.use((socket, next) => {
+    if (deps.isDraining()) {
+      next(new Error(`${ErrorCode.SHUTTING_DOWN}: this server is draining`));
+      return;
+    }
     if (config.ingestToken === undefined) {
       next(new Error(`${ErrorCode.UNAUTHORIZED}: ingest is disabled on this server (INGEST_TOKEN is not set)`));
       return;
@@ -49,10 +61,13 @@ export function attachIngestNamespace(
 
     socket.on(Events.declare, (raw: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return dropped('declare');
+      if (deps.isDraining()) return ack(drainingReply());
       void ingest.declare(session, raw).then((reply) => ack(reply));
     });
     socket.on(Events.publish, (raw: unknown, ack: unknown) => {
       if (typeof ack !== 'function') return dropped('publish');
+      // Refused, not acked and lost: the publisher keeps the batch and sends it to the next instance.
+      if (deps.isDraining()) return ack(drainingReply());
       void ingest.publish(session, raw).then((reply) => ack(reply));
     });
     socket.on(Events.status, (raw: unknown) => {
@@ -98,6 +113,10 @@ export function attachIngestNamespace(
       log.warn({ publisher: session.name, event }, 'ingest request without an ack callback dropped');
     }
   });
+}
+
+function drainingReply() {
+  return errorReply(ErrorCode.SHUTTING_DOWN, 'this server is draining: reconnect (to another instance) and publish there');
 }
 
 /** Constant-time comparison, so the token cannot be guessed byte by byte from timings. */
