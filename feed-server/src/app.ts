@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyError } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Server } from 'socket.io';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifySwagger from '@fastify/swagger';
@@ -35,6 +35,7 @@ import { createMetrics, type FeedMetrics } from './observability/metrics.js';
 import { apiRoutes } from './rest/api-routes.js';
 import { streamRoute } from './rest/stream-route.js';
 import { opsRoutes } from './rest/ops-routes.js';
+import { codedErrorBody } from './rest/error-bodies.js';
 import type { ConsumerNamespace, FeedIo, IngestNamespace } from './types.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
 
@@ -57,9 +58,15 @@ export interface ClusterParts {
   log: Logger;
 }
 
+/** Fastify's own answer to a URL it cannot decode, in the catalog's shape. */
+function badUrlHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, error.message.slice(0, 200)));
+}
+
 function buildFastify(config: ServerConfig, log: Logger, https: { cert: Buffer; key: Buffer } | null) {
   return Fastify({
     loggerInstance: log,
+    frameworkErrors: badUrlHandler,
     // Per-request logs would flood at dashboard polling rates; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
@@ -170,6 +177,10 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     if (status < 500) return reply.code(status).send(errorReply(ErrorCode.BAD_REQUEST, error.message.slice(0, 300)));
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send(errorReply(ErrorCode.INTERNAL, 'internal error'));
+  });
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (typeof payload !== 'string' || reply.statusCode < 400) return payload;
+    return codedErrorBody(reply.statusCode, payload) ?? payload;
   });
   fastify.setNotFoundHandler((request, reply) =>
     reply.code(404).send(errorReply(ErrorCode.BAD_REQUEST, `no route ${request.method} ${request.url.slice(0, 100)}`)),

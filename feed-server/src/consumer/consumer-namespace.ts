@@ -15,6 +15,7 @@ import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
 import { TokenBucket } from './token-bucket.js';
 import { planSubscribe, planUnsubscribe, type SubscriberHandle } from './subscriptions.js';
 import { ConnectionsPerIp } from './connections-per-ip.js';
+import { splitRequestArgs } from './request-args.js';
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
 export function attachConsumerNamespace(
@@ -61,7 +62,8 @@ export function attachConsumerNamespace(
     });
     const handle = roomsHandle(socket);
 
-    socket.on(Events.subscribe, (raw: unknown, ack: unknown) => {
+    socket.on(Events.subscribe, (...args: unknown[]) => {
+      const { payload: raw, ack } = splitRequestArgs(args);
       const reply = guard(socket, 'subscribe', ack);
       if (reply === undefined) return;
       if (!socket.data.bucket.take()) return reject(reply, 'subscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
@@ -73,7 +75,8 @@ export function attachConsumerNamespace(
       if (plan.replay.length > 0) fanout.writeNow(socket.id, plan.replay.map((t) => t.json));
     });
 
-    socket.on(Events.unsubscribe, (raw: unknown, ack: unknown) => {
+    socket.on(Events.unsubscribe, (...args: unknown[]) => {
+      const { payload: raw, ack } = splitRequestArgs(args);
       const reply = guard(socket, 'unsubscribe', ack);
       if (reply === undefined) return;
       if (!socket.data.bucket.take()) return reject(reply, 'unsubscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
@@ -94,13 +97,12 @@ export function attachConsumerNamespace(
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (event === Events.subscribe || event === Events.unsubscribe) return;
       metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
-      const ack = args[args.length - 1];
-      if (typeof ack === 'function') ack(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
+      splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
     });
   });
 
-  function guard(socket: ConsumerSocket, event: string, ack: unknown): ((value: unknown) => void) | undefined {
-    if (typeof ack === 'function') return ack as (value: unknown) => void;
+  function guard(socket: ConsumerSocket, event: string, ack: ((value: unknown) => void) | undefined): ((value: unknown) => void) | undefined {
+    if (ack !== undefined) return ack;
     metrics.requestsRejected.inc({ event, code: ErrorCode.BAD_REQUEST });
     log.debug({ socketId: socket.id, event }, 'request without an ack callback dropped');
     return undefined;

@@ -1,4 +1,16 @@
-import { ErrorCode, errorReply, type ControlReply, type FeedControl } from '@tickfeed/protocol';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Type } from '@sinclair/typebox';
+import { ErrorCode, ErrorReplySchema, FeedStatusSchema, errorReply, type ControlReply, type FeedControl } from '@tickfeed/protocol';
+
+const replyCheck = TypeCompiler.Compile(
+  Type.Union([Type.Object({ ok: Type.Literal(true), status: FeedStatusSchema }), ErrorReplySchema]),
+);
+
+/** A publisher's answer is untrusted input too: anything but a contract reply becomes a coded error. */
+function checked(reply: unknown): ControlReply {
+  if (replyCheck.Check(reply)) return reply as ControlReply;
+  return errorReply(ErrorCode.NO_CONTROLLABLE_FEED, 'the publisher answered the control command with an invalid reply');
+}
 
 export type ControlSender = (command: FeedControl) => Promise<ControlReply>;
 
@@ -25,12 +37,12 @@ export class FeedController {
 
   /** Sends to the local publisher only (what another instance asks of this one). */
   async sendLocal(command: FeedControl): Promise<ControlReply | null> {
-    return this.current === undefined ? null : this.current.send(command);
+    return this.current === undefined ? null : checked(await this.current.send(command));
   }
 
   async send(command: FeedControl): Promise<ControlReply> {
-    if (this.current !== undefined) return this.current.send(command);
-    if (this.remote !== undefined) return this.remote(command);
+    if (this.current !== undefined) return checked(await this.current.send(command));
+    if (this.remote !== undefined) return checked(await this.remote(command));
     return errorReply(ErrorCode.NO_CONTROLLABLE_FEED, 'no connected publisher accepts control commands');
   }
 }

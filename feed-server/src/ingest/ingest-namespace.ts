@@ -14,6 +14,7 @@ import type { FeedCore } from '../feed-core.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import type { IngestNamespace } from '../types.js';
 import { clientIp } from '../consumer/consumer-namespace.js';
+import { splitRequestArgs } from '../consumer/request-args.js';
 import { PublisherSession, type IngestService } from './ingest-service.js';
 import type { FeedController } from './feed-controller.js';
 
@@ -59,13 +60,15 @@ export function attachIngestNamespace(
     const session = new PublisherSession(`${socket.data.ip}/${socket.id}`);
     log.info({ publisher: session.name }, 'publisher connected');
 
-    socket.on(Events.declare, (raw: unknown, ack: unknown) => {
-      if (typeof ack !== 'function') return dropped('declare');
+    socket.on(Events.declare, (...args: unknown[]) => {
+      const { payload: raw, ack } = splitRequestArgs(args);
+      if (ack === undefined) return dropped('declare');
       if (deps.isDraining()) return ack(drainingReply());
       void ingest.declare(session, raw).then((reply) => ack(reply));
     });
-    socket.on(Events.publish, (raw: unknown, ack: unknown) => {
-      if (typeof ack !== 'function') return dropped('publish');
+    socket.on(Events.publish, (...args: unknown[]) => {
+      const { payload: raw, ack } = splitRequestArgs(args);
+      if (ack === undefined) return dropped('publish');
       // Refused, not acked and lost: the publisher keeps the batch and sends it to the next instance.
       if (deps.isDraining()) return ack(drainingReply());
       void ingest.publish(session, raw).then((reply) => ack(reply));
@@ -87,8 +90,7 @@ export function attachIngestNamespace(
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (event === Events.declare || event === Events.publish || event === Events.status) return;
       metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
-      const ack = args[args.length - 1];
-      if (typeof ack === 'function') ack(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
+      splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
     });
     socket.on('disconnect', (reason) => {
       controller.unregister(session);

@@ -37,6 +37,9 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number): Fa
         if (unknown.length > 0) {
           return reply.code(404).send(errorReply(ErrorCode.UNKNOWN_SYMBOL, `not in the universe: ${unknown.slice(0, 10).join(', ').slice(0, 200)}`));
         }
+        if (req.method === 'HEAD') {
+          return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send();
+        }
         const header = req.headers['last-event-id'];
         const resume = decodeStreamPosition((Array.isArray(header) ? header[0] : header) ?? req.query.lastEventId ?? '');
 
