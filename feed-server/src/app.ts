@@ -67,6 +67,9 @@ function buildFastify(config: ServerConfig, log: Logger, https: { cert: Buffer; 
   return Fastify({
     loggerInstance: log,
     frameworkErrors: badUrlHandler,
+    // Ajv's removeAdditional would strip fields while it tries each branch of a union (FeedControl),
+    // so `{ action: 'seek', to }` would lose `to`: schemas say additionalProperties: false instead.
+    ajv: { customOptions: { removeAdditional: false } },
     // Per-request logs would flood at dashboard polling rates; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,

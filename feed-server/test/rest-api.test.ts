@@ -128,9 +128,21 @@ describe('REST', () => {
     const res = await post({ action: 'pause' }, 'test-admin');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ ok: true, status: { state: 'paused' } });
+    expect((await post({ action: 'speed', speed: 60 }, 'test-admin')).status).toBe(200);
+    expect((await post({ action: 'speed', speed: 'max' }, 'test-admin')).status).toBe(200);
+    expect((await post({ action: 'seek', to: 1_340_285_400_000 }, 'test-admin')).status).toBe(200);
+    expect((await post({ action: 'resume' }, 'test-admin')).status).toBe(200);
     expect((await post({ action: 'speed', speed: -1 }, 'test-admin')).status).toBe(400);
+    expect((await post({ action: 'seek' }, 'test-admin')).status).toBe(400);
+    expect((await post({ action: 'pause', extra: 1 }, 'test-admin')).status).toBe(400);
     expect((await post({ action: 'explode' }, 'test-admin')).status).toBe(400);
-    expect(commands).toEqual([{ action: 'pause' }]);
+    expect(commands).toEqual([
+      { action: 'pause' },
+      { action: 'speed', speed: 60 },
+      { action: 'speed', speed: 'max' },
+      { action: 'seek', to: 1_340_285_400_000 },
+      { action: 'resume' },
+    ]);
   });
 });
 

@@ -1,0 +1,126 @@
+import { ErrorCode, errorReply, type ControlReply, type FeedStatus, type IngestPort } from '@tickfeed/protocol';
+import { Waker, type Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import { MarketModel } from './market-model.js';
+import type { Publisher } from './publisher.js';
+import type { RunningSimulator, SimulatorStats } from './running-simulator.js';
+import { StatusAnnouncer } from './status-announcer.js';
+import type { ModelTrade } from './symbol-model.js';
+import { declarationOf, type Universe } from './universe.js';
+
+export interface LiveSettings {
+  seed: number;
+  /** Time between two publishes, ms. */
+  batchMs: number;
+  /** Most ticks per publish. */
+  maxBatch: number;
+}
+
+/**
+ * Live simulation: the model runs in wall time (model time 0 = the start),
+ * and every batchMs the trades that came due are published. When the server
+ * is slow or away, send() waits and the model simply falls behind; it catches
+ * up after the reconnect, keeping each trade's own ts, and never buffers more
+ * than the publisher's queue.
+ */
+export class LiveRunner implements RunningSimulator {
+  readonly mode = 'live' as const;
+  /** Never resolves: a live simulation has no end. Rejects if the loop fails. */
+  readonly ended: Promise<void>;
+  private rejectEnded!: (error: Error) => void;
+  private readonly waker: Waker;
+  private readonly announcer: StatusAnnouncer;
+  private model: MarketModel | null = null;
+  private stopped = false;
+  private trades = 0;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly universe: Universe,
+    private readonly settings: LiveSettings,
+    private readonly publisher: Publisher,
+    port: IngestPort,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {
+    this.ended = new Promise<void>((_, reject) => {
+      this.rejectEnded = reject;
+    });
+    this.ended.catch(() => {});
+    this.waker = new Waker(clock);
+    this.announcer = new StatusAnnouncer(port, clock, () => this.buildStatus());
+    publisher.onResync(() => this.announcer.announce());
+  }
+
+  /** Declares the universe (continuing each symbol from the server's last price and seq) and starts publishing. */
+  async start(): Promise<void> {
+    const declared = await this.publisher.declare(this.universe.symbols.map((s) => declarationOf(s)));
+    const startPrices = new Map<string, number>();
+    for (const d of declared) if (d.lastSeq > 0 && d.last > 0) startPrices.set(d.symbol, d.last);
+    const startMs = this.clock.now();
+    this.model = new MarketModel(this.universe, { seed: this.settings.seed, startMs, startPrices });
+    this.logger.info(
+      { symbols: this.universe.symbols.length, seed: this.settings.seed, ticksPerSec: Math.round(this.universe.symbols.reduce((s, x) => s + x.activity, 0)) },
+      'live simulation started',
+    );
+    this.announcer.announce();
+    this.loopDone = this.loop();
+  }
+
+  status(): FeedStatus {
+    return this.announcer.last ?? this.buildStatus();
+  }
+
+  stats(): SimulatorStats {
+    return { publisher: { ...this.publisher.stats }, records: this.trades };
+  }
+
+  async control(): Promise<ControlReply> {
+    return errorReply(ErrorCode.NO_CONTROLLABLE_FEED, 'the feed is a live simulation; transport controls apply to replays');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.announcer.stop();
+    this.waker.wake();
+    await this.loopDone;
+  }
+
+  private buildStatus(): FeedStatus {
+    const n = this.universe.symbols.length;
+    return {
+      mode: 'live',
+      state: 'playing',
+      speed: 1,
+      clock: null,
+      loop: false,
+      completions: 0,
+      marker: null,
+      source: `simulation: seed ${this.settings.seed}, ${n} symbol${n === 1 ? '' : 's'}`,
+      controllable: false,
+    };
+  }
+
+  private async loop(): Promise<void> {
+    const model = this.model!;
+    try {
+      while (!this.stopped) {
+        const batch: ModelTrade[] = [];
+        model.takeUntil(this.clock.now(), batch, this.settings.maxBatch);
+        if (batch.length > 0) {
+          this.trades += batch.length;
+          await this.publisher.send(batch);
+        }
+        // Behind (a full batch): go on at once; otherwise wait for the next batch interval.
+        if (batch.length < this.settings.maxBatch) await this.waker.wait(this.settings.batchMs);
+      }
+    } catch (error) {
+      // Stopping closes the publisher under a pending send: not a failure.
+      if (this.stopped) return;
+      const failure = error instanceof Error ? error : new Error(String(error));
+      this.logger.error({ error: failure.message }, 'live simulation failed');
+      this.rejectEnded(failure);
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import type { FactorProcess } from './factor-process.js';
+import { gridValue, makeGrid, nearestIndex, type Grid } from './price-grid.js';
+import { createRandom, Distributions } from './random.js';
+import type { FactorSpec, ModelParams, SymbolSpec } from './universe.js';
+import { meanExpTanh, VolatilityProcess } from './volatility.js';
+
+/** A simulated trade before it gets its seq (the publisher numbers ticks). */
+export interface ModelTrade {
+  symbol: string;
+  /** Event time, epoch ms (integer). */
+  ts: number;
+  price: number;
+  size: number;
+  bid: number;
+  ask: number;
+}
+
+/**
+ * One symbol's trades. The efficient log-price is
+ *
+ *   ln P(t) = ln P0 + b·F(t) + X(t),   b = corr·vol / vol_F
+ *
+ * with F the factor and X an idiosyncratic VolatilityProcess of annual vol
+ * vol·√(1 − corr²). Trades arrive as a Hawkes process whose baseline follows
+ * the volatility: λ(t) = activity·(1 − n)·v_t + Σ n·β·e^{−β(t − t_i)}, with
+ * v_t the relative volatility normalised to mean 1, so the mean rate is
+ * `activity`. The quote straddles the efficient price on the tick grid with a
+ * half-spread spread/2·√(σ_t/σ_median), so it widens with volatility; a trade
+ * prints at the ask (buyer), the bid (seller) or, with probability insideProb,
+ * at a level strictly inside. Sizes are power-law lots.
+ */
+export class SymbolModel {
+  readonly spec: SymbolSpec;
+  /** Time of the pending trade, seconds from the model's start. */
+  nextTime = 0;
+  private readonly dist: Distributions;
+  private readonly idio: VolatilityProcess;
+  private readonly priceGrid: Grid;
+  private readonly lotGrid: Grid;
+  private readonly loading: number;
+  private readonly logRef: number;
+  private readonly halfSpread: number;
+  private readonly baseRate: number;
+  private readonly alpha: number;
+  private readonly beta: number;
+  private readonly volNorm: number;
+  private x = 0;
+  private t = 0;
+  /** Hawkes excitation right after the last trade. */
+  private excitation = 0;
+
+  constructor(
+    spec: SymbolSpec,
+    factorSpec: FactorSpec,
+    private readonly factor: FactorProcess,
+    private readonly params: ModelParams,
+    seed: number,
+    private readonly startMs: number,
+    startPrice = spec.refPrice,
+  ) {
+    this.spec = spec;
+    this.dist = new Distributions(createRandom(seed, `symbol:${spec.symbol}`));
+    this.idio = new VolatilityProcess(
+      spec.vol * Math.sqrt(1 - spec.corr * spec.corr),
+      params,
+      params.jumpsPerDay,
+      this.dist,
+      params.volCommonality,
+    );
+    this.priceGrid = makeGrid(spec.tickSize);
+    this.lotGrid = makeGrid(spec.lotSize);
+    this.loading = (spec.corr * spec.vol) / factorSpec.vol;
+    this.logRef = Math.log(startPrice);
+    this.halfSpread = spec.spread / 2;
+    this.baseRate = spec.activity * (1 - params.hawkesBranching);
+    this.beta = params.hawkesDecayPerSec;
+    this.alpha = params.hawkesBranching * this.beta;
+    // Relative volatility e^{A·tanh(y)} has mean E[e^{A·tanh(Y)}]; dividing by it makes the mean rate `activity`.
+    this.volNorm = 1 / meanExpTanh(params.volOfVol);
+    this.scheduleNext();
+  }
+
+  /** Epoch-ms time of the pending trade. */
+  get nextTs(): number {
+    return this.startMs + Math.floor(this.nextTime * 1000);
+  }
+
+  /** Produces the pending trade and schedules the one after it. */
+  emit(): ModelTrade {
+    const dt = this.nextTime - this.t;
+    this.t = this.nextTime;
+    const f = this.factor.valueAt(this.t);
+    this.x += this.idio.step(dt, true, this.factor.volDeviation);
+    const mid = Math.exp(this.logRef + this.loading * f + this.x);
+
+    // Spreads widen with volatility, less than proportionally (dealers quote wider in fast markets).
+    const half = this.halfSpread * Math.sqrt(this.idio.relativeVol);
+    const grid = this.priceGrid;
+    // Quote edges rounded to the nearest grid level, at least one tick apart.
+    let bidK = nearestIndex(grid, mid - half);
+    if (bidK < 1) bidK = 1;
+    let askK = nearestIndex(grid, mid + half);
+    if (askK <= bidK) {
+      // Both edges fell on one level: it is the bid when the efficient price is at or above it.
+      if (mid >= gridValue(grid, bidK) || bidK === 1) askK = bidK + 1;
+      else bidK = askK - 1;
+    }
+
+    let priceK: number;
+    const inside = askK - bidK - 1;
+    if (inside > 0 && this.dist.chance(this.params.insideProb)) {
+      priceK = bidK + 1 + Math.floor(this.dist.uniform() * inside);
+    } else {
+      priceK = this.dist.chance(0.5) ? askK : bidK;
+    }
+    const lots = this.dist.powerLawInt(this.params.sizeTailIndex, this.params.maxLots);
+
+    const trade: ModelTrade = {
+      symbol: this.spec.symbol,
+      ts: this.startMs + Math.floor(this.t * 1000),
+      price: gridValue(grid, priceK),
+      size: gridValue(this.lotGrid, lots),
+      bid: gridValue(grid, bidK),
+      ask: gridValue(grid, askK),
+    };
+    this.scheduleNext();
+    return trade;
+  }
+
+  /** Draws the next arrival of the Hawkes process exactly (Dassios & Zhao, 2013). */
+  private scheduleNext(): void {
+    let v = this.idio.relativeVol * this.volNorm;
+    if (v > 10) v = 10;
+    const base = this.baseRate * v;
+    const fromBase = base > 0 ? -Math.log(this.dist.uniform()) / base : Infinity;
+    let fromExcitation = Infinity;
+    if (this.excitation > 0) {
+      const d = 1 + (this.beta * Math.log(this.dist.uniform())) / this.excitation;
+      if (d > 0) fromExcitation = -Math.log(d) / this.beta;
+    }
+    const wait = fromBase < fromExcitation ? fromBase : fromExcitation;
+    this.excitation = this.excitation * Math.exp(-this.beta * wait) + this.alpha;
+    this.nextTime = this.t + wait;
+  }
+}
