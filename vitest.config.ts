@@ -13,6 +13,7 @@ const nodeProject = (name: string, extra: { testTimeout?: number } = {}) => ({
 
 export default defineConfig({
   test: {
+    reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       nodeProject('protocol'),
       nodeProject('client'),
