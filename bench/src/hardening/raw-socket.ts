@@ -1,0 +1,282 @@
+import type { Socket as NetSocket } from 'node:net';
+import WebSocket from 'ws';
+import { SOCKET_PATH } from '@tickfeed/protocol';
+
+/**
+ * A bare Engine.IO v4 / Socket.IO v5 connection over `ws`, for what
+ * socket.io-client will not do: send any frame at all (malformed packets,
+ * binary junk, oversize messages), stop reading, and vanish without closing
+ * (destroy or reset the TCP socket). Cheap enough to run hundreds at once.
+ */
+export interface RawSocketOptions {
+  /** http://host:port of the server. */
+  url: string;
+  /** Namespace to connect after the handshake; null connects none (Engine.IO only). */
+  namespace?: string | null;
+  /** Sent with the namespace connect packet (e.g. `{ token }` for /ingest). */
+  auth?: unknown;
+  /** Give up the handshake after this, ms (default 10,000). */
+  connectTimeoutMs?: number;
+}
+
+/** How the connection ended, as seen from this side. */
+export interface RawClose {
+  /** WebSocket close code (1006: no close frame, e.g. destroyed). */
+  code: number;
+  reason: string;
+  /** Who ended it: this side on purpose, or the server/network. */
+  by: 'client' | 'server';
+}
+
+export type RawAck = { kind: 'ack'; args: unknown[] } | { kind: 'closed'; close: RawClose } | { kind: 'timeout' };
+
+const TICKS_PREFIX = '42["ticks"';
+
+/** How a churning client leaves (F10): politely, or as a crashed or cut-off peer would. */
+export type LeaveMode = 'disconnect' | 'close' | 'destroy' | 'reset' | 'silent';
+
+export class RawSocket {
+  private readonly ws: WebSocket;
+  private readonly acks = new Map<number, (result: RawAck) => void>();
+  private nextId = 1;
+  private closeInfo: RawClose | null = null;
+  private leaving = false;
+  private readonly closeWaiters: ((close: RawClose) => void)[] = [];
+  /** Tick frames received (counted, not parsed). */
+  tickFrames = 0;
+  /** Bytes of frames received. */
+  bytesIn = 0;
+  /** Whether to answer the server's pings (a silent peer does not). */
+  answerPings = true;
+  /** Namespace connect reply: the session id, or the refusal's message. */
+  connectResult: { ok: true; sid: string } | { ok: false; message: string } | null = null;
+  readonly namespace: string | null;
+
+  private constructor(
+    readonly options: RawSocketOptions,
+    ws: WebSocket,
+  ) {
+    this.ws = ws;
+    this.namespace = options.namespace === undefined ? '/' : options.namespace;
+  }
+
+  /**
+   * Opens the WebSocket, waits for the Engine.IO open packet and, with a
+   * namespace, for its connect reply. Resolves even when the namespace
+   * refuses (see connectResult); rejects when the handshake fails.
+   */
+  static connect(options: RawSocketOptions): Promise<RawSocket> {
+    const url = new URL(SOCKET_PATH, options.url);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('EIO', '4');
+    url.searchParams.set('transport', 'websocket');
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 256 * 1024 * 1024 });
+    const socket = new RawSocket(options, ws);
+    return socket.handshake(options.connectTimeoutMs ?? 10_000);
+  }
+
+  get closed(): RawClose | null {
+    return this.closeInfo;
+  }
+
+  get open(): boolean {
+    return this.closeInfo === null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** The TCP socket under the WebSocket (ws keeps it private). */
+  get tcp(): NetSocket | undefined {
+    return (this.ws as unknown as { _socket?: NetSocket })._socket;
+  }
+
+  /** Sends one frame exactly as given: text for a string, binary for a Buffer. */
+  sendRaw(data: string | Buffer): void {
+    if (!this.open) return;
+    this.ws.send(data, { binary: Buffer.isBuffer(data) });
+  }
+
+  /** Sends `42[/nsp,]<id>[event, ...args]` built from already-serialized JSON and waits for `43<id>`. */
+  emitRawWithAck(event: string, argsJson: readonly string[], timeoutMs: number): Promise<RawAck> {
+    const id = this.nextId++;
+    return this.sendWithAck(id, `4${this.eventPrefix(2)}${id}[${[JSON.stringify(event), ...argsJson].join(',')}]`, timeoutMs);
+  }
+
+  /** Sends a whole frame whose ack id is `id` and waits for the ack, a close or the timeout. */
+  sendWithAck(id: number, frame: string | Buffer, timeoutMs: number): Promise<RawAck> {
+    if (this.closeInfo !== null) return Promise.resolve({ kind: 'closed', close: this.closeInfo });
+    return new Promise<RawAck>((resolve) => {
+      const timer = setTimeout(() => {
+        this.acks.delete(id);
+        resolve({ kind: 'timeout' });
+      }, timeoutMs);
+      this.acks.set(id, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      this.sendRaw(frame);
+    });
+  }
+
+  /** A fresh ack id for a hand-built frame. */
+  takeAckId(): number {
+    return this.nextId++;
+  }
+
+  emit(event: string, ...args: unknown[]): void {
+    this.sendRaw(`4${this.eventPrefix(2)}${JSON.stringify([event, ...args])}`);
+  }
+
+  emitWithAck(event: string, args: readonly unknown[], timeoutMs: number): Promise<RawAck> {
+    return this.emitRawWithAck(event, args.map((a) => JSON.stringify(a) ?? 'null'), timeoutMs);
+  }
+
+  /** Resolves when the connection is closed, however that happens. */
+  whenClosed(): Promise<RawClose> {
+    if (this.closeInfo !== null) return Promise.resolve(this.closeInfo);
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  /** Ends the connection the way `mode` says; resolves once this side is closed. */
+  leave(mode: LeaveMode): Promise<RawClose> {
+    this.leaving = true;
+    const tcp = this.tcp;
+    switch (mode) {
+      case 'disconnect':
+        if (this.namespace !== null) this.sendRaw(`4${this.eventPrefix(1)}`);
+        this.ws.close(1000);
+        break;
+      case 'close':
+        this.ws.close(1000);
+        break;
+      case 'destroy':
+        this.ws.terminate();
+        break;
+      case 'reset':
+        if (tcp !== undefined && typeof tcp.resetAndDestroy === 'function') tcp.resetAndDestroy();
+        else this.ws.terminate();
+        break;
+      case 'silent':
+        // Stop reading and answering: the server must find out by itself (heartbeat, outbound cap).
+        this.answerPings = false;
+        tcp?.pause();
+        return Promise.resolve({ code: 0, reason: 'silent', by: 'client' });
+    }
+    return this.whenClosed();
+  }
+
+  /** `<type>[/nsp,]` of a packet on this socket's namespace. */
+  private eventPrefix(type: number): string {
+    return this.namespace === null || this.namespace === '/' ? String(type) : `${type}${this.namespace},`;
+  }
+
+  private handshake(timeoutMs: number): Promise<RawSocket> {
+    return new Promise<RawSocket>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => settle(new Error(`handshake timed out after ${timeoutMs} ms`)), timeoutMs);
+      const settle = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error === undefined) {
+          resolve(this);
+        } else {
+          this.ws.terminate();
+          reject(error);
+        }
+      };
+      this.ws.on('error', (error) => {
+        if (!settled) settle(error);
+      });
+      this.ws.on('close', (code, reason) => {
+        this.finish({ code, reason: reason.toString() || 'closed', by: this.leaving ? 'client' : 'server' });
+        if (!settled) settle(new Error(`closed during the handshake (${code})`));
+      });
+      this.ws.on('message', (data, isBinary) => {
+        if (isBinary || !Buffer.isBuffer(data)) return;
+        this.bytesIn += data.length;
+        // Tick frames are most of the traffic: count them without decoding.
+        if (data.length > TICKS_PREFIX.length && data.toString('latin1', 0, TICKS_PREFIX.length) === TICKS_PREFIX) {
+          this.tickFrames++;
+          return;
+        }
+        this.onFrame(data.toString(), () => settle());
+      });
+    });
+  }
+
+  private onFrame(frame: string, ready: () => void): void {
+    const type = frame.charAt(0);
+    if (type === '2') {
+      if (this.answerPings) this.sendRaw(`3${frame.slice(1)}`);
+      return;
+    }
+    if (type === '0') {
+      if (this.namespace === null) {
+        ready();
+        return;
+      }
+      const auth = this.options.auth === undefined ? '' : JSON.stringify(this.options.auth);
+      this.sendRaw(this.namespace === '/' ? `40${auth}` : `40${this.namespace},${auth}`);
+      return;
+    }
+    if (type !== '4') return;
+    // Socket.IO packet: type digit, optional "/nsp,", optional ack id, JSON.
+    const sioType = frame.charAt(1);
+    let i = 2;
+    if (frame.charAt(i) === '/') {
+      const comma = frame.indexOf(',', i);
+      i = comma === -1 ? frame.length : comma + 1;
+    }
+    if (sioType === '2') {
+      if (frame.startsWith('["ticks"', i)) this.tickFrames++;
+      return;
+    }
+    if (sioType === '3') {
+      const start = i;
+      while (i < frame.length && frame.charCodeAt(i) >= 48 && frame.charCodeAt(i) <= 57) i++;
+      const id = Number(frame.slice(start, i));
+      const waiter = this.acks.get(id);
+      if (waiter === undefined) return;
+      this.acks.delete(id);
+      let args: unknown[] = [];
+      try {
+        const parsed: unknown = JSON.parse(frame.slice(i));
+        if (Array.isArray(parsed)) args = parsed;
+      } catch {
+        args = [frame.slice(i, i + 200)];
+      }
+      waiter({ kind: 'ack', args });
+      return;
+    }
+    if (sioType === '0') {
+      let sid = '';
+      try {
+        const parsed = JSON.parse(frame.slice(i)) as { sid?: unknown };
+        sid = typeof parsed.sid === 'string' ? parsed.sid : '';
+      } catch {
+        sid = '';
+      }
+      this.connectResult ??= { ok: true, sid };
+      ready();
+      return;
+    }
+    if (sioType === '4') {
+      let message = frame.slice(i, i + 300);
+      try {
+        const parsed = JSON.parse(frame.slice(i)) as { message?: unknown };
+        if (typeof parsed.message === 'string') message = parsed.message;
+      } catch {
+        // keep the raw text
+      }
+      this.connectResult ??= { ok: false, message };
+      ready();
+    }
+  }
+
+  private finish(close: RawClose): void {
+    if (this.closeInfo !== null) return;
+    this.closeInfo = close;
+    for (const waiter of this.acks.values()) waiter({ kind: 'closed', close });
+    this.acks.clear();
+    for (const waiter of this.closeWaiters.splice(0)) waiter(close);
+  }
+}

@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+
+/**
+ * The feed server as a child process (`node feed-server/dist/main.js`), so
+ * its memory is measured alone (F12). It listens on PORT=0 and logs the URL
+ * it got; we read that line instead of guessing a free port.
+ */
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  /** Resident set size now, bytes (VmRSS of /proc/<pid>/status). */
+  rssBytes(): number;
+  /** Whether the process is still running. */
+  readonly alive: boolean;
+  /** The last lines it wrote to stderr, and warnings/errors it logged. */
+  problems(): string[];
+  /**
+   * A full garbage collection in the server, through its inspector (started
+   * with `inspect`), so the heap measured after it is what is really retained.
+   */
+  collectGarbage(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it exited. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Path of the feed server's entry point, found through the workspace package. */
+export function feedServerMain(): string {
+  const index = createRequire(import.meta.url).resolve('@tickfeed/feed-server');
+  return join(dirname(index), 'main.js');
+}
+
+export interface ServerProcessOptions {
+  /** Open the V8 inspector on 127.0.0.1 (a free port) so collectGarbage() works. */
+  inspect?: boolean;
+  readyTimeoutMs?: number;
+}
+
+export function startServerProcess(env: Record<string, string>, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  const args = options.inspect === true ? ['--inspect=127.0.0.1:0', feedServerMain()] : [feedServerMain()];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const problems: string[] = [];
+  const keep = (line: string) => {
+    problems.push(line.slice(0, 500));
+    if (problems.length > 50) problems.shift();
+  };
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    }),
+  );
+  // Never leave the server behind, even when this process ends abruptly.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  let inspectorUrl: string | undefined;
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    const debuggerUrl = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
+    if (debuggerUrl !== undefined) inspectorUrl = debuggerUrl;
+    else if (!/^(For help, see|Debugger attached|Waiting for the debugger)/.test(line)) keep(line);
+  });
+  let inspector: Promise<Inspector> | undefined;
+
+  return new Promise<ServerProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`feed server not listening within ${readyTimeoutMs} ms\n${problems.join('\n')}`));
+    }, readyTimeoutMs);
+    void exited.then((e) => {
+      clearTimeout(timer);
+      reject(new Error(`feed server exited (${e.signal ?? e.code}) before listening\n${problems.join('\n')}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: { msg?: unknown; url?: unknown; level?: unknown };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return;
+      }
+      if (typeof entry.level === 'number' && entry.level >= 40) keep(line);
+      if (entry.msg !== 'feed server listening' || typeof entry.url !== 'string') return;
+      clearTimeout(timer);
+      const pid = child.pid!;
+      resolve({
+        url: entry.url,
+        pid,
+        rssBytes: () => vmRss(readFileSync(`/proc/${pid}/status`, 'utf8')),
+        get alive() {
+          return exit === null;
+        },
+        problems: () => [...problems],
+        async collectGarbage() {
+          if (inspectorUrl === undefined) throw new Error('the server was not started with inspect');
+          inspector ??= Inspector.connect(inspectorUrl);
+          await (await inspector).call('HeapProfiler.collectGarbage');
+        },
+        async stop(graceMs = 10_000) {
+          // An attached inspector session would keep the process waiting at exit ("Waiting for the debugger to disconnect").
+          if (inspector !== undefined) (await inspector.catch(() => undefined))?.close();
+          if (exit === null) {
+            child.kill('SIGTERM');
+            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+            await exited;
+            clearTimeout(timer);
+          }
+          process.off('exit', killOnExit);
+          return exited;
+        },
+      });
+    });
+  });
+}
+
+/** VmRSS of a /proc/<pid>/status text, bytes. */
+export function vmRss(status: string): number {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  if (match?.[1] === undefined) throw new Error('no VmRSS line');
+  return Number(match[1]) * 1024;
+}
+
+/** A minimal client of the V8 inspector protocol: one method call at a time. */
+class Inspector {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { id?: number; error?: { message?: string } };
+      const waiter = message.id === undefined ? undefined : this.pending.get(message.id);
+      if (waiter === undefined || message.id === undefined) return;
+      this.pending.delete(message.id);
+      if (message.error !== undefined) waiter.reject(new Error(message.error.message ?? 'inspector error'));
+      else waiter.resolve();
+    });
+    ws.on('close', () => {
+      for (const waiter of this.pending.values()) waiter.reject(new Error('inspector closed'));
+      this.pending.clear();
+    });
+  }
+
+  static connect(url: string): Promise<Inspector> {
+    const ws = new WebSocket(url);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new Inspector(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  call(method: string): Promise<void> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify({ id, method }));
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}

@@ -1,0 +1,204 @@
+import type { LadderPlan } from './ladder.js';
+import type { StepTiming } from './rig.js';
+import { DEFAULT_CRITERIA, type PassCriteria } from './verdict.js';
+
+/**
+ * Command line of `npm run bench` (B8) and the plan it turns into. Pure.
+ */
+export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout'] as const;
+export type SuiteName = (typeof SUITES)[number];
+
+export interface BenchOptions {
+  /** --quick: short windows and a short ladder; the whole run under 2 minutes. */
+  quick: boolean;
+  /** --clients N: consumer connections of the fan-out scenario (default 1,000). */
+  clients: number;
+  /** --symbols N: size of the universe (default 500). */
+  symbols: number;
+  /** --per-client N: symbols each client follows (default 10). */
+  perClient: number;
+  /** --only a,b: run only these suites (default: all that apply). */
+  only: SuiteName[] | null;
+  /** --json: print the results as JSON on stdout (progress goes to stderr). */
+  json: boolean;
+  /** --seed N: seed of symbol assignment and prices (default 1). */
+  seed: number;
+  /** --load-gens N: load generator processes (default 1). */
+  loadGens: number;
+  /** --rates a,b,...: measure these rates instead of running the ladder. */
+  rates: number[] | null;
+  /** --idle-clients a,b: connection counts of the idle memory suite (default 1000,5000). */
+  idleClients: number[];
+  /** --nice N: run every bench process at this niceness (-20..19; negative needs root); 0 = unchanged. */
+  nice: number;
+  /** --server-log FILE: append the servers' stdout (logs, --trace-gc via NODE_OPTIONS) to FILE. */
+  serverLog: string | null;
+  help: boolean;
+}
+
+export const DEFAULT_OPTIONS: BenchOptions = {
+  quick: false,
+  clients: 1_000,
+  symbols: 500,
+  perClient: 10,
+  only: null,
+  json: false,
+  seed: 1,
+  loadGens: 1,
+  rates: null,
+  idleClients: [1_000, 5_000],
+  nice: 0,
+  serverLog: null,
+  help: false,
+};
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick              short windows and ladder (under 2 minutes)
+  --clients N          consumer connections (default 1000)
+  --symbols N          symbols in the universe (default 500)
+  --per-client N       symbols each client follows (default 10)
+  --only LIST          suites to run, comma-separated: ${SUITES.join(', ')}
+  --rates LIST         measure these rates (ticks/s) instead of the ladder
+  --idle-clients LIST  connection counts for idle memory (default 1000,5000)
+  --load-gens N        load generator processes (default 1)
+  --seed N             seed of symbol assignment and prices (default 1)
+  --nice N             niceness of every bench process, e.g. -10 on a shared machine (needs root)
+  --server-log FILE    append the servers' stdout to FILE (e.g. with NODE_OPTIONS=--trace-gc)
+  --json               print results as JSON on stdout
+  --help               this text
+`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = { ...DEFAULT_OPTIONS };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) throw new UsageError(`unexpected argument '${arg}'`);
+    const name = m[1] as string;
+    const value = (): string => {
+      if (m[2] !== undefined) return m[2];
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+      i++;
+      return v;
+    };
+    switch (name) {
+      case 'quick':
+        o.quick = true;
+        break;
+      case 'json':
+        o.json = true;
+        break;
+      case 'help':
+        o.help = true;
+        break;
+      case 'clients':
+        o.clients = positiveInt(name, value());
+        break;
+      case 'symbols':
+        o.symbols = positiveInt(name, value());
+        break;
+      case 'per-client':
+        o.perClient = positiveInt(name, value());
+        break;
+      case 'seed':
+        o.seed = positiveInt(name, value());
+        break;
+      case 'load-gens':
+        o.loadGens = positiveInt(name, value());
+        break;
+      case 'rates':
+        o.rates = list(value()).map((v) => positiveInt(name, v));
+        break;
+      case 'nice': {
+        const v = value();
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < -20 || n > 19) throw new UsageError(`--nice must be an integer from -20 to 19, got '${v}'`);
+        o.nice = n;
+        break;
+      }
+      case 'server-log':
+        o.serverLog = value();
+        break;
+      case 'idle-clients':
+        o.idleClients = list(value()).map((v) => positiveInt(name, v));
+        break;
+      case 'only': {
+        const names = list(value());
+        for (const n of names) {
+          if (!(SUITES as readonly string[]).includes(n)) throw new UsageError(`unknown suite '${n}' (one of ${SUITES.join(', ')})`);
+        }
+        o.only = names as SuiteName[];
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option --${name}`);
+    }
+  }
+  if (o.perClient > o.symbols) throw new UsageError('--per-client cannot exceed --symbols');
+  return o;
+}
+
+/** Everything a run does, derived from the options; tests build a tiny one directly. */
+export interface BenchPlan {
+  options: BenchOptions;
+  suites: SuiteName[];
+  timing: StepTiming;
+  criteria: PassCriteria;
+  feedLadder: LadderPlan;
+  baselineLadder: LadderPlan;
+  ingest: { durationMs: number; batchSize: number; maxInFlight: number };
+  capacity: { clients: number; rate: number };
+  scaleout: { rate: number };
+  /** Before each step, wait at most this long for other processes to go quiet, ms. */
+  quietWaitMs: number;
+  /** How long each look at the machine's load lasts, ms. */
+  quietSampleMs: number;
+  /** How many times a failed step disturbed by other processes is measured again. */
+  maxRetries: number;
+}
+
+export function buildPlan(o: BenchOptions): BenchPlan {
+  const quick = o.quick;
+  // Capacity (10,000 connections) and scale-out take a while: full runs only, unless asked for.
+  const defaults: SuiteName[] = quick
+    ? ['fanout', 'baseline', 'idle', 'ingest']
+    : ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout'];
+  return {
+    options: o,
+    suites: o.only ?? defaults,
+    timing: quick ? { warmupMs: 1_000, measureMs: 3_000, drainMs: 1_500 } : { warmupMs: 3_000, measureMs: 10_000, drainMs: 2_000 },
+    criteria: DEFAULT_CRITERIA,
+    feedLadder: quick
+      ? { start: 5_000, factor: 2, maxRate: 160_000, minRate: 250, resolution: 0.3, granularity: 250, maxSteps: 5 }
+      : { start: 2_500, factor: 2, maxRate: 160_000, minRate: 250, resolution: 0.08, granularity: 250, maxSteps: 10 },
+    baselineLadder: quick
+      ? { start: 1_000, factor: 2, maxRate: 40_000, minRate: 100, resolution: 0.3, granularity: 100, maxSteps: 5 }
+      : { start: 500, factor: 2, maxRate: 40_000, minRate: 100, resolution: 0.08, granularity: 100, maxSteps: 9 },
+    ingest: { durationMs: quick ? 4_000 : 10_000, batchSize: 1_000, maxInFlight: 4 },
+    capacity: { clients: 10_000, rate: 1_000 },
+    scaleout: { rate: 1_000 },
+    // --quick does not wait: its 2-minute budget matters more; each step still reports the others' CPU.
+    quietWaitMs: quick ? 0 : 60_000,
+    quietSampleMs: quick ? 500 : 1_000,
+    maxRetries: quick ? 1 : 2,
+  };
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+function list(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}

@@ -1,0 +1,68 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBench, saveResults } from '../src/bench.js';
+import { buildPlan, parseOptions } from '../src/options.js';
+import { renderTable, type BenchResults } from '../src/report.js';
+
+/**
+ * One tiny bench run against the real feed server (built: bench/dist and
+ * feed-server/dist), in separate processes as `npm run bench` runs it.
+ */
+describe('bench end to end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickfeed-bench-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('[B2][B4][B7][B9][B10] a few clients at a low rate: every field filled, no gap, nothing lost', async () => {
+    const plan = buildPlan(parseOptions(['--clients', '6', '--symbols', '12', '--per-client', '3', '--rates', '200', '--only', 'fanout,baseline,ingest']));
+    plan.timing = { warmupMs: 500, measureMs: 1_500, drainMs: 2_000 };
+    plan.ingest = { durationMs: 1_000, batchSize: 500, maxInFlight: 2 };
+    plan.quietWaitMs = 0;
+    const lines: string[] = [];
+    const results: BenchResults = await runBench(plan, (line) => lines.push(line));
+
+    expect(results.errors).toEqual([]);
+    const feed = results.fanout.feed;
+    expect(feed?.steps).toHaveLength(1);
+    const m = feed!.steps[0]!;
+    expect(m.kind).toBe('feed');
+    expect(m.rate).toBe(200);
+    expect(m.seq).toMatchObject({ gaps: 0, duplicates: 0, unexpected: 0 });
+    expect(m.disconnects).toBe(0);
+    expect(m.expected).toBeGreaterThan(0);
+    expect(m.delivered).toBe(m.expected);
+    expect(m.latency.count).toBe(m.delivered);
+    expect(m.latency.p50Ms).toBeLessThanOrEqual(m.latency.p99Ms);
+    expect(m.latency.p99Ms).toBeLessThanOrEqual(m.latency.maxMs);
+    expect(m.ticksInPerSec).toBeGreaterThan(150);
+    expect(m.deliveriesPerSec).toBeGreaterThan(0);
+    expect(m.framesPerSec).toBeGreaterThan(0);
+    expect(m.publisher.accepted).toBe(m.publisher.target);
+    expect(m.publisher.rejected).toBe(0);
+    expect(m.servers[0]?.cpuPct).toBeGreaterThan(0);
+    expect(m.servers[0]?.rssMb).toBeGreaterThan(10);
+    expect(m.clientSide.map((c) => c.label)).toEqual(['publisher', 'load-gen 1']);
+    expect(m.coreBusyPct.length).toBeGreaterThan(0);
+
+    const baseline = results.fanout.baseline!.steps[0]!;
+    expect(baseline.kind).toBe('baseline');
+    expect(baseline.seq).toMatchObject({ gaps: 0, duplicates: 0, unexpected: 0 });
+    expect(baseline.delivered).toBe(baseline.expected);
+    // One frame per tick per subscriber: the naive fan-out under comparison.
+    expect(baseline.ticksPerFrame).toBeCloseTo(1, 1);
+
+    const ingest = results.ingest!;
+    expect(ingest.noLoss).toBe(true);
+    expect(ingest.accepted).toBe(ingest.sent);
+    expect(ingest.storedSeqTotal).toBe(ingest.sent);
+    expect(ingest.acceptedPerSec).toBeGreaterThan(0);
+
+    const table = renderTable(results);
+    expect(table).toContain('feed server');
+    expect(table).toContain('Ingest over /ingest');
+    const path = saveResults(results, dir);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ scenario: { clients: 6, symbols: 12, perClient: 3 } });
+    expect(lines.some((l) => /feed @ 200\/s/.test(l))).toBe(true);
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { Histogram, bucketIndex, bucketRange, summarizeMicros } from '../src/histogram.js';
+import { seededRandom } from '../src/random.js';
+
+describe('histogram', () => {
+  it('[B3] values below 2,048 are exact and percentiles use the nearest rank', () => {
+    const h = new Histogram();
+    for (let v = 1; v <= 100; v++) h.record(v);
+    expect(h.count).toBe(100);
+    expect(h.percentile(50)).toBe(50);
+    expect(h.percentile(99)).toBe(99);
+    expect(h.percentile(100)).toBe(100);
+    expect(h.percentile(0.5)).toBe(1);
+    expect(h.min).toBe(1);
+    expect(h.max).toBe(100);
+    expect(h.mean).toBeCloseTo(50.5, 10);
+  });
+
+  it('[B3] large values are within 0.1% and never reported above the true max', () => {
+    const random = seededRandom(7);
+    const values: number[] = [];
+    const h = new Histogram();
+    for (let i = 0; i < 20_000; i++) {
+      const v = Math.floor(random() * 5_000_000);
+      values.push(v);
+      h.record(v);
+    }
+    values.sort((a, b) => a - b);
+    for (const p of [50, 90, 99, 99.9]) {
+      const exact = values[Math.ceil((p / 100) * values.length) - 1] as number;
+      const got = h.percentile(p);
+      expect(got).toBeGreaterThanOrEqual(exact);
+      expect((got - exact) / exact).toBeLessThanOrEqual(1 / 1024);
+    }
+    expect(h.percentile(100)).toBe(values[values.length - 1]);
+  });
+
+  it('[B3] bucket ranges tile the number line without gaps or overlaps', () => {
+    let expectedLow = 0;
+    for (let i = 0; i < 2048 + 5 * 1024; i++) {
+      const { low, high } = bucketRange(i);
+      expect(low).toBe(expectedLow);
+      expect(bucketIndex(low)).toBe(i);
+      expect(bucketIndex(high)).toBe(i);
+      expectedLow = high + 1;
+    }
+    for (const v of [2 ** 20, 2 ** 20 - 1, 2 ** 33, 2 ** 33 + 1]) {
+      const { low, high } = bucketRange(bucketIndex(v));
+      expect(v).toBeGreaterThanOrEqual(low);
+      expect(v).toBeLessThanOrEqual(high);
+    }
+  });
+
+  it('[B3] negative values count as zero; empty histograms report zeros', () => {
+    const empty = new Histogram();
+    expect(empty.percentile(99)).toBe(0);
+    expect(empty.min).toBe(0);
+    const h = new Histogram();
+    h.record(-3);
+    expect(h.max).toBe(0);
+    expect(h.percentile(50)).toBe(0);
+  });
+
+  it('[B3] merging JSON snapshots equals recording everything in one histogram', () => {
+    const a = new Histogram();
+    const b = new Histogram();
+    const all = new Histogram();
+    const random = seededRandom(3);
+    for (let i = 0; i < 5_000; i++) {
+      const v = Math.floor(random() * 200_000);
+      (i % 2 ? a : b).record(v);
+      all.record(v);
+    }
+    const merged = Histogram.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
+    merged.merge(b.toJSON());
+    expect(merged.toJSON()).toEqual(all.toJSON());
+    expect(summarizeMicros(merged)).toEqual(summarizeMicros(all));
+  });
+
+  it('[B3] summaries of microseconds are in milliseconds', () => {
+    const h = new Histogram();
+    h.record(1_500);
+    h.record(40_000);
+    expect(summarizeMicros(h)).toEqual({ count: 2, p50Ms: 1.5, p99Ms: h.percentile(99) / 1000, maxMs: 40 });
+    expect(summarizeMicros(h).p99Ms).toBeCloseTo(40, 1);
+  });
+});
