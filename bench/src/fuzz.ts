@@ -7,7 +7,7 @@ const USAGE = `npm run fuzz -- [--minutes N] [--seed S] [--url URL --ingest-toke
 
 Throws seeded hostile input at every Socket.IO event and REST route of a feed
 server while a steady publisher and healthy consumers run, then checks that
-the server is up, nothing was lost and the state is intact (docs/spec/hardening.md).
+the server is up, nothing was lost and the state is intact (SPEC.md).
 
   --minutes N       how long the attackers run (default 1; fractions allowed)
   --seed S          seed of every random choice (default: random, printed)

@@ -8,7 +8,7 @@ Runs the feed server as a child process with hundreds of clients churning
 (connect, subscribe, unsubscribe, vanish) while a publisher runs at a high
 rate and a few steady clients must lose nothing. Reports the server's RSS and
 heap slopes after warm-up and its rooms, connections and handles before and
-after the churn (docs/spec/hardening.md).
+after the churn (SPEC.md).
 
   --minutes N        how long the churn runs (default 2; fractions allowed)
   --clients C        churning clients at once (default 300)

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -65,4 +65,39 @@ describe('bench end to end', () => {
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ scenario: { clients: 6, symbols: 12, perClient: 3 } });
     expect(lines.some((l) => /feed @ 200\/s/.test(l))).toBe(true);
   });
+
+  it('[B8][B12] idle memory per connection for both servers, and no process left behind', async () => {
+    const plan = buildPlan(parseOptions(['--symbols', '12', '--per-client', '3', '--idle-clients', '10,20', '--only', 'idle']));
+    const results = await runBench(plan, () => undefined);
+    expect(results.errors).toEqual([]);
+    for (const idle of [results.idle.feed!, results.idle.baseline!]) {
+      expect(idle.rows.map((r) => r.clients)).toEqual([10, 20]);
+      for (const row of idle.rows) {
+        expect(row.gcForced).toBe(true);
+        expect(row.rssBaseMb).toBeGreaterThan(10);
+        expect(row.rssMb).toBeGreaterThan(10);
+        expect(Number.isFinite(row.perConnectionKb)).toBe(true);
+      }
+      expect(idle.rows[0]!.marginalKb).toBeNull();
+      expect(Number.isFinite(idle.rows[1]!.marginalKb)).toBe(true);
+    }
+    expect(benchChildren()).toEqual([]);
+  });
 });
+
+/** Live processes this test process started that run a bench script or redis-server. */
+function benchChildren(): string[] {
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (ppid === process.pid && /bench\/dist|redis-server/.test(cmd)) found.push(`${entry} ${cmd}`);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}

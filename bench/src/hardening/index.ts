@@ -1,4 +1,4 @@
-/** The fuzzer and the soak (docs/spec/hardening.md, F1–F12), for the CLIs and the suite. */
+/** The fuzzer and the soak (SPEC.md, F1–F12), for the CLIs and the suite. */
 export { runFuzz, type FuzzOptions, type FuzzReport, type AttackerCounts } from './run-fuzz.js';
 export { runSoak, type SoakOptions, type SoakReport, type SoakSample } from './run-soak.js';
 export { renderFuzzReport, renderSoakReport } from './report.js';

@@ -1,7 +1,7 @@
 import { ERROR_CODES } from '@tickfeed/protocol';
 import { Counter } from './counter.js';
 
-/** What broke a fuzz rule; each names the rule it breaks in docs/spec/hardening.md. */
+/** What broke a fuzz rule; each names the rule it breaks in SPEC.md. */
 export type ViolationKind =
   /** F1: the server stopped answering, or an exception escaped it. */
   | 'server-down'

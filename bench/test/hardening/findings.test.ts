@@ -7,7 +7,7 @@ import { classifyReply } from '../../src/hardening/ledger.js';
 
 /**
  * Server defects the fuzzer found, each reduced to the smallest request that
- * shows it (docs/spec/hardening.md, F2 and F6). They fail until the server is fixed.
+ * shows it (SPEC.md, F2 and F6); kept as regression tests.
  */
 let server: FeedServer;
 let url: string;

@@ -5,7 +5,7 @@ import type { ViolationKind } from '../../src/hardening/ledger.js';
 
 /**
  * One bounded fuzz run (about 20 s of attack) against an in-process feed
- * server; each test checks one rule of docs/spec/hardening.md on its report.
+ * server; each test checks one rule of SPEC.md on its report.
  * `npm run fuzz -- --minutes N --seed S` runs the same thing longer.
  */
 const SEED = 20_260_522;

@@ -62,7 +62,7 @@ describe('seeded generators', () => {
     const mutations = new Set<string>();
     const events = new Set<string>();
     const acks = new Set<boolean>();
-    for (let i = 0; i < 3_000; i++) {
+    for (let i = 0; i < 1_500; i++) {
       const r = consumerRequest(rng, vocab);
       mutations.add(r.mutation);
       events.add(r.event);
@@ -76,7 +76,7 @@ describe('seeded generators', () => {
   it('[F7] an authenticated attacker never declares a symbol outside its own, and its valid publishes mark undeclared ticks', () => {
     const rng = new Rng(4);
     let marked = 0;
-    for (let i = 0; i < 3_000; i++) {
+    for (let i = 0; i < 1_500; i++) {
       const r = ingestRequest(rng, ingestVocab);
       if (r.event === Events.declare) {
         const symbols = (r.args[0] as { symbols?: unknown } | undefined)?.symbols;
@@ -114,7 +114,7 @@ describe('seeded generators', () => {
 
   it('[F2] every request is flagged oversize exactly when its final encoding exceeds the limit', () => {
     const rng = new Rng(10);
-    for (let i = 0; i < 2_000; i++) {
+    for (let i = 0; i < 1_000; i++) {
       for (const r of [consumerRequest(rng, vocab), ingestRequest(rng, ingestVocab)]) {
         expect(r.oversize, `${r.event} ${r.mutation}`).toBe(encodedBytes(r.event, r.args) > vocab.maxPayloadBytes);
       }
@@ -134,7 +134,7 @@ describe('seeded generators', () => {
     const kinds = new Set<RawFrameKind>();
     const ids = new Set<number>();
     let id = 0;
-    for (let i = 0; i < 2_000; i++) {
+    for (let i = 0; i < 1_000; i++) {
       const attack = rawAttack(rng, { nsp: '/ingest,', symbols: ['FZ00'], maxPayloadBytes: 50_000, nextAckId: () => ++id });
       kinds.add(attack.kind);
       if (attack.ackId !== null) {
@@ -189,7 +189,7 @@ describe('judging replies', () => {
   it('[F7] a well-formed control command without the right token expects 401; with it, is authorized', () => {
     const rng = new Rng(11);
     const seen = new Set<string>();
-    for (let i = 0; i < 3_000; i++) {
+    for (let i = 0; i < 1_500; i++) {
       const c = restCase(rng, { healthySymbols: ['FZ00'], adminToken: 'sekret', bodyLimitBytes: 1_000 });
       if (c.route !== '/api/feed/control') continue;
       seen.add(c.expect);
