@@ -1,17 +1,7 @@
-/** A seeded source of uniform numbers in [0, 1). A seed reproduces a run's symbol picks and prices exactly. */
-export type RandomSource = () => number;
+import type { RandomSource } from '@tickfeed/client';
 
-/** mulberry32: small, fast, good enough to spread subscriptions and walk prices. */
-export function seededRandom(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator the feed client already provides (mulberry32): a seed reproduces a run's picks and prices. */
+export { seededRandom, type RandomSource } from '@tickfeed/client';
 
 /** k distinct items of `items`, picked uniformly (partial Fisher-Yates). */
 export function pickDistinct<T>(items: readonly T[], k: number, random: RandomSource): T[] {

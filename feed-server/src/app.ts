@@ -58,7 +58,10 @@ export interface ClusterParts {
   log: Logger;
 }
 
-/** Fastify's own answer to a URL it cannot decode, in the catalog's shape. */
+/**
+ * Fastify's own answer to a URL it cannot decode, in the catalog's shape. That answer is sent
+ * before any hook runs, so the onSend rewrite of Fastify's error bodies never sees it.
+ */
 function badUrlHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   void reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, error.message.slice(0, 200)));
 }

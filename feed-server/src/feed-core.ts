@@ -96,12 +96,10 @@ export class FeedCore {
     return { declared, epochs: newEpochs };
   }
 
-  /** Applies ticks already validated against this state, and queues them for local consumers. */
-  apply(entries: readonly StoredTick[]): void {
-    for (const entry of entries) {
-      this.market.apply(entry);
-      this.fanout.enqueue(entry.tick.symbol, entry.tick.seq, entry.json);
-    }
+  /** Applies one tick already validated against this state, and queues it for local consumers. */
+  apply(entry: StoredTick): void {
+    this.market.apply(entry);
+    this.fanout.enqueue(entry.tick.symbol, entry.tick.seq, entry.json);
   }
 
   /** Applies ticks from another instance; ones this instance already has are skipped, a gap is reported. */
@@ -119,8 +117,7 @@ export class FeedCore {
         gaps.push(tick.symbol);
         continue;
       }
-      this.market.apply({ tick, json });
-      this.fanout.enqueue(tick.symbol, tick.seq, json);
+      this.apply({ tick, json });
       this.metrics.clusterTicksIn.inc();
     }
     return gaps;

@@ -110,7 +110,7 @@ export class IngestService {
       }
       const entry: StoredTick = { tick, json: JSON.stringify(tick) };
       // Applied one by one so the next tick of the batch is checked against the updated seq.
-      this.core.apply([entry]);
+      this.core.apply(entry);
       accepted.push(entry);
     }
     let stored: void | Promise<void> = undefined;
