@@ -31,8 +31,10 @@ export interface BenchOptions {
   idleClients: number[];
   /** --nice N: run every bench process at this niceness (-20..19; negative needs root); 0 = unchanged. */
   nice: number;
-  /** --server-log FILE: append the servers' stdout (logs, --trace-gc via NODE_OPTIONS) to FILE. */
+  /** --server-log FILE: append the servers' stdout (their logs, --trace-gc output) to FILE. */
   serverLog: string | null;
+  /** --server-node-flags a,b: extra node flags for every server process (e.g. --cpu-prof, --trace-gc). */
+  serverNodeFlags: string[];
   help: boolean;
 }
 
@@ -49,6 +51,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   idleClients: [1_000, 5_000],
   nice: 0,
   serverLog: null,
+  serverNodeFlags: [],
   help: false,
 };
 
@@ -68,7 +71,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --load-gens N        load generator processes (default 1)
   --seed N             seed of symbol assignment and prices (default 1)
   --nice N             niceness of every bench process, e.g. -10 on a shared machine (needs root)
-  --server-log FILE    append the servers' stdout to FILE (e.g. with NODE_OPTIONS=--trace-gc)
+  --server-log FILE    append the servers' stdout (logs, --trace-gc output) to FILE
+  --server-node-flags=LIST  extra node flags of the servers, comma-separated,
+                       e.g. --server-node-flags=--cpu-prof,--cpu-prof-dir=/tmp/prof
   --json               print results as JSON on stdout
   --help               this text
 `;
@@ -124,6 +129,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       }
       case 'server-log':
         o.serverLog = value();
+        break;
+      case 'server-node-flags':
+        // Flags start with '--', so this one takes its value only as --server-node-flags=a,b.
+        if (m[2] === undefined) throw new UsageError('--server-node-flags takes its value after =, e.g. --server-node-flags=--trace-gc');
+        o.serverNodeFlags = list(m[2]);
         break;
       case 'idle-clients':
         o.idleClients = list(value()).map((v) => positiveInt(name, v));

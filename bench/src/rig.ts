@@ -41,6 +41,8 @@ export interface ServerOptions {
   nice?: number;
   /** Append the server's stdout (its logs; e.g. --trace-gc output) to this file. */
   logFile?: string;
+  /** Extra node flags (e.g. --cpu-prof, --trace-gc). */
+  nodeFlags?: string[];
 }
 
 export async function startServer(kind: ServerKind, options: ServerOptions = {}): Promise<ServerHandle> {
@@ -51,7 +53,7 @@ export async function startServer(kind: ServerKind, options: ServerOptions = {})
     cpu: options.cpu ?? SERVER_CPU,
     nice: options.nice ?? 0,
     ...(options.logFile ? { stdoutFile: options.logFile } : {}),
-    nodeFlags: options.exposeGc ? ['--expose-gc'] : [],
+    nodeFlags: [...(options.exposeGc ? ['--expose-gc'] : []), ...(options.nodeFlags ?? [])],
     env: {
       PORT: '0',
       HOST: '127.0.0.1',

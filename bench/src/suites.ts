@@ -31,8 +31,9 @@ export interface FanoutResult {
   steps: StepMeasurement[];
 }
 
-export function serverOptions(plan: BenchPlan): { nice: number; logFile?: string } {
-  return { nice: plan.options.nice, ...(plan.options.serverLog ? { logFile: plan.options.serverLog } : {}) };
+export function serverOptions(plan: BenchPlan): { nice: number; logFile?: string; nodeFlags: string[] } {
+  const o = plan.options;
+  return { nice: o.nice, ...(o.serverLog ? { logFile: o.serverLog } : {}), nodeFlags: o.serverNodeFlags };
 }
 
 export function scenarioOf(plan: BenchPlan, clients = plan.options.clients): Scenario {

@@ -10,6 +10,6 @@ export {
   type SlowConsumerPolicy,
 } from './config.js';
 export { MarketState, type SymbolBook, type BookImage } from './market/market-state.js';
-export { TickRing, type StoredTick } from './market/tick-ring.js';
+export { TickRing, parseStored, type StoredTick } from './market/tick-ring.js';
 export { installShutdown } from './shutdown.js';
 export { redisCluster } from './cluster/redis-cluster.js';

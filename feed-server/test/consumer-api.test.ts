@@ -244,12 +244,52 @@ describe('consumer API', () => {
   });
 
   it('[R13] ticks reach clients over HTTP long-polling too (the standard packet format)', async () => {
-    const { url, port } = await serverWith(['AAPL']);
+    const { url, port, server } = await serverWith(['AAPL']);
     const socket = await consumer(url, { transports: ['polling'] });
     const recorder = new TickRecorder(socket);
     ok(await subscribe(socket, { symbols: ['AAPL'] }));
     await port.publish({ ticks: makeTicks('AAPL', 1, 30) });
     await recorder.untilSeq('AAPL', 30);
     expect(recorder.seqs('AAPL')).toEqual(range(1, 30));
+    const frames = await server.metrics.registry.getSingleMetricAsString('feed_frames_out_total');
+    expect(frames).toMatch(/path="engine"} [1-9]/);
+    expect(frames).not.toMatch(/path="websocket"} [1-9]/);
+  });
+
+  it('[R13] a client that starts on long-polling and upgrades to WebSocket while ticks flow gets every tick once, in order', async () => {
+    const { url, port, server } = await serverWith(['AAPL']);
+    const socket = await consumer(url, { transports: ['polling', 'websocket'] });
+    const recorder = new TickRecorder(socket);
+    ok(await subscribe(socket, { symbols: ['AAPL'] }));
+    // Publish in small batches across the upgrade, so frames go out before, during and after it.
+    for (let seq = 1; seq <= 400; seq += 10) {
+      await port.publish({ ticks: makeTicks('AAPL', seq, 10) });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await recorder.untilSeq('AAPL', 400);
+    expect(recorder.seqs('AAPL')).toEqual(range(1, 400));
+    expect(socket.io.engine.transport.name).toBe('websocket');
+    const frames = await server.metrics.registry.getSingleMetricAsString('feed_frames_out_total');
+    expect(frames).toMatch(/path="websocket"} [1-9]/);
+  });
+
+  it('[R31] ready-made WebSocket frames of every length class decode in socket.io-client (a 2,500-tick resume, then live ticks)', async () => {
+    const { url, port } = await serverWith(['AAPL'], 1);
+    const first = await consumer(url);
+    const epoch = ok(await subscribe(first, { symbols: ['AAPL'] })).subscribed[0]!.epoch;
+    first.disconnect();
+    await port.publish({ ticks: makeTicks('AAPL', 2, 2_500) });
+
+    const second = await consumer(url);
+    const frameSizes: number[] = [];
+    second.io.engine.on('data', (data) => frameSizes.push(typeof data === 'string' ? Buffer.byteLength(data) : 0));
+    const recorder = new TickRecorder(second);
+    ok(await subscribe(second, { symbols: ['AAPL'], resume: { AAPL: { epoch, seq: 1 } } }));
+    await port.publish({ ticks: makeTicks('AAPL', 2_502, 1) });
+    await recorder.untilSeq('AAPL', 2_502);
+    expect(recorder.seqs('AAPL')).toEqual(range(2, 2_502));
+    // 1,000-tick replay frames need the 64-bit length; a one-tick frame the 16-bit one.
+    expect(Math.max(...frameSizes)).toBeGreaterThan(65_535);
+    expect(frameSizes.some((n) => n > 125 && n < 65_536)).toBe(true);
   });
 });

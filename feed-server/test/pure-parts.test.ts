@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { TickRing } from '../src/market/tick-ring.js';
+import { RING_CHUNK_TICKS, TickRing } from '../src/market/tick-ring.js';
 import { TokenBucket } from '../src/consumer/token-bucket.js';
 import { ClientOutbox } from '../src/delivery/client-outbox.js';
-import { symbolOfTickJson, ticksPacket } from '../src/delivery/frames.js';
+import { symbolOfTickJson, ticksFrame, ticksPacket } from '../src/delivery/frames.js';
 import { ConfigError, loadServerConfig, parseServerConfig } from '../src/config.js';
 import { MarketState } from '../src/market/market-state.js';
 import { ErrorCode, normalizeTick } from '@tickfeed/protocol';
@@ -16,15 +16,44 @@ const stored = (seq: number) => {
 describe('tick ring', () => {
   it('[R29] holds the last `capacity` ticks by seq and says when older ones are gone', () => {
     const ring = new TickRing(5);
+    const seqs = (jsons: string[] | null) => jsons?.map((json) => (JSON.parse(json) as { seq: number }).seq);
     expect(ring.after(0)).toEqual([]);
-    for (let seq = 1; seq <= 12; seq++) ring.push(stored(seq));
+    for (let seq = 1; seq <= 12; seq++) ring.push(seq, stored(seq).json);
     expect([ring.firstSeq, ring.lastSeq, ring.size]).toEqual([8, 12, 5]);
-    expect(ring.after(7)!.map((s) => s.tick.seq)).toEqual(range(8, 12));
-    expect(ring.after(9, 2)!.map((s) => s.tick.seq)).toEqual([10, 11]);
+    expect(seqs(ring.after(7))).toEqual(range(8, 12));
+    expect(seqs(ring.after(9, 2))).toEqual([10, 11]);
     expect(ring.after(6)).toBeNull();
     expect(ring.after(12)).toEqual([]);
-    expect(ring.latest(2).map((s) => s.tick.seq)).toEqual([11, 12]);
-    expect(() => ring.push(stored(14))).toThrow(/does not follow/);
+    expect(seqs(ring.latest(2))).toEqual([11, 12]);
+    expect(() => ring.push(14, stored(14).json)).toThrow(/does not follow/);
+  });
+
+  it('[R29] returns exactly the texts pushed, across sealed chunks, for any capacity and starting seq', () => {
+    // Texts of varying length (and non-ASCII) so a wrong offset shows.
+    const text = (seq: number) => `{"symbol":"X","seq":${seq},"note":"${'é'.repeat(seq % 7)}${'x'.repeat(seq % 13)}"}`;
+    for (const capacity of [1, 7, RING_CHUNK_TICKS - 1, RING_CHUNK_TICKS, RING_CHUNK_TICKS + 1, 3 * RING_CHUNK_TICKS + 5]) {
+      for (const start of [1, 1_000_003]) {
+        const ring = new TickRing(capacity);
+        const total = 5 * RING_CHUNK_TICKS + 17;
+        for (let i = 0; i < total; i++) {
+          const seq = start + i;
+          ring.push(seq, text(seq));
+          if (i % 97 === 0 || i === total - 1) {
+            const first = Math.max(start, seq - capacity + 1);
+            expect([ring.firstSeq, ring.lastSeq]).toEqual([first, seq]);
+            expect(ring.after(first - 1)).toEqual(range(first, seq).map(text));
+            expect(ring.latest(3)).toEqual(range(Math.max(first, seq - 2), seq).map(text));
+            if (first > start) expect(ring.after(first - 2)).toBeNull();
+          }
+        }
+      }
+    }
+    const ring = new TickRing(10);
+    ring.push(5, text(5));
+    ring.clear();
+    expect([ring.size, ring.after(0)]).toEqual([0, []]);
+    ring.push(40, text(40));
+    expect(ring.latest(10)).toEqual([text(40)]);
   });
 });
 
@@ -50,6 +79,27 @@ describe('frames and outbox', () => {
     expect(packet[0]).toBe('2');
     expect(JSON.parse(packet.slice(1))).toEqual(['ticks', [a.tick, b.tick]]);
     expect(symbolOfTickJson(a.json)).toBe('AAPL');
+  });
+
+  it('[R31] a ready-made frame is one unmasked WebSocket text frame carrying the Engine.IO message of the same packet', () => {
+    // RFC 6455 §5.2: 7-bit length up to 125, then 126 + 16-bit, then 127 + 64-bit.
+    const decode = (frame: Buffer) => {
+      expect(frame[0]).toBe(0x81);
+      const len7 = frame[1]! & 0x7f;
+      expect(frame[1]! & 0x80).toBe(0);
+      const [length, offset] = len7 === 126 ? [frame.readUInt16BE(2), 4] : len7 === 127 ? [Number(frame.readBigUInt64BE(2)), 10] : [len7, 2];
+      expect(frame.length).toBe(offset + length);
+      return { lengthBytes: offset - 2, payload: frame.subarray(offset).toString('utf8') };
+    };
+    const tiny = ['{"symbol":"A","seq":1}'];
+    const few = [stored(1).json, stored(2).json, stored(3).json];
+    const many = Array.from({ length: 1_000 }, (_, i) => stored(i + 1).json);
+    const withUnicode = ['{"symbol":"A","note":"€ – ✓"}'];
+    for (const [ticks, lengthBytes] of [[tiny, 0], [few, 2], [many, 8], [withUnicode, 0]] as const) {
+      const decoded = decode(ticksFrame(ticks));
+      expect(decoded.lengthBytes).toBe(lengthBytes);
+      expect(decoded.payload).toBe(`4${ticksPacket(ticks)}`);
+    }
   });
 
   it('[R32] conflation keeps the newest tick per symbol and names the symbols that lost ticks', () => {

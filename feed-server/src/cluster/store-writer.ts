@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { FeedCore } from '../feed-core.js';
-import type { StoredTick } from '../market/tick-ring.js';
+import { parseStored, type StoredTick } from '../market/tick-ring.js';
 import type { SharedStore } from './shared-store.js';
 import { appendItem, type AppendItem, type StoreHead } from './store-codec.js';
 
@@ -93,9 +93,10 @@ export class StoreWriter {
           this.behindSymbols.delete(symbol);
           return true;
         }
-        const missing = current === undefined ? null : book.ring.after(current.seq);
+        const missingJson = current === undefined ? null : book.ring.after(current.seq);
+        const missing = missingJson === null ? null : missingJson.map(parseStored);
         if (missing === null) {
-          const { written, head: after } = await this.track(this.store.seed(book, book.ring.latest(book.ring.capacity)));
+          const { written, head: after } = await this.track(this.store.seed(book, book.ring.latest(book.ring.capacity).map(parseStored)));
           if (written) {
             this.log.info({ symbol, epoch: after.epoch, seq: after.seq }, 'shared store rebuilt from this instance');
             this.hooks.announceHeads({ [symbol]: after });

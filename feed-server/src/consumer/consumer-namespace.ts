@@ -72,7 +72,7 @@ export function attachConsumerNamespace(
       const plan = planSubscribe(raw, handle, core.market, config);
       if (!plan.reply.ok) return reject(reply, 'subscribe', plan.reply);
       reply(plan.reply);
-      if (plan.replay.length > 0) fanout.writeNow(socket.id, plan.replay.map((t) => t.json));
+      if (plan.replay.length > 0) fanout.writeNow(socket.id, plan.replay);
     });
 
     socket.on(Events.unsubscribe, (...args: unknown[]) => {

@@ -12,7 +12,6 @@ import {
   type UnsubscribeReply,
 } from '@tickfeed/protocol';
 import type { MarketState } from '../market/market-state.js';
-import type { StoredTick } from '../market/tick-ring.js';
 import { describeSchemaError } from '../validation.js';
 
 const subscribeCheck = TypeCompiler.Compile(SubscribeRequestSchema);
@@ -34,7 +33,8 @@ export interface SubscriberHandle {
 export interface SubscribePlan {
   reply: SubscribeReply;
   /** Missed ticks to send right after the ack, oldest first (resume). */
-  replay: StoredTick[];
+  /** JSON texts of the missed ticks to send before anything newer. */
+  replay: string[];
 }
 
 /**
@@ -81,7 +81,7 @@ export function planSubscribe(
     };
   }
   const subscribed: Subscribed[] = [];
-  const replay: StoredTick[] = [];
+  const replay: string[] = [];
   for (const symbol of accepted) {
     const book = market.get(symbol)!;
     handle.join(symbol);

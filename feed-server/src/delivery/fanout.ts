@@ -5,7 +5,8 @@ import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import type { SlowConsumerPolicy } from '../config.js';
 import { ClientOutbox } from './client-outbox.js';
-import { symbolOfTickJson, ticksPacket } from './frames.js';
+import { symbolOfTickJson, ticksFrame, ticksPacket } from './frames.js';
+import { directFrameSender } from './frame-sink.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
 import { nextFlushDelay } from './flush-pacing.js';
@@ -26,14 +27,22 @@ export interface FanoutOptions {
  * flush yields to the event loop when it runs past its budget, so a thousand
  * clients never block it in one go.
  */
+/** One consumer of this instance: its socket, its outbox, and the write callback shared by all its frames. */
+interface Consumer {
+  readonly socket: ConsumerSocket;
+  readonly outbox: ClientOutbox;
+  readonly written: () => void;
+}
+
 export class Fanout {
-  private readonly outboxes = new Map<string, ClientOutbox>();
-  private readonly sockets = new Map<string, ConsumerSocket>();
-  private queue: ClientOutbox[] = [];
+  private readonly consumers = new Map<string, Consumer>();
+  private queue: Consumer[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
   private stopped = false;
   private lastFlushAt = performance.now();
+  private readonly framesDirect;
+  private readonly framesViaEngine;
 
   constructor(
     private readonly nsp: ConsumerNamespace,
@@ -41,7 +50,10 @@ export class Fanout {
     private readonly options: FanoutOptions,
     private readonly metrics: FeedMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.framesDirect = metrics.framesOut.labels('websocket');
+    this.framesViaEngine = metrics.framesOut.labels('engine');
+  }
 
   start(): void {
     if (this.timer !== undefined || this.stopped) return;
@@ -63,38 +75,37 @@ export class Fanout {
   }
 
   get connectionCount(): number {
-    return this.outboxes.size;
+    return this.consumers.size;
   }
 
   /** Frames written to clients and not yet on the network, over all clients (the outbound backlog). */
   framesInflight(): number {
     let total = 0;
-    for (const outbox of this.outboxes.values()) total += outbox.inflight;
+    for (const { outbox } of this.consumers.values()) total += outbox.inflight;
     return total;
   }
 
   /** Clients currently on conflated delivery because they fell behind. */
   conflatingClients(): number {
     let total = 0;
-    for (const outbox of this.outboxes.values()) if (outbox.conflated !== null) total++;
+    for (const { outbox } of this.consumers.values()) if (outbox.conflated !== null) total++;
     return total;
   }
 
-
   register(socket: ConsumerSocket): void {
-    this.outboxes.set(socket.id, new ClientOutbox(socket.id));
-    this.sockets.set(socket.id, socket);
+    const outbox = new ClientOutbox(socket.id);
+    // One callback per client, not one per frame: fewer allocations, and Node batches repeated callbacks.
+    this.consumers.set(socket.id, { socket, outbox, written: () => this.onFrameWritten(outbox) });
   }
 
   unregister(socketId: string): void {
-    const outbox = this.outboxes.get(socketId);
-    if (outbox !== undefined) {
-      outbox.closed = true;
-      outbox.pending = [];
-      outbox.conflated = null;
+    const consumer = this.consumers.get(socketId);
+    if (consumer !== undefined) {
+      consumer.outbox.closed = true;
+      consumer.outbox.pending = [];
+      consumer.outbox.conflated = null;
     }
-    this.outboxes.delete(socketId);
-    this.sockets.delete(socketId);
+    this.consumers.delete(socketId);
   }
 
   /** Queues one tick for every local subscriber of its symbol. */
@@ -102,12 +113,13 @@ export class Fanout {
     const room = this.nsp.adapter.rooms.get(symbol);
     if (room !== undefined) {
       for (const socketId of room) {
-        const outbox = this.outboxes.get(socketId);
-        if (outbox === undefined) continue;
+        const consumer = this.consumers.get(socketId);
+        if (consumer === undefined) continue;
+        const outbox = consumer.outbox;
         outbox.add(symbol, json);
         if (!outbox.queued) {
           outbox.queued = true;
-          this.queue.push(outbox);
+          this.queue.push(consumer);
         }
       }
     }
@@ -116,23 +128,23 @@ export class Fanout {
 
   /** Sends whatever is pending for one client now, e.g. before an ack that must follow those ticks. */
   flushClient(socketId: string): void {
-    const outbox = this.outboxes.get(socketId);
-    if (outbox !== undefined && outbox.pending.length > 0) this.writeFrame(outbox, outbox.take());
+    const consumer = this.consumers.get(socketId);
+    if (consumer !== undefined && consumer.outbox.pending.length > 0) this.writeFrame(consumer, consumer.outbox.take());
   }
 
   /** Writes ticks to one client at once, ahead of anything queued later (resume replay). */
   writeNow(socketId: string, tickJsons: readonly string[]): void {
-    const outbox = this.outboxes.get(socketId);
-    if (outbox === undefined || tickJsons.length === 0) return;
+    const consumer = this.consumers.get(socketId);
+    if (consumer === undefined || tickJsons.length === 0) return;
     // Large replays go out in bounded frames so one resume cannot build a huge string.
-    for (let i = 0; i < tickJsons.length; i += 1_000) this.writeFrame(outbox, tickJsons.slice(i, i + 1_000));
+    for (let i = 0; i < tickJsons.length; i += 1_000) this.writeFrame(consumer, tickJsons.slice(i, i + 1_000));
   }
 
   /** Flushes every client at once (before a reset, at shutdown). */
   flushAllNow(): void {
     const queue = this.queue;
     this.queue = [];
-    for (const outbox of queue) this.flushOutbox(outbox);
+    for (const consumer of queue) this.flushConsumer(consumer);
     this.sse.flush();
   }
 
@@ -151,11 +163,11 @@ export class Fanout {
     this.flushSlice(queue, 0, now);
   }
 
-  private flushSlice(queue: ClientOutbox[], from: number, startedAt: number): void {
+  private flushSlice(queue: Consumer[], from: number, startedAt: number): void {
     const sliceStart = performance.now();
     let i = from;
     for (; i < queue.length; i++) {
-      this.flushOutbox(queue[i]!);
+      this.flushConsumer(queue[i]!);
       if ((i & 31) === 31 && performance.now() - sliceStart > this.options.flushBudgetMs) {
         i++;
         break;
@@ -171,33 +183,41 @@ export class Fanout {
     this.schedule(nextFlushDelay(tookMs, this.options.flushIntervalMs, this.options.flushMaxIntervalMs));
   }
 
-  private flushOutbox(outbox: ClientOutbox): void {
+  private flushConsumer(consumer: Consumer): void {
+    const outbox = consumer.outbox;
     outbox.queued = false;
     if (outbox.closed || outbox.conflated !== null) return;
     if (outbox.inflight >= this.options.slowConsumerMaxFrames) {
-      this.onSlowConsumer(outbox);
+      this.onSlowConsumer(consumer);
       return;
     }
-    if (outbox.pending.length > 0) this.writeFrame(outbox, outbox.take());
+    if (outbox.pending.length > 0) this.writeFrame(consumer, outbox.take());
   }
 
-  private writeFrame(outbox: ClientOutbox, tickJsons: readonly string[]): void {
-    const socket = this.sockets.get(outbox.socketId);
-    if (socket === undefined) return;
-    outbox.inflight++;
-    socket.conn.write(ticksPacket(tickJsons), undefined, () => this.onFrameWritten(outbox));
-    this.metrics.framesOut.inc();
+  private writeFrame(consumer: Consumer, tickJsons: readonly string[]): void {
+    if (consumer.outbox.closed) return;
+    consumer.outbox.inflight++;
+    const sender = directFrameSender(consumer.socket);
+    if (sender !== null) {
+      sender.sendFrame([ticksFrame(tickJsons)], consumer.written);
+      this.framesDirect.inc();
+    } else {
+      consumer.socket.conn.write(ticksPacket(tickJsons), undefined, consumer.written);
+      this.framesViaEngine.inc();
+    }
     this.metrics.ticksOut.inc(tickJsons.length);
   }
 
   private onFrameWritten(outbox: ClientOutbox): void {
     outbox.inflight--;
-    if (outbox.conflated !== null && outbox.inflight === 0 && !outbox.closed) this.recoverSlowConsumer(outbox);
+    if (outbox.conflated !== null && outbox.inflight === 0 && !outbox.closed) {
+      const consumer = this.consumers.get(outbox.socketId);
+      if (consumer !== undefined) this.recoverSlowConsumer(consumer);
+    }
   }
 
-  private onSlowConsumer(outbox: ClientOutbox): void {
-    const socket = this.sockets.get(outbox.socketId);
-    if (socket === undefined) return;
+  private onSlowConsumer(consumer: Consumer): void {
+    const { socket, outbox } = consumer;
     this.metrics.slowConsumers.inc({ policy: this.options.slowConsumerPolicy });
     if (this.options.slowConsumerPolicy === 'disconnect') {
       this.log.warn({ socketId: socket.id, inflight: outbox.inflight }, 'slow consumer disconnected');
@@ -210,9 +230,8 @@ export class Fanout {
   }
 
   /** The client read its backlog: send the newest tick per symbol (a visible gap) and say which symbols lost ticks. */
-  private recoverSlowConsumer(outbox: ClientOutbox): void {
-    const socket = this.sockets.get(outbox.socketId);
-    if (socket === undefined) return;
+  private recoverSlowConsumer(consumer: Consumer): void {
+    const { socket, outbox } = consumer;
     const { latest, dropped } = outbox.stopConflating();
     if (dropped.length > 0) {
       socket.emit(Events.notice, {
@@ -221,6 +240,6 @@ export class Fanout {
         symbols: dropped.slice(0, 1_000),
       });
     }
-    if (latest.length > 0) this.writeFrame(outbox, latest);
+    if (latest.length > 0) this.writeFrame(consumer, latest);
   }
 }

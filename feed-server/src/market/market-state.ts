@@ -113,7 +113,7 @@ export class MarketState {
   /** Replaces a symbol's book with an image (from a shared store), keeping its epoch. */
   restore(image: BookImage): SymbolBook {
     const ring = new TickRing(this.options.historyTicks);
-    for (const tick of image.ticks.slice(-this.options.historyTicks)) ring.push({ tick, json: JSON.stringify(tick) });
+    for (const tick of image.ticks.slice(-this.options.historyTicks)) ring.push(tick.seq, JSON.stringify(tick));
     const book: SymbolBook = {
       meta: { ...image.meta },
       refPrice: image.refPrice,
@@ -157,7 +157,7 @@ export class MarketState {
         this.options.candlesPerInterval,
       );
     }
-    book.ring.push(entry);
+    book.ring.push(tick.seq, entry.json);
     return book;
   }
 

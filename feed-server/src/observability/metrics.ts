@@ -5,7 +5,7 @@ export interface FeedMetrics {
   readonly registry: Registry;
   readonly ticksIn: Counter;
   readonly ticksRejected: Counter<'code'>;
-  readonly framesOut: Counter;
+  readonly framesOut: Counter<'path'>;
   readonly ticksOut: Counter;
   readonly flushInterval: Histogram;
   readonly flushDuration: Histogram;
@@ -56,7 +56,12 @@ export function createMetrics(sources: MetricSources): FeedMetrics {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
-    framesOut: new Counter({ name: 'feed_frames_out_total', help: 'Tick frames written to consumers', registers: [registry] }),
+    framesOut: new Counter({
+      name: 'feed_frames_out_total',
+      help: 'Tick frames written to consumers, by path: "websocket" (a finished WebSocket frame written directly) or "engine" (through engine.io: long-polling, an upgrade in progress)',
+      labelNames: ['path'],
+      registers: [registry],
+    }),
     ticksOut: new Counter({ name: 'feed_ticks_out_total', help: 'Tick deliveries to consumers', registers: [registry] }),
     flushInterval: new Histogram({
       name: 'feed_flush_interval_seconds',

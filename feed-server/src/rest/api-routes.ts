@@ -15,6 +15,7 @@ import {
   snapshotOf,
   sliceCandles,
   type SymbolInfo,
+  type Tick,
 } from '@tickfeed/protocol';
 import type { FeedCore } from '../feed-core.js';
 import type { SymbolBook } from '../market/market-state.js';
@@ -102,7 +103,7 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
           epoch: book.epoch,
           seq: book.stats.seq,
           complete: stored !== null,
-          ticks: (stored ?? book.ring.latest(limit)).map((s) => s.tick),
+          ticks: (stored ?? book.ring.latest(limit)).map((json) => JSON.parse(json) as Tick),
         };
       },
     );

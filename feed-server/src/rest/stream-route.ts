@@ -61,7 +61,7 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number): Fa
           if (point !== undefined) {
             const missed = point.epoch === book.epoch && point.seq <= book.stats.seq ? book.ring.after(point.seq) : null;
             subscribed.recovered = missed !== null;
-            if (missed !== null && missed.length > 0) replays.push(missed.map((t) => t.json));
+            if (missed !== null && missed.length > 0) replays.push(missed);
           }
           positions.set(symbol, { epoch: book.epoch, seq: book.stats.seq });
           res.write(`event: subscribed\ndata: ${JSON.stringify(subscribed)}\n\n`);
