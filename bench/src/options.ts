@@ -1,6 +1,7 @@
 import type { LadderPlan } from './ladder.js';
 import type { StepTiming } from './rig.js';
 import { DEFAULT_CRITERIA, type PassCriteria } from './verdict.js';
+import { DEFAULT_UNIVERSE } from '@tickfeed/simulator';
 
 /**
  * Command line of `npm run bench` (B8) and the plan it turns into. Pure.
@@ -164,6 +165,8 @@ export interface BenchPlan {
   baselineLadder: LadderPlan;
   ingest: { durationMs: number; batchSize: number; maxInFlight: number };
   capacity: { clients: number; rate: number };
+  /** The embedded default rate (`npm start`'s simulator: the default universe's mean aggregate rate), ticks/s. */
+  defaultRate: number;
   scaleout: { rate: number };
   /** Before each step, wait at most this long for other processes to go quiet, ms. */
   quietWaitMs: number;
@@ -192,12 +195,18 @@ export function buildPlan(o: BenchOptions): BenchPlan {
       : { start: 500, factor: 2, maxRate: 40_000, minRate: 100, resolution: 0.08, granularity: 100, maxSteps: 9 },
     ingest: { durationMs: quick ? 4_000 : 10_000, batchSize: 1_000, maxInFlight: 4 },
     capacity: { clients: 10_000, rate: 1_000 },
+    defaultRate: embeddedDefaultRate(),
     scaleout: { rate: 1_000 },
     // --quick does not wait: its 2-minute budget matters more; each step still reports the others' CPU.
     quietWaitMs: quick ? 0 : 60_000,
     quietSampleMs: quick ? 500 : 1_000,
     maxRetries: quick ? 1 : 2,
   };
+}
+
+/** Mean ticks per second of the simulator's default universe, which `npm start` runs. */
+export function embeddedDefaultRate(): number {
+  return Math.round(DEFAULT_UNIVERSE.symbols.reduce((sum, s) => sum + s.activity, 0));
 }
 
 function positiveInt(name: string, v: string): number {

@@ -76,6 +76,13 @@ export function renderTable(r: BenchResults): string {
     rows.push(['steps measured', ...cols.map((c) => String(c.steps.length))]);
     out.push(table(rows));
     if (r.fanout.speedup !== null) out.push(`feed server / naive baseline: ${r.fanout.speedup.toFixed(1)}× the sustained rate`);
+    const d = feed?.atDefaultRate;
+    if (d) {
+      out.push(
+        `feed server at the embedded default rate (${fmtInt(d.rate)} ticks/s, the same clients): p50/p99/max ${d.latency.p50Ms.toFixed(1)} / ${d.latency.p99Ms.toFixed(1)} / ${d.latency.maxMs.toFixed(1)} ms, ` +
+          `${d.verdict.pass ? 'no loss' : `FAIL (${d.verdict.reasons.join('; ')})`}; goal p99 ≤ 50 ms: ${d.latency.p99Ms <= 50 ? 'met' : 'not met'}`,
+      );
+    }
     for (const c of cols) {
       const lastFail = c.steps.filter((m) => !m.verdict.pass).sort((a, b) => a.rate - b.rate)[0];
       if (lastFail) out.push(`${c.kind} first fails at ${fmtInt(lastFail.rate)}/s: ${lastFail.verdict.reasons.join('; ')}`);

@@ -29,6 +29,8 @@ export interface FanoutResult {
   /** The measurement at the sustained rate. */
   best: StepMeasurement | null;
   steps: StepMeasurement[];
+  /** The same clients at the embedded default rate (`npm start`'s simulator), measured before the ladder; feed server only. */
+  atDefaultRate?: StepMeasurement;
 }
 
 export function serverOptions(plan: BenchPlan): { nice: number; logFile?: string; nodeFlags: string[] } {
@@ -69,16 +71,18 @@ export async function runFanout(kind: ServerKind, plan: BenchPlan, log: Log, cli
       const m = await measureStep(rig, kind, rate, plan, log);
       return { pass: m.verdict.pass, measurement: m };
     };
+    const atDefaultRate = kind === 'feed' && !rates ? await measureStep(rig, kind, plan.defaultRate, plan, log) : undefined;
+    const extra = atDefaultRate ? { atDefaultRate } : {};
     if (rates) {
       const steps: StepMeasurement[] = [];
       for (const rate of rates) steps.push((await measure(rate)).measurement);
       const passed = steps.filter((s) => s.verdict.pass).sort((a, b) => b.rate - a.rate);
       const failed = steps.filter((s) => !s.verdict.pass).sort((a, b) => a.rate - b.rate);
-      return { kind, scenario, mode: 'fixed', sustained: passed[0]?.rate ?? null, lowestFail: failed[0]?.rate ?? null, best: passed[0] ?? null, steps };
+      return { kind, scenario, mode: 'fixed', sustained: passed[0]?.rate ?? null, lowestFail: failed[0]?.rate ?? null, best: passed[0] ?? null, steps, ...extra };
     }
     const ladderPlan: LadderPlan = kind === 'feed' ? plan.feedLadder : plan.baselineLadder;
     const r = await runLadder(ladderPlan, measure);
-    return { kind, scenario, mode: 'ladder', sustained: r.sustained, lowestFail: r.lowestFail, best: r.best, steps: r.steps.map((s) => s.measurement) };
+    return { kind, scenario, mode: 'ladder', sustained: r.sustained, lowestFail: r.lowestFail, best: r.best, steps: r.steps.map((s) => s.measurement), ...extra };
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RING_CHUNK_TICKS, TickRing } from '../src/market/tick-ring.js';
+import { TickRing } from '../src/market/tick-ring.js';
 import { TokenBucket } from '../src/consumer/token-bucket.js';
 import { ClientOutbox } from '../src/delivery/client-outbox.js';
 import { symbolOfTickJson, ticksFrame, ticksPacket } from '../src/delivery/frames.js';
@@ -28,13 +28,13 @@ describe('tick ring', () => {
     expect(() => ring.push(14, stored(14).json)).toThrow(/does not follow/);
   });
 
-  it('[R29] returns exactly the texts pushed, across sealed chunks, for any capacity and starting seq', () => {
+  it('[R29] returns exactly the texts pushed, across buffer growth and wrap-around, for any capacity and starting seq', () => {
     // Texts of varying length (and non-ASCII) so a wrong offset shows.
     const text = (seq: number) => `{"symbol":"X","seq":${seq},"note":"${'é'.repeat(seq % 7)}${'x'.repeat(seq % 13)}"}`;
-    for (const capacity of [1, 7, RING_CHUNK_TICKS - 1, RING_CHUNK_TICKS, RING_CHUNK_TICKS + 1, 3 * RING_CHUNK_TICKS + 5]) {
+    for (const capacity of [1, 7, 31, 32, 33, 255, 256, 1_000]) {
       for (const start of [1, 1_000_003]) {
         const ring = new TickRing(capacity);
-        const total = 5 * RING_CHUNK_TICKS + 17;
+        const total = 1_297;
         for (let i = 0; i < total; i++) {
           const seq = start + i;
           ring.push(seq, text(seq));
@@ -47,6 +47,13 @@ describe('tick ring', () => {
           }
         }
       }
+    }
+    // A much longer text once the buffer is sized for short ones: the buffer grows, nothing held is lost.
+    const mixed = new TickRing(10);
+    const sized = (seq: number) => (seq === 35 ? `{"seq":${seq},"pad":"${'y'.repeat(20_000)}"}` : text(seq));
+    for (let seq = 1; seq <= 50; seq++) {
+      mixed.push(seq, sized(seq));
+      expect(mixed.after(Math.max(0, seq - 10))).toEqual(range(Math.max(1, seq - 9), seq).map(sized));
     }
     const ring = new TickRing(10);
     ring.push(5, text(5));

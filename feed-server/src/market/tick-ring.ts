@@ -11,34 +11,30 @@ export function parseStored(json: string): StoredTick {
   return { tick: JSON.parse(json) as Tick, json };
 }
 
-/** Ticks per sealed chunk: the heap holds one string per chunk instead of one object graph per tick. */
-export const RING_CHUNK_TICKS = 256;
-
-interface SealedChunk {
-  /** The chunk's ticks' JSON texts, concatenated. */
-  readonly text: string;
-  /** ends[i]: where tick i of the chunk ends in `text` (it starts where tick i − 1 ends). */
-  readonly ends: Uint32Array;
-}
+const INITIAL_BYTES = 4_096;
+const INITIAL_SLOTS = 32;
 
 /**
  * The last `capacity` ticks of one symbol and epoch, as JSON texts addressed
  * by seq (seqs in an epoch are contiguous, so lookups are O(1)).
  *
- * Why chunks: with 10,000 ticks of history for each of hundreds of symbols,
- * one heap object per tick means millions of objects for every major GC to
- * mark, and the pauses show in delivery latency. The newest ticks are kept
- * as they came; every RING_CHUNK_TICKS of them are sealed into one string
- * with an offset table, so history costs about its text size and a handful
- * of objects per symbol.
+ * The texts live as UTF-8 bytes in one growable circular buffer, outside
+ * the JS heap: with 10,000 ticks of history for each of hundreds of symbols,
+ * a heap object (or several) per tick means millions of objects for every
+ * major GC to mark, and every tick would be promoted to old space and later
+ * collected there; both showed as delivery stalls of 100 ms and more.
+ * Texts are decoded again only when history is read (resume, REST).
  */
 export class TickRing {
-  private sealed: SealedChunk[] = [];
-  /** Seq of the first tick of sealed[0] (or of `open[0]` when nothing is sealed). */
-  private base = 0;
-  private open: string[] = [];
+  private bytes: Buffer | null = null;
+  /** Byte offset and length of each held tick, at slot seq % slots. */
+  private starts = new Int32Array(0);
+  private lengths = new Int32Array(0);
   private first = 0;
   private last = 0;
+  /** Where the newest tick ends in `bytes`. */
+  private end = 0;
+  private bytesHeld = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`TickRing: capacity must be a positive integer, got ${capacity}`);
@@ -58,23 +54,34 @@ export class TickRing {
     return this.last === 0 ? 0 : this.last - this.first + 1;
   }
 
+  /** Bytes of tick text held (for memory figures). */
+  get textBytes(): number {
+    return this.bytesHeld;
+  }
+
   /** Appends the tick numbered lastSeq + 1 (or any seq when empty). */
   push(seq: number, json: string): void {
-    if (this.last === 0) {
-      this.base = seq;
-      this.first = seq;
-    } else if (seq !== this.last + 1) {
+    if (this.last !== 0 && seq !== this.last + 1) {
       throw new Error(`TickRing.push: seq ${seq} does not follow ${this.last}`);
     }
-    this.last = seq;
-    this.open.push(json);
-    if (this.open.length === RING_CHUNK_TICKS) this.seal();
-    if (this.last - this.first + 1 > this.capacity) this.first = this.last - this.capacity + 1;
-    // Drop sealed chunks that hold nothing at or after `first` any more.
-    while (this.sealed.length > 0 && this.base + RING_CHUNK_TICKS <= this.first) {
-      this.sealed.shift();
-      this.base += RING_CHUNK_TICKS;
+    const length = Buffer.byteLength(json);
+    if (this.size === this.capacity) this.dropOldest();
+    let at = this.placeFor(length);
+    while (at < 0) {
+      if (this.size < this.capacity) this.grow(length);
+      else this.dropOldest();
+      at = this.placeFor(length);
     }
+    if (this.last === 0) this.first = seq;
+    this.last = seq;
+    if (this.size > this.starts.length) this.growSlots();
+    const bytes = this.bytes!;
+    bytes.write(json, at, length, 'utf8');
+    const slot = seq % this.starts.length;
+    this.starts[slot] = at;
+    this.lengths[slot] = length;
+    this.end = at + length;
+    this.bytesHeld += length;
   }
 
   /**
@@ -86,8 +93,14 @@ export class TickRing {
     if (after >= this.last) return [];
     if (this.last === 0 || after + 1 < this.first) return null;
     const end = Math.min(this.last, after + limit);
+    const bytes = this.bytes!;
+    const slots = this.starts.length;
     const out: string[] = [];
-    for (let seq = after + 1; seq <= end; seq++) out.push(this.at(seq));
+    for (let seq = after + 1; seq <= end; seq++) {
+      const slot = seq % slots;
+      const start = this.starts[slot]!;
+      out.push(bytes.toString('utf8', start, start + this.lengths[slot]!));
+    }
     return out;
   }
 
@@ -99,30 +112,77 @@ export class TickRing {
   }
 
   clear(): void {
-    this.sealed = [];
-    this.open = [];
-    this.base = 0;
+    this.bytes = null;
+    this.starts = new Int32Array(0);
+    this.lengths = new Int32Array(0);
     this.first = 0;
     this.last = 0;
+    this.end = 0;
+    this.bytesHeld = 0;
   }
 
-  private at(seq: number): string {
-    const offset = seq - this.base;
-    const chunk = Math.floor(offset / RING_CHUNK_TICKS);
-    if (chunk >= this.sealed.length) return this.open[offset - this.sealed.length * RING_CHUNK_TICKS]!;
-    const { text, ends } = this.sealed[chunk]!;
-    const i = offset - chunk * RING_CHUNK_TICKS;
-    return text.slice(i === 0 ? 0 : ends[i - 1], ends[i]);
-  }
-
-  private seal(): void {
-    const ends = new Uint32Array(RING_CHUNK_TICKS);
-    let end = 0;
-    for (let i = 0; i < RING_CHUNK_TICKS; i++) {
-      end += this.open[i]!.length;
-      ends[i] = end;
+  /** Where `length` bytes fit after the newest tick without touching held ones; -1 when they do not. */
+  private placeFor(length: number): number {
+    const bytes = this.bytes;
+    if (bytes === null) return -1;
+    if (this.last === 0) return length <= bytes.length ? 0 : -1;
+    const start = this.starts[this.first % this.starts.length]!;
+    if (this.end > start) {
+      // Held bytes are [start, end): free space is after end, then before start.
+      if (this.end + length <= bytes.length) return this.end;
+      return length < start ? 0 : -1;
     }
-    this.sealed.push({ text: this.open.join(''), ends });
-    this.open = [];
+    // Held bytes wrap around: free space is [end, start).
+    return this.end + length < start ? this.end : -1;
+  }
+
+  private dropOldest(): void {
+    this.bytesHeld -= this.lengths[this.first % this.starts.length]!;
+    if (this.first === this.last) {
+      this.first = 0;
+      this.last = 0;
+      this.end = 0;
+      this.bytesHeld = 0;
+      return;
+    }
+    this.first++;
+  }
+
+  /** A larger buffer with the held ticks moved to its start, sized for `capacity` ticks of the average length seen. */
+  private grow(incoming: number): void {
+    const current = this.bytes?.length ?? 0;
+    const held = this.size;
+    const average = held === 0 ? incoming : this.bytesHeld / held;
+    const target = Math.ceil(average * this.capacity * 1.1) + incoming;
+    const size = Math.max(INITIAL_BYTES, current + incoming, Math.min(current * 2, target));
+    const next = Buffer.allocUnsafeSlow(size);
+    let at = 0;
+    if (held > 0) {
+      const old = this.bytes!;
+      for (let seq = this.first; seq <= this.last; seq++) {
+        const slot = seq % this.starts.length;
+        const start = this.starts[slot]!;
+        const length = this.lengths[slot]!;
+        old.copy(next, at, start, start + length);
+        this.starts[slot] = at;
+        at += length;
+      }
+    }
+    this.bytes = next;
+    this.end = at;
+  }
+
+  private growSlots(): void {
+    const count = Math.min(this.capacity, Math.max(INITIAL_SLOTS, this.starts.length * 2));
+    const starts = new Int32Array(count);
+    const lengths = new Int32Array(count);
+    const old = this.starts.length;
+    // The newest seq is already counted in size but not yet stored; move the held ones.
+    for (let seq = this.first; seq < this.last; seq++) {
+      starts[seq % count] = this.starts[seq % old]!;
+      lengths[seq % count] = this.lengths[seq % old]!;
+    }
+    this.starts = starts;
+    this.lengths = lengths;
   }
 }
