@@ -48,6 +48,49 @@ export function attachConsumerNamespace(
     next();
   });
 
+  /*
+   * The handlers are created once and shared by every socket (Socket.IO calls
+   * them with `this` set to the socket): closures per connection would cost
+   * memory on every idle connection.
+   */
+  function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
+    const socket = this;
+    const { payload: raw, ack } = splitRequestArgs(args);
+    const reply = guard(socket, 'subscribe', ack);
+    if (reply === undefined) return;
+    if (!socket.data.bucket.take()) return reject(reply, 'subscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
+    // Ticks already queued for this client go out before the ack, so none can precede its snapshot.
+    fanout.flushClient(socket.id);
+    const plan = planSubscribe(raw, roomsHandle(socket), core.market, config);
+    if (!plan.reply.ok) return reject(reply, 'subscribe', plan.reply);
+    reply(plan.reply);
+    if (plan.replay.length > 0) fanout.writeNow(socket.id, plan.replay);
+  }
+
+  function onUnsubscribe(this: ConsumerSocket, ...args: unknown[]): void {
+    const socket = this;
+    const { payload: raw, ack } = splitRequestArgs(args);
+    const reply = guard(socket, 'unsubscribe', ack);
+    if (reply === undefined) return;
+    if (!socket.data.bucket.take()) return reject(reply, 'unsubscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
+    fanout.flushClient(socket.id);
+    const result = planUnsubscribe(raw, roomsHandle(socket));
+    if (!result.ok) return reject(reply, 'unsubscribe', result);
+    reply(result);
+  }
+
+  function onDisconnect(this: ConsumerSocket): void {
+    fanout.unregister(this.id);
+    perIp.remove(this.data.ip);
+  }
+
+  /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
+  function onAnyEvent(event: unknown, ...args: unknown[]): void {
+    if (event === Events.subscribe || event === Events.unsubscribe) return;
+    metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
+    splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
+  }
+
   nsp.on('connection', (socket) => {
     fanout.register(socket);
     socket.emit(Events.welcome, {
@@ -60,45 +103,10 @@ export function attachConsumerNamespace(
       },
       feed: core.feedStatus,
     });
-    const handle = roomsHandle(socket);
-
-    socket.on(Events.subscribe, (...args: unknown[]) => {
-      const { payload: raw, ack } = splitRequestArgs(args);
-      const reply = guard(socket, 'subscribe', ack);
-      if (reply === undefined) return;
-      if (!socket.data.bucket.take()) return reject(reply, 'subscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
-      // Ticks already queued for this client go out before the ack, so none can precede its snapshot.
-      fanout.flushClient(socket.id);
-      const plan = planSubscribe(raw, handle, core.market, config);
-      if (!plan.reply.ok) return reject(reply, 'subscribe', plan.reply);
-      reply(plan.reply);
-      if (plan.replay.length > 0) fanout.writeNow(socket.id, plan.replay);
-    });
-
-    socket.on(Events.unsubscribe, (...args: unknown[]) => {
-      const { payload: raw, ack } = splitRequestArgs(args);
-      const reply = guard(socket, 'unsubscribe', ack);
-      if (reply === undefined) return;
-      if (!socket.data.bucket.take()) return reject(reply, 'unsubscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
-      fanout.flushClient(socket.id);
-      const result = planUnsubscribe(raw, handle);
-      if (!result.ok) return reject(reply, 'unsubscribe', result);
-      reply(result);
-    });
-
-    socket.on('disconnect', () => {
-      fanout.unregister(socket.id);
-      perIp.remove(socket.data.ip);
-    });
-  });
-
-  /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
-  nsp.on('connection', (socket) => {
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      if (event === Events.subscribe || event === Events.unsubscribe) return;
-      metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
-      splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
-    });
+    socket.on(Events.subscribe, onSubscribe);
+    socket.on(Events.unsubscribe, onUnsubscribe);
+    socket.on('disconnect', onDisconnect);
+    socket.onAny(onAnyEvent);
   });
 
   function guard(socket: ConsumerSocket, event: string, ack: ((value: unknown) => void) | undefined): ((value: unknown) => void) | undefined {

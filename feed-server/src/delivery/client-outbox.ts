@@ -9,8 +9,8 @@ export class ClientOutbox {
   inflight = 0;
   /** While set, only the latest tick per symbol is kept (the client fell behind). */
   conflated: Map<string, string> | null = null;
-  /** Symbols whose ticks were dropped while conflating, for the client's notice. */
-  readonly droppedSymbols = new Set<string>();
+  /** Symbols whose ticks were dropped while conflating, for the client's notice (created when first needed: most clients never fall behind). */
+  private dropped: Set<string> | null = null;
   /** Whether the outbox is in the fan-out's list of outboxes to flush. */
   queued = false;
   closed = false;
@@ -22,7 +22,7 @@ export class ClientOutbox {
       this.pending.push(json);
       return;
     }
-    if (this.conflated.has(symbol)) this.droppedSymbols.add(symbol);
+    if (this.conflated.has(symbol)) this.markDropped(symbol);
     this.conflated.set(symbol, json);
   }
 
@@ -43,7 +43,7 @@ export class ClientOutbox {
     const latest = new Map<string, string>();
     for (const json of this.pending) {
       const symbol = symbolOf(json);
-      if (latest.has(symbol)) this.droppedSymbols.add(symbol);
+      if (latest.has(symbol)) this.markDropped(symbol);
       latest.set(symbol, json);
     }
     this.pending = [];
@@ -53,9 +53,13 @@ export class ClientOutbox {
   /** Leaves conflation: returns the newest tick of each symbol and the symbols that lost ticks. */
   stopConflating(): { latest: string[]; dropped: string[] } {
     const latest = this.conflated === null ? [] : [...this.conflated.values()];
-    const dropped = [...this.droppedSymbols];
+    const dropped = this.dropped === null ? [] : [...this.dropped];
     this.conflated = null;
-    this.droppedSymbols.clear();
+    this.dropped = null;
     return { latest, dropped };
+  }
+
+  private markDropped(symbol: string): void {
+    (this.dropped ??= new Set()).add(symbol);
   }
 }

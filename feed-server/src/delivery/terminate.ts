@@ -16,31 +16,30 @@ export function terminateConnection(socket: ConsumerSocket): void {
   terminateEngineSocket(socket.conn);
 }
 
-/** Tracks the open Engine.IO connections of a server, so a drain can cut off the ones left. */
+/** How often a drain looks whether every connection has closed, ms. */
+const CLOSED_POLL_MS = 25;
+
+/**
+ * The open Engine.IO connections of a server, so a drain can cut off the
+ * ones left. Reads Engine.IO's own registry rather than keeping a second one:
+ * a listener per connection would cost memory on every idle connection for
+ * something used once, at shutdown.
+ */
 export function trackConnections(io: FeedIo): ConnectionTracker {
-  const open = new Set<EngineConnection>();
-  let onEmpty: (() => void) | undefined;
-  io.engine.on('connection', (conn: EngineConnection) => {
-    open.add(conn);
-    conn.once('close', () => {
-      open.delete(conn);
-      if (open.size === 0) onEmpty?.();
-    });
-  });
+  const engine = io.engine;
   return {
     async waitAllClosed(timeoutMs) {
-      if (open.size === 0) return true;
-      let timer: NodeJS.Timeout | undefined;
-      const closed = await Promise.race([
-        new Promise<boolean>((resolve) => (onEmpty = () => resolve(true))),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]);
-      clearTimeout(timer);
-      onEmpty = undefined;
-      return closed;
+      const deadline = Date.now() + timeoutMs;
+      while (engine.clientsCount > 0) {
+        if (Date.now() >= deadline) return false;
+        await new Promise((resolve) => setTimeout(resolve, CLOSED_POLL_MS));
+      }
+      return true;
     },
     terminateAll() {
-      for (const conn of [...open]) terminateEngineSocket(conn);
+      // Engine.IO documents `clients` (open connections by id); its typings mark it protected.
+      const clients = (engine as unknown as { clients: Record<string, EngineConnection> }).clients;
+      for (const conn of Object.values(clients)) terminateEngineSocket(conn);
     },
   };
 }
