@@ -174,6 +174,8 @@ export interface BenchPlan {
   quietSampleMs: number;
   /** How many times a failed step disturbed by other processes is measured again. */
   maxRetries: number;
+  /** Whether every failed step is measured once more, disturbed or not (full runs; --quick keeps to its time budget). */
+  retryEveryFailure: boolean;
 }
 
 export function buildPlan(o: BenchOptions): BenchPlan {
@@ -201,6 +203,7 @@ export function buildPlan(o: BenchOptions): BenchPlan {
     quietWaitMs: quick ? 0 : 60_000,
     quietSampleMs: quick ? 500 : 1_000,
     maxRetries: quick ? 1 : 2,
+    retryEveryFailure: !quick,
   };
 }
 

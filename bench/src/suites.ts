@@ -111,7 +111,7 @@ export async function measureStep(
   const earlier: NonNullable<StepMeasurement['earlierAttempts']> = [];
   // The first failure is always measured again: a single stall of the machine (seen here with the server
   // 40% idle) must not end a ladder. Later ones only when other processes were busy.
-  for (let retry = 1; retry <= plan.maxRetries && !m.verdict.pass && (retry === 1 || m.othersCpuPct >= INTERFERENCE_PCT); retry++) {
+  for (let retry = 1; retry <= plan.maxRetries && !m.verdict.pass && ((retry === 1 && plan.retryEveryFailure) || m.othersCpuPct >= INTERFERENCE_PCT); retry++) {
     const why = m.othersCpuPct >= INTERFERENCE_PCT ? `other processes used ${m.othersCpuPct.toFixed(0)}% CPU meanwhile` : 'a rate fails only when a second window fails too';
     log(`${kind} @ ${fmtInt(rate)}/s: ${why}; measuring again`);
     earlier.push({ p99Ms: m.latency.p99Ms, othersCpuPct: m.othersCpuPct, reasons: m.verdict.reasons });
