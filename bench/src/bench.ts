@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canPin } from './child-process.js';
 import type { BenchPlan, SuiteName } from './options.js';
@@ -6,6 +6,7 @@ import { machineInfo, speedupOf, type BenchResults } from './report.js';
 import { RESULTS_DIR } from './scripts.js';
 import { ScaleoutUnsupported, runScaleout } from './scaleout.js';
 import { runFanout, runIdle, runIngest, scenarioOf, type Log } from './suites.js';
+import { CHROMIUM_PATH, formatDashboardFrames, runDashboardFrames } from './dashboard-frames.js';
 
 /** Runs the plan's suites in order; a failing suite is reported and the others still run. */
 export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults> {
@@ -58,6 +59,15 @@ export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults>
   });
   await suite('scaleout', async () => {
     results.scaleout = await runScaleout(plan, log);
+  });
+  await suite('dashboard', async () => {
+    if (!existsSync(CHROMIUM_PATH)) {
+      results.skipped.push({ suite: 'dashboard', reason: `no browser at ${CHROMIUM_PATH} (apt-get install -y chromium)` });
+      log(`skipped dashboard: no browser at ${CHROMIUM_PATH}`);
+      return;
+    }
+    results.dashboard = await runDashboardFrames(plan.dashboardSeconds);
+    log(formatDashboardFrames(results.dashboard));
   });
 
   const finished = Date.now();

@@ -2,6 +2,7 @@ import { measureFrames, type FrameBenchResult } from '@tickfeed/dashboard/bench'
 import { createFeedServer, testServerConfig } from '@tickfeed/feed-server';
 import { parseSimulatorArgs, startSimulator } from '@tickfeed/simulator';
 import { existsSync } from 'node:fs';
+import { embeddedDefaultRate } from './options.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,8 +14,9 @@ export interface DashboardFrameRun {
   result: FrameBenchResult;
 }
 
-/** The simulator's default aggregate rate, ticks per second (its default universe). */
-export const DEFAULT_TICK_RATE = 81;
+
+/** Debian's Chromium, which the frame measurement drives (never a downloaded browser). */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const dashboardDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../dashboard/dist');
 
@@ -27,8 +29,8 @@ export async function runDashboardFrames(seconds: number, symbols = 50): Promise
   if (!existsSync(dashboardDir)) throw new Error(`dashboard build not found at ${dashboardDir}: run npm run build`);
   const runs: DashboardFrameRun[] = [];
   for (const [label, rate] of [
-    ['default rate', DEFAULT_TICK_RATE],
-    ['10× default', DEFAULT_TICK_RATE * 10],
+    ['default rate', embeddedDefaultRate()],
+    ['10× default', embeddedDefaultRate() * 10],
   ] as const) {
     const server = await createFeedServer(testServerConfig({ dashboardDir }));
     const simulator = await startSimulator(parseSimulatorArgs(['--symbols', String(symbols), '--rate', String(rate), '--seed', '7']), server.localIngest());
@@ -36,7 +38,7 @@ export async function runDashboardFrames(seconds: number, symbols = 50): Promise
       const { url } = await server.listen();
       const names = [...server.core.market.all()].map((b) => b.meta.symbol);
       const page = `${url}/?symbols=${names.slice(0, symbols).join(',')}&symbol=${names[0] ?? ''}&interval=1s`;
-      runs.push({ label, ticksPerSec: rate, symbols, result: await measureFrames({ url: page, seconds }) });
+      runs.push({ label, ticksPerSec: rate, symbols, result: await measureFrames({ url: page, seconds, chromiumPath: CHROMIUM_PATH }) });
     } finally {
       await simulator.stop();
       await server.close();

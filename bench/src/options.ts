@@ -6,7 +6,7 @@ import { DEFAULT_UNIVERSE } from '@tickfeed/simulator';
 /**
  * Command line of `npm run bench` (B8) and the plan it turns into. Pure.
  */
-export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout'] as const;
+export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout', 'dashboard'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -165,6 +165,8 @@ export interface BenchPlan {
   baselineLadder: LadderPlan;
   ingest: { durationMs: number; batchSize: number; maxInFlight: number };
   capacity: { clients: number; rate: number };
+  /** Seconds of each dashboard frame measurement (one at the default rate, one at 10×). */
+  dashboardSeconds: number;
   /** The embedded default rate (`npm start`'s simulator: the default universe's mean aggregate rate), ticks/s. */
   defaultRate: number;
   scaleout: { rate: number };
@@ -180,10 +182,10 @@ export interface BenchPlan {
 
 export function buildPlan(o: BenchOptions): BenchPlan {
   const quick = o.quick;
-  // Capacity (10,000 connections) and scale-out take a while: full runs only, unless asked for.
+  // Capacity (10,000 connections), scale-out and the dashboard take a while: full runs only, unless asked for.
   const defaults: SuiteName[] = quick
     ? ['fanout', 'baseline', 'idle', 'ingest']
-    : ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout'];
+    : ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout', 'dashboard'];
   return {
     options: o,
     suites: o.only ?? defaults,
@@ -197,6 +199,7 @@ export function buildPlan(o: BenchOptions): BenchPlan {
       : { start: 500, factor: 2, maxRate: 40_000, minRate: 100, resolution: 0.08, granularity: 100, maxSteps: 9 },
     ingest: { durationMs: quick ? 4_000 : 10_000, batchSize: 1_000, maxInFlight: 4 },
     capacity: { clients: 10_000, rate: 1_000 },
+    dashboardSeconds: quick ? 10 : 30,
     defaultRate: embeddedDefaultRate(),
     scaleout: { rate: 1_000 },
     // --quick does not wait: its 2-minute budget matters more; each step still reports the others' CPU.

@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import type { Scenario, StepMeasurement } from './rig.js';
 import type { ScaleoutResult } from './scaleout.js';
 import { fmtInt, type FanoutResult, type IdleResult, type IngestResult } from './suites.js';
+import { formatDashboardFrames, type DashboardFrameRun } from './dashboard-frames.js';
 
 /** The run's results: JSON for tooling (B10), a table for people. */
 export interface MachineInfo {
@@ -26,6 +27,8 @@ export interface BenchResults {
   ingest?: IngestResult;
   capacity?: FanoutResult;
   scaleout?: ScaleoutResult;
+  /** Frame times of the dashboard in headless Chromium at the default rate and 10× it. */
+  dashboard?: DashboardFrameRun[];
   /** Suites skipped, with why. */
   skipped: { suite: string; reason: string }[];
   /** Suites that could not run to the end. */
@@ -155,6 +158,11 @@ export function renderTable(r: BenchResults): string {
           : '.'),
     );
     out.push(`Scale-out step: ${so.measurement.verdict.pass ? 'PASS' : `FAIL (${so.measurement.verdict.reasons.join('; ')})`}`);
+  }
+
+  if (r.dashboard) {
+    out.push('');
+    out.push(formatDashboardFrames(r.dashboard));
   }
 
   for (const sk of r.skipped) out.push(`skipped ${sk.suite}: ${sk.reason}`);
