@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { ErrorCode, Events } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import type { SlowConsumerPolicy } from '../config.js';
 import { ClientOutbox } from './client-outbox.js';
 import { symbolOfTickJson, ticksFrame, ticksPacket } from './frames.js';
-import { directFrameSender } from './frame-sink.js';
+import { directFrameSocket } from './frame-sink.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
 import { nextFlushDelay } from './flush-pacing.js';
@@ -19,6 +20,13 @@ export interface FanoutOptions {
   slowConsumerPolicy: SlowConsumerPolicy;
 }
 
+/** One consumer of this instance: its socket, its outbox, and the write callback shared by all its frames. */
+interface Consumer {
+  readonly socket: ConsumerSocket;
+  readonly outbox: ClientOutbox;
+  readonly written: () => void;
+}
+
 /**
  * Delivers ticks to the consumers of this instance: each tick goes to the
  * outboxes of the sockets in its symbol's room, and every flush each client
@@ -27,13 +35,6 @@ export interface FanoutOptions {
  * flush yields to the event loop when it runs past its budget, so a thousand
  * clients never block it in one go.
  */
-/** One consumer of this instance: its socket, its outbox, and the write callback shared by all its frames. */
-interface Consumer {
-  readonly socket: ConsumerSocket;
-  readonly outbox: ClientOutbox;
-  readonly written: () => void;
-}
-
 export class Fanout {
   private readonly consumers = new Map<string, Consumer>();
   private queue: Consumer[] = [];
@@ -41,8 +42,8 @@ export class Fanout {
   private flushing = false;
   private stopped = false;
   private lastFlushAt = performance.now();
-  private readonly framesDirect;
-  private readonly framesViaEngine;
+  private readonly framesDirect: Counter.Internal;
+  private readonly framesViaEngine: Counter.Internal;
 
   constructor(
     private readonly nsp: ConsumerNamespace,
@@ -197,9 +198,10 @@ export class Fanout {
   private writeFrame(consumer: Consumer, tickJsons: readonly string[]): void {
     if (consumer.outbox.closed) return;
     consumer.outbox.inflight++;
-    const sender = directFrameSender(consumer.socket);
-    if (sender !== null) {
-      sender.sendFrame([ticksFrame(tickJsons)], consumer.written);
+    const tcp = directFrameSocket(consumer.socket);
+    const frame = tcp === null ? null : ticksFrame(tickJsons);
+    if (tcp !== null && frame !== null) {
+      tcp.write(frame, 'latin1', consumer.written);
       this.framesDirect.inc();
     } else {
       consumer.socket.conn.write(ticksPacket(tickJsons), undefined, consumer.written);

@@ -2,9 +2,9 @@ import type { ConsumerSocket } from '../types.js';
 
 export type FrameWritten = (err?: Error | null) => void;
 
-/** The part of ws's Sender that engine.io itself writes pre-encoded frames through (Socket.IO's room broadcasts). */
-export interface FrameSender {
-  sendFrame(list: Buffer[], cb?: FrameWritten): void;
+/** The TCP socket under a client's WebSocket: where ws itself writes every frame. */
+export interface FrameSocket {
+  write(frame: string, encoding: 'latin1', cb?: FrameWritten): boolean;
 }
 
 /* What the check reads of engine.io's socket and ws's WebSocket: neither is in their typings. */
@@ -17,30 +17,30 @@ interface EngineConnView {
 interface WsView {
   readyState: number;
   extensions?: string;
-  _sender?: Partial<FrameSender>;
+  _socket?: Partial<FrameSocket> | null;
 }
 
 const WS_OPEN = 1;
 
 /**
- * The sender a finished WebSocket frame for this client can be written to
+ * The socket a finished WebSocket frame for this client can be written to
  * directly, skipping engine.io's per-packet work (a packet object, events,
- * a callback queue per frame); null when the frame must go through
- * `conn.write`: long-polling, an upgrade in progress, packets still held by
- * engine.io, compression negotiated, or a closing connection.
+ * a callback queue per frame) and ws's framing; null when the frame must go
+ * through `conn.write`: long-polling, an upgrade in progress, packets still
+ * held by engine.io, compression negotiated, or a closing connection.
  *
  * Order on the connection is kept: engine.io hands a packet to ws as soon
  * as its own buffer is empty, and ws without compression writes each frame
- * to the TCP socket at once, so a frame written here follows everything sent
+ * to this socket at once, so a frame written here follows everything sent
  * before it.
  */
-export function directFrameSender(socket: ConsumerSocket): FrameSender | null {
+export function directFrameSocket(socket: ConsumerSocket): FrameSocket | null {
   const conn = socket.conn as unknown as EngineConnView;
   if (conn.readyState !== 'open' || conn.upgrading || (conn.writeBuffer?.length ?? 1) !== 0) return null;
   const transport = conn.transport;
   if (transport.name !== 'websocket') return null;
   const ws = transport.socket;
   if (ws === undefined || ws.readyState !== WS_OPEN || ws.extensions !== '') return null;
-  const sender = ws._sender;
-  return sender !== undefined && typeof sender.sendFrame === 'function' ? (sender as FrameSender) : null;
+  const tcp = ws._socket;
+  return tcp !== undefined && tcp !== null && typeof tcp.write === 'function' ? (tcp as FrameSocket) : null;
 }
