@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { UsageError, parseFlags } from './hardening/cli-args.js';
+import { readCommandLine, runCommand, timestampedLog } from './hardening/cli-args.js';
 import { renderFuzzReport } from './hardening/report.js';
 import { runFuzz } from './hardening/run-fuzz.js';
 
@@ -19,24 +19,16 @@ the server is up, nothing was lost and the state is intact (SPEC.md).
 `;
 
 async function main(): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(process.argv.slice(2), {
+  const flags = readCommandLine(
+    process.argv.slice(2),
+    {
       numbers: { minutes: { min: 0.01 }, seed: { min: 0 }, rate: { min: 1 } },
       strings: ['url', 'ingest-token', 'admin-token'],
       booleans: ['json', 'help'],
-    });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (flags.booleans.has('help')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+  );
+  if (typeof flags === 'number') return flags;
   const seed = flags.numbers.get('seed') ?? randomInt(2 ** 31);
   const progress = flags.booleans.has('json') ? process.stderr : process.stdout;
   const report = await runFuzz({
@@ -46,16 +38,10 @@ async function main(): Promise<number> {
     ingestToken: flags.strings.get('ingest-token'),
     adminToken: flags.strings.get('admin-token'),
     rate: flags.numbers.get('rate'),
-    log: (line) => progress.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
+    log: timestampedLog(progress),
   });
   process.stdout.write(flags.booleans.has('json') ? `${JSON.stringify(report, null, 2)}\n` : renderFuzzReport(report));
   return report.passed ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`fuzz failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('fuzz', main);

@@ -1,4 +1,4 @@
-import { UsageError, parseFlags } from './hardening/cli-args.js';
+import { readCommandLine, runCommand, timestampedLog } from './hardening/cli-args.js';
 import { renderSoakReport } from './hardening/report.js';
 import { runSoak } from './hardening/run-soak.js';
 
@@ -24,24 +24,16 @@ after the churn (SPEC.md).
 `;
 
 async function main(): Promise<number> {
-  let flags;
-  try {
-    flags = parseFlags(process.argv.slice(2), {
+  const flags = readCommandLine(
+    process.argv.slice(2),
+    {
       numbers: { minutes: { min: 0.01 }, clients: { min: 1 }, rate: { min: 1 }, symbols: { min: 1 }, seed: { min: 0 }, 'history-ticks': { min: 1 }, candles: { min: 1 }, warmup: { min: 0 }, 'gc-every': { min: 1 } },
       strings: [],
       booleans: ['json', 'help'],
-    });
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (flags.booleans.has('help')) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+  );
+  if (typeof flags === 'number') return flags;
   const json = flags.booleans.has('json');
   const progress = json ? process.stderr : process.stdout;
   const report = await runSoak({
@@ -54,16 +46,10 @@ async function main(): Promise<number> {
     candlesPerInterval: flags.numbers.get('candles'),
     gcIntervalMs: flags.numbers.has('gc-every') ? flags.numbers.get('gc-every')! * 1_000 : undefined,
     warmupMs: flags.numbers.has('warmup') ? flags.numbers.get('warmup')! * 60_000 : undefined,
-    log: (line) => progress.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`),
+    log: timestampedLog(progress),
   });
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : renderSoakReport(report));
   return report.passed ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`soak failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('soak', main);

@@ -1,5 +1,5 @@
 import { runLadder, type LadderPlan } from './ladder.js';
-import type { LatencySummary } from './histogram.js';
+import type { FloodReport } from './publisher.js';
 import type { BenchPlan } from './options.js';
 import {
   Rig,
@@ -179,17 +179,11 @@ export async function runIdle(kind: ServerKind, plan: BenchPlan, log: Log): Prom
   });
 }
 
-export interface IngestResult {
+/** The publisher's flood report, with the run's settings and what the server holds afterwards. */
+export interface IngestResult extends FloodReport {
   symbols: number;
   batchSize: number;
   maxInFlight: number;
-  sent: number;
-  accepted: number;
-  rejected: number;
-  failedRequests: number;
-  seconds: number;
-  acceptedPerSec: number;
-  ack: LatencySummary;
   server: ProcessFigures;
   /** Sum of every symbol's last seq on the server afterwards (GET /api/symbols). */
   storedSeqTotal: number;
@@ -207,13 +201,7 @@ export async function runIngest(plan: BenchPlan, log: Log): Promise<IngestResult
       symbols: plan.options.symbols,
       batchSize: plan.ingest.batchSize,
       maxInFlight: plan.ingest.maxInFlight,
-      sent: report.sent,
-      accepted: report.accepted,
-      rejected: report.rejected,
-      failedRequests: report.failedRequests,
-      seconds: report.seconds,
-      acceptedPerSec: report.acceptedPerSec,
-      ack: report.ack,
+      ...report,
       server: fig,
       storedSeqTotal,
       noLoss: report.accepted === report.sent && report.rejected === 0 && report.failedRequests === 0 && storedSeqTotal === report.sent,

@@ -48,3 +48,39 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedFlags
   }
   return out;
 }
+
+/**
+ * The flags of a command line, or the exit code once the usage has been
+ * printed instead: 0 for --help, 2 for a bad flag (its message first).
+ */
+export function readCommandLine(argv: readonly string[], spec: FlagSpec, usage: string): ParsedFlags | number {
+  let flags: ParsedFlags;
+  try {
+    flags = parseFlags(argv, spec);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n\n${usage}`);
+    return 2;
+  }
+  if (flags.booleans.has('help')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  return flags;
+}
+
+/** A progress logger writing timestamped lines (UTC time of day) to a stream. */
+export function timestampedLog(stream: NodeJS.WritableStream): (line: string) => void {
+  return (line) => stream.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+/** Runs a command's main and exits with its code; a crash prints its stack and exits 1. */
+export function runCommand(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

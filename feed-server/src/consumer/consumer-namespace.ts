@@ -53,30 +53,39 @@ export function attachConsumerNamespace(
    * them with `this` set to the socket): closures per connection would cost
    * memory on every idle connection.
    */
-  function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
-    const socket = this;
+  /**
+   * What subscribe and unsubscribe do first: find the ack to answer, apply
+   * the rate limit, and send the ticks already queued for this client, so
+   * none can follow the ack (or precede a snapshot). Undefined when the
+   * request was answered or dropped here.
+   */
+  function admit(socket: ConsumerSocket, event: 'subscribe' | 'unsubscribe', args: unknown[]): { raw: unknown; reply: (value: unknown) => void } | undefined {
     const { payload: raw, ack } = splitRequestArgs(args);
-    const reply = guard(socket, 'subscribe', ack);
-    if (reply === undefined) return;
-    if (!socket.data.bucket.take()) return reject(reply, 'subscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
-    // Ticks already queued for this client go out before the ack, so none can precede its snapshot.
+    const reply = guard(socket, event, ack);
+    if (reply === undefined) return undefined;
+    if (!socket.data.bucket.take()) {
+      reject(reply, event, errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
+      return undefined;
+    }
     fanout.flushClient(socket.id);
-    const plan = planSubscribe(raw, roomsHandle(socket), core.market, config);
-    if (!plan.reply.ok) return reject(reply, 'subscribe', plan.reply);
-    reply(plan.reply);
-    if (plan.replay.length > 0) fanout.writeNow(socket.id, plan.replay);
+    return { raw, reply };
+  }
+
+  function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
+    const request = admit(this, 'subscribe', args);
+    if (request === undefined) return;
+    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, config);
+    if (!plan.reply.ok) return reject(request.reply, 'subscribe', plan.reply);
+    request.reply(plan.reply);
+    if (plan.replay.length > 0) fanout.writeNow(this.id, plan.replay);
   }
 
   function onUnsubscribe(this: ConsumerSocket, ...args: unknown[]): void {
-    const socket = this;
-    const { payload: raw, ack } = splitRequestArgs(args);
-    const reply = guard(socket, 'unsubscribe', ack);
-    if (reply === undefined) return;
-    if (!socket.data.bucket.take()) return reject(reply, 'unsubscribe', errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
-    fanout.flushClient(socket.id);
-    const result = planUnsubscribe(raw, roomsHandle(socket));
-    if (!result.ok) return reject(reply, 'unsubscribe', result);
-    reply(result);
+    const request = admit(this, 'unsubscribe', args);
+    if (request === undefined) return;
+    const result = planUnsubscribe(request.raw, roomsHandle(this));
+    if (!result.ok) return reject(request.reply, 'unsubscribe', result);
+    request.reply(result);
   }
 
   function onDisconnect(this: ConsumerSocket): void {

@@ -1,6 +1,6 @@
 import type { ConsumerSocket } from '../types.js';
 
-export type FrameWritten = (err?: Error | null) => void;
+type FrameWritten = (err?: Error | null) => void;
 
 /** The TCP socket under a client's WebSocket: where ws itself writes every frame. */
 export interface FrameSocket {

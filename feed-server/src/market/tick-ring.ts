@@ -54,11 +54,6 @@ export class TickRing {
     return this.last === 0 ? 0 : this.last - this.first + 1;
   }
 
-  /** Bytes of tick text held (for memory figures). */
-  get textBytes(): number {
-    return this.bytesHeld;
-  }
-
   /** Appends the tick numbered lastSeq + 1 (or any seq when empty). */
   push(seq: number, json: string): void {
     if (this.last !== 0 && seq !== this.last + 1) {
