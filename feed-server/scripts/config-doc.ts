@@ -200,7 +200,7 @@ function valuesOf(field: Field, range: { min: number; max: number } | undefined,
   const parts = ts.isUnionTypeNode(type) ? type.types.filter((t) => t.kind !== ts.SyntaxKind.UndefinedKeyword) : [type];
   const only = parts.length === 1 ? parts[0]! : undefined;
   if (only === undefined) return '';
-  if (only.kind === ts.SyntaxKind.NumberKeyword) return range === undefined ? 'integer' : `integer ${group(range.min)}–${group(range.max)}`;
+  if (only.kind === ts.SyntaxKind.NumberKeyword) return range === undefined ? 'number' : `integer ${group(range.min)}–${group(range.max)}`;
   if (only.kind === ts.SyntaxKind.BooleanKeyword) return '`true` or `false`';
   if (only.kind === ts.SyntaxKind.StringKeyword) return 'text';
   if (ts.isTypeOperatorNode(only) && ts.isArrayTypeNode(only.type)) return 'comma-separated list';
