@@ -22,6 +22,8 @@ export default defineConfig({
       nodeProject('launcher', { testTimeout: 60_000 }),
       nodeProject('dashboard', { testTimeout: 90_000 }),
       nodeProject('bench', { testTimeout: 90_000 }),
+      // Repository-wide checks of the docs (links) and of the scripts that write them.
+      nodeProject('scripts'),
     ],
   },
 });
