@@ -135,7 +135,7 @@ export class FeedCore {
     for (const symbol of symbols) {
       const book = this.market.get(symbol);
       if (book === undefined) continue;
-      const reset = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats), reason };
+      const reset = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format), reason };
       this.nsp.local.to(symbol).emit(Events.reset, reset);
       this.sse.sendToSymbol(symbol, Events.reset, reset, book.epoch);
     }

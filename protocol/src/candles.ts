@@ -1,4 +1,5 @@
 import type { Candle } from './schemas.js';
+import { DEFAULT_SIZE_DECIMALS, roundTo } from './decimals.js';
 import { bucketStart } from './intervals.js';
 
 /**
@@ -7,6 +8,7 @@ import { bucketStart } from './intervals.js';
  * and trims it to `maxCandles` from the front. A trade older than the last
  * bucket updates its own bucket when that is still held, and is otherwise
  * ignored, so the series never goes back in time.
+ * The volume is kept at `sizeDecimals` (the symbol's lot size's, see decimals.ts).
  * Returns the candle that changed, or undefined when the trade was ignored.
  */
 export function aggregateTrade(
@@ -16,11 +18,12 @@ export function aggregateTrade(
   size: number,
   intervalMs: number,
   maxCandles: number,
+  sizeDecimals: number = DEFAULT_SIZE_DECIMALS,
 ): Candle | undefined {
   const time = bucketStart(ts, intervalMs);
   const last = candles[candles.length - 1];
   if (last === undefined || time > last.time) {
-    const candle: Candle = { time, open: price, high: price, low: price, close: price, volume: size };
+    const candle: Candle = { time, open: price, high: price, low: price, close: price, volume: roundTo(size, sizeDecimals) };
     candles.push(candle);
     if (candles.length > maxCandles) candles.splice(0, candles.length - maxCandles);
     return candle;
@@ -31,7 +34,7 @@ export function aggregateTrade(
   if (price < target.low) target.low = price;
   // A late trade cannot have been the bucket's close: only the newest trade in time order is.
   if (target === last) target.close = price;
-  target.volume += size;
+  target.volume = roundTo(target.volume + size, sizeDecimals);
   return target;
 }
 
@@ -72,8 +75,9 @@ export function sliceCandles(candles: readonly Candle[], limit: number, before?:
 export function candlesFromTrades(
   trades: Iterable<{ ts: number; price: number; size: number }>,
   intervalMs: number,
+  sizeDecimals: number = DEFAULT_SIZE_DECIMALS,
 ): Candle[] {
   const candles: Candle[] = [];
-  for (const trade of trades) aggregateTrade(candles, trade.ts, trade.price, trade.size, intervalMs, Number.MAX_SAFE_INTEGER);
+  for (const trade of trades) aggregateTrade(candles, trade.ts, trade.price, trade.size, intervalMs, Number.MAX_SAFE_INTEGER, sizeDecimals);
   return candles;
 }

@@ -4,6 +4,7 @@ export * from './limits.js';
 export * from './schemas.js';
 export * from './events.js';
 export * from './intervals.js';
+export * from './decimals.js';
 export * from './candles.js';
 export * from './session-stats.js';
 export * from './tick-validation.js';

@@ -54,8 +54,10 @@ export const SymbolMetaSchema = Type.Object(
     name: Type.String({ maxLength: 200 }),
     kind: AssetKind,
     currency: Type.String({ minLength: 3, maxLength: 8 }),
-    /** Minimum price increment. */
+    /** Minimum price increment; prices and change carry its decimals. */
     tickSize: Type.Number({ exclusiveMinimum: 0 }),
+    /** Size increment; sizes and volumes carry its decimals (8 when absent). */
+    lotSize: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   },
   { additionalProperties: false },
 );
@@ -212,7 +214,10 @@ export const SymbolDeclarationSchema = Type.Object(
     name: Type.String({ maxLength: 200 }),
     kind: AssetKind,
     currency: Type.String({ minLength: 3, maxLength: 8 }),
+    /** Minimum price increment; prices (and the reference price) are rounded to its decimals. */
     tickSize: Type.Number({ exclusiveMinimum: 0 }),
+    /** Size increment; sizes and volumes are rounded to its decimals (8 when absent). */
+    lotSize: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     /** Reference price: the previous close shown before the first tick. */
     refPrice: Type.Number({ exclusiveMinimum: 0 }),
   },

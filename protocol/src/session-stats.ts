@@ -1,4 +1,5 @@
 import type { Snapshot } from './schemas.js';
+import { CHANGE_PCT_DECIMALS, DEFAULT_FORMAT, roundTo, type NumberFormat } from './decimals.js';
 import { utcDayStart } from './intervals.js';
 
 /** Running session statistics of one symbol; the session is the UTC day of the last tick. */
@@ -32,10 +33,15 @@ export function initialStats(refPrice: number): SessionStats {
   };
 }
 
-/** Applies one tick (already validated) to the stats, in place. */
+/**
+ * Applies one tick (already validated) to the stats, in place. The volume is
+ * kept at the symbol's size decimals (`format`, see decimals.ts), so it is the
+ * exact decimal sum of the sizes.
+ */
 export function applyTickToStats(
   stats: SessionStats,
   tick: { seq: number; ts: number; price: number; size: number; bid: number; ask: number },
+  format: NumberFormat = DEFAULT_FORMAT,
 ): void {
   const day = utcDayStart(tick.ts);
   if (stats.seq === 0 || day > stats.sessionStart) {
@@ -49,7 +55,7 @@ export function applyTickToStats(
   }
   if (tick.price > stats.high) stats.high = tick.price;
   if (tick.price < stats.low) stats.low = tick.price;
-  stats.volume += tick.size;
+  stats.volume = roundTo(stats.volume + tick.size, format.size);
   stats.seq = tick.seq;
   if (tick.ts > stats.ts) stats.ts = tick.ts;
   stats.last = tick.price;
@@ -57,8 +63,9 @@ export function applyTickToStats(
   stats.ask = tick.ask;
 }
 
-export function snapshotOf(symbol: string, stats: SessionStats): Snapshot {
-  const change = stats.last - stats.prevClose;
+/** The wire snapshot: `change` at the price decimals of `format`, `changePct` at CHANGE_PCT_DECIMALS. */
+export function snapshotOf(symbol: string, stats: SessionStats, format: NumberFormat = DEFAULT_FORMAT): Snapshot {
+  const change = roundTo(stats.last - stats.prevClose, format.price);
   return {
     symbol,
     seq: stats.seq,
@@ -72,6 +79,6 @@ export function snapshotOf(symbol: string, stats: SessionStats): Snapshot {
     volume: stats.volume,
     prevClose: stats.prevClose,
     change,
-    changePct: stats.prevClose === 0 ? 0 : (change / stats.prevClose) * 100,
+    changePct: stats.prevClose === 0 ? 0 : roundTo((change / stats.prevClose) * 100, CHANGE_PCT_DECIMALS),
   };
 }

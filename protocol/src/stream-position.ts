@@ -14,15 +14,23 @@ export function encodeStreamPosition(points: ReadonlyMap<string, ResumePoint>): 
   return parts.join(' ');
 }
 
-/** Decodes an id made by encodeStreamPosition; malformed parts are skipped, never thrown. */
+/** A seq in an event id: decimal digits only, no leading zero (no sign, blank, exponent, hex or fraction); then a safe integer. */
+const SEQ_TEXT = /^(0|[1-9][0-9]{0,15})$/;
+
+/**
+ * Decodes an id made by encodeStreamPosition; malformed parts are skipped, never
+ * thrown and never guessed: a part must be exactly `SYM~epoch~seq` with a decimal seq.
+ */
 export function decodeStreamPosition(id: string): Map<string, ResumePoint> {
   const points = new Map<string, ResumePoint>();
   if (id.length > 100_000) return points;
   for (const part of id.split(' ')) {
-    const [symbol, epoch, seqText] = part.split('~');
-    if (symbol === undefined || epoch === undefined || seqText === undefined) continue;
+    const fields = part.split('~');
+    if (fields.length !== 3) continue;
+    const [symbol, epoch, seqText] = fields as [string, string, string];
+    if (!isValidSymbol(symbol) || epoch.length === 0 || epoch.length > 64 || !SEQ_TEXT.test(seqText)) continue;
     const seq = Number(seqText);
-    if (!isValidSymbol(symbol) || epoch.length === 0 || epoch.length > 64 || !Number.isSafeInteger(seq) || seq < 0) continue;
+    if (!Number.isSafeInteger(seq)) continue;
     points.set(symbol, { epoch, seq });
   }
   return points;

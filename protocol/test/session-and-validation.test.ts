@@ -25,7 +25,8 @@ describe('session stats', () => {
     applyTickToStats(stats, t(4, DAY2, 102, 7));
     const snap = snapshotOf('X', stats);
     expect(snap).toMatchObject({ seq: 4, open: 102, high: 102, low: 102, volume: 7, prevClose: 100.5 });
-    expect(snap.changePct).toBeCloseTo((1.5 / 100.5) * 100, 10);
+    // changePct is rounded to CHANGE_PCT_DECIMALS (4): 1.4925373134… %.
+    expect(snap.changePct).toBe(1.4925);
   });
 });
 

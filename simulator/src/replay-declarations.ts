@@ -7,6 +7,7 @@ import type { Universe } from './universe.js';
  * universe when it knows the symbol (AMZN, BTC-USD...), else an equity in
  * USD named after the symbol. The tick size is the finest step the tape
  * uses (at least 0.01 for prices quoted in cents, finer for sub-penny prints);
+ * the lot size is the finest step of the tape's sizes (1 for whole shares);
  * the reference price is the tape's first price.
  */
 export function replayDeclarations(index: TapeIndex, universe: Universe): SymbolDeclaration[] {
@@ -21,6 +22,7 @@ export function replayDeclarations(index: TapeIndex, universe: Universe): Symbol
       kind: spec?.kind ?? 'equity',
       currency: spec?.currency ?? 'USD',
       tickSize,
+      lotSize: Number((10 ** -s.sizeDecimals).toPrecision(12)),
       refPrice: s.firstPrice,
     };
   });

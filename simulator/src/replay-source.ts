@@ -18,6 +18,8 @@ export interface TapeSymbol {
   firstPrice: number;
   /** Most decimals of any price, bid or ask of the symbol (for its tick size). */
   decimals: number;
+  /** Most decimals of any size of the symbol (for its lot size). */
+  sizeDecimals: number;
   records: number;
   volume: number;
 }
@@ -65,13 +67,15 @@ export async function scanTapes(options: ReplaySourceOptions, onProblem: (proble
         if (r.ts > lastTs) lastTs = r.ts;
         let s = symbols.get(r.symbol);
         if (s === undefined) {
-          s = { symbol: r.symbol, firstPrice: r.price, decimals: 0, records: 0, volume: 0 };
+          s = { symbol: r.symbol, firstPrice: r.price, decimals: 0, sizeDecimals: 0, records: 0, volume: 0 };
           symbols.set(r.symbol, s);
         }
         s.records++;
         s.volume += r.size;
         const d = Math.max(decimalsOf(r.price), decimalsOf(r.bid), decimalsOf(r.ask));
         if (d > s.decimals) s.decimals = d;
+        const sd = decimalsOf(r.size);
+        if (sd > s.sizeDecimals) s.sizeDecimals = sd;
       }
       files.push(file);
     } catch (error) {

@@ -2,7 +2,7 @@ import type { FactorProcess } from './factor-process.js';
 import { gridValue, makeGrid, nearestIndex, type Grid } from './price-grid.js';
 import { createRandom, Distributions } from './random.js';
 import type { FactorSpec, ModelParams, SymbolSpec } from './universe.js';
-import { meanExpTanh, VolatilityProcess } from './volatility.js';
+import { VolatilityProcess } from './volatility.js';
 
 /** A simulated trade before it gets its seq (the publisher numbers ticks). */
 export interface ModelTrade {
@@ -21,10 +21,12 @@ export interface ModelTrade {
  *   ln P(t) = ln P0 + b·F(t) + X(t),   b = corr·vol / vol_F
  *
  * with F the factor and X an idiosyncratic VolatilityProcess of annual vol
- * vol·√(1 − corr²). Trades arrive as a Hawkes process whose baseline follows
- * the volatility: λ(t) = activity·(1 − n)·v_t + Σ n·β·e^{−β(t − t_i)}, with
- * v_t the relative volatility normalised to mean 1, so the mean rate is
- * `activity`. The quote straddles the efficient price on the tick grid with a
+ * vol·√(1 − corr²). Trades arrive as a Hawkes process with a constant
+ * baseline: λ(t) = activity·(1 − n) + Σ n·β·e^{−β(t − t_i)}, whose mean rate
+ * is `activity` and whose count over a minute stays close to it. (A baseline
+ * that followed the volatility would tie the whole universe's rate to the
+ * slow, mostly common volatility state: over any minute the aggregate rate
+ * was anywhere from 0.4× to 1.8× the configured one.) The quote straddles the efficient price on the tick grid with a
  * half-spread spread/2·√(σ_t/σ_median), so it widens with volatility; a trade
  * prints at the ask (buyer), the bid (seller) or, with probability insideProb,
  * at a level strictly inside. Sizes are power-law lots.
@@ -43,7 +45,6 @@ export class SymbolModel {
   private readonly baseRate: number;
   private readonly alpha: number;
   private readonly beta: number;
-  private readonly volNorm: number;
   private x = 0;
   private t = 0;
   /** Hawkes excitation right after the last trade. */
@@ -75,8 +76,9 @@ export class SymbolModel {
     this.baseRate = spec.activity * (1 - params.hawkesBranching);
     this.beta = params.hawkesDecayPerSec;
     this.alpha = params.hawkesBranching * this.beta;
-    // Relative volatility e^{A·tanh(y)} has mean E[e^{A·tanh(Y)}]; dividing by it makes the mean rate `activity`.
-    this.volNorm = 1 / meanExpTanh(params.volOfVol);
+    // Start at the stationary mean excitation (n·activity), so the rate is `activity` from the first
+    // second; from zero it would take about 1/(β(1 − n)) to build up and lose that many seconds' worth.
+    this.excitation = params.hawkesBranching * spec.activity;
     this.scheduleNext();
   }
 
@@ -129,9 +131,7 @@ export class SymbolModel {
 
   /** Draws the next arrival of the Hawkes process exactly (Dassios & Zhao, 2013). */
   private scheduleNext(): void {
-    let v = this.idio.relativeVol * this.volNorm;
-    if (v > 10) v = 10;
-    const base = this.baseRate * v;
+    const base = this.baseRate;
     const fromBase = base > 0 ? -Math.log(this.dist.uniform()) / base : Infinity;
     let fromExcitation = Infinity;
     if (this.excitation > 0) {

@@ -213,5 +213,5 @@ export function withAggregateRate(universe: Universe, ticksPerSec: number): Univ
 
 /** The declaration a producer sends for a symbol. */
 export function declarationOf(spec: SymbolSpec, refPrice = spec.refPrice): SymbolDeclaration {
-  return { symbol: spec.symbol, name: spec.name, kind: spec.kind, currency: spec.currency, tickSize: spec.tickSize, refPrice };
+  return { symbol: spec.symbol, name: spec.name, kind: spec.kind, currency: spec.currency, tickSize: spec.tickSize, lotSize: spec.lotSize, refPrice };
 }

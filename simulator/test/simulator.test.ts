@@ -46,7 +46,7 @@ describe('startSimulator (replay) and the record file', () => {
     ]);
     expect(sim.stats().problems).toMatchObject({ 'malformed-row': 1 });
     expect(port.declares[0]).toEqual({
-      symbols: [{ symbol: 'AMZN', name: 'Amazon.com Inc.', kind: 'equity', currency: 'USD', tickSize: 0.001, refPrice: 223.82 }],
+      symbols: [{ symbol: 'AMZN', name: 'Amazon.com Inc.', kind: 'equity', currency: 'USD', tickSize: 0.001, lotSize: 1, refPrice: 223.82 }],
       reset: true,
       reason: 'replay',
     });

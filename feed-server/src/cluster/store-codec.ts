@@ -123,6 +123,7 @@ export function declareArgs(decls: readonly { decl: SymbolDeclaration; epoch: st
   const args = [reset ? '1' : '0', String(decls.length)];
   for (const { decl, epoch } of decls) {
     const meta: SymbolMeta = { symbol: decl.symbol, name: decl.name, kind: decl.kind, currency: decl.currency, tickSize: decl.tickSize };
+    if (decl.lotSize !== undefined) meta.lotSize = decl.lotSize;
     args.push(decl.symbol, JSON.stringify(meta), String(decl.refPrice), epoch, JSON.stringify(initialStats(decl.refPrice)));
   }
   return args;

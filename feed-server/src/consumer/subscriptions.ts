@@ -85,7 +85,7 @@ export function planSubscribe(
   for (const symbol of accepted) {
     const book = market.get(symbol)!;
     handle.join(symbol);
-    const entry: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats) };
+    const entry: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
     const point = raw.resume?.[symbol];
     if (point !== undefined) {
       const missed = point.epoch === book.epoch && point.seq <= book.stats.seq ? book.ring.after(point.seq) : null;

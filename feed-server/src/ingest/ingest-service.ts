@@ -7,6 +7,8 @@ import {
   checkTick,
   errorReply,
   normalizeTick,
+  roundDeclaration,
+  roundTick,
   type DeclareReply,
   type DeclareRequest,
   type PublishReply,
@@ -47,7 +49,8 @@ export class IngestService {
     if (!declareCheck.Check(raw)) {
       return errorReply(ErrorCode.BAD_REQUEST, `declare: ${describeSchemaError(declareCheck.Errors(raw))}`);
     }
-    const request: DeclareRequest = raw;
+    // Reference prices at the tick size's decimals, so snapshots before the first tick are exact too.
+    const request: DeclareRequest = { ...raw, symbols: raw.symbols.map(roundDeclaration) };
     const prepare = this.core.replicator.prepareDeclare;
     if (prepare === undefined) return this.applyDeclare(session, request, undefined);
     // Cluster mode: the store answers first; requests of this session that come meanwhile wait (see publish).
@@ -108,7 +111,13 @@ export class IngestService {
         rejected.push({ index, symbol: tick.symbol, ...seqError });
         continue;
       }
-      const entry: StoredTick = { tick, json: JSON.stringify(tick) };
+      // The one place where published numbers are rounded to the symbol's decimals (decimals.ts).
+      const exact = roundTick(tick, this.core.market.get(tick.symbol)!.format);
+      if (exact === null) {
+        rejected.push({ index, symbol: tick.symbol, code: ErrorCode.INVALID_TICK, message: `${tick.symbol}: a price is below half the tick size` });
+        continue;
+      }
+      const entry: StoredTick = { tick: exact, json: JSON.stringify(exact) };
       // Applied one by one so the next tick of the batch is checked against the updated seq.
       this.core.apply(entry);
       accepted.push(entry);

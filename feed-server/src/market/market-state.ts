@@ -4,10 +4,12 @@ import {
   INTERVALS,
   aggregateTrade,
   applyTickToStats,
+  formatOf,
   initialStats,
   snapshotOf,
   type Candle,
   type Interval,
+  type NumberFormat,
   type ProtocolError,
   type SessionStats,
   type Snapshot,
@@ -20,6 +22,8 @@ import { TickRing, type StoredTick } from './tick-ring.js';
 /** Everything the server knows about one symbol in its current epoch. */
 export interface SymbolBook {
   readonly meta: SymbolMeta;
+  /** Decimals of the symbol's prices and sizes (from meta's tick and lot size): every value on the wire has them. */
+  format: NumberFormat;
   refPrice: number;
   epoch: string;
   stats: SessionStats;
@@ -82,10 +86,16 @@ export class MarketState {
       kind: decl.kind,
       currency: decl.currency,
       tickSize: decl.tickSize,
+      ...(decl.lotSize === undefined ? {} : { lotSize: decl.lotSize }),
     };
     const existing = this.books.get(decl.symbol);
+    if (existing !== undefined) {
+      // A declaration without a lot size drops an earlier one: the metadata is what was declared last.
+      if (decl.lotSize === undefined) delete existing.meta.lotSize;
+    }
     if (existing !== undefined && !reset) {
       Object.assign(existing.meta, meta);
+      existing.format = formatOf(existing.meta);
       if (existing.stats.seq === 0) {
         existing.refPrice = decl.refPrice;
         existing.stats = initialStats(decl.refPrice);
@@ -94,6 +104,7 @@ export class MarketState {
     }
     const book: SymbolBook = existing ?? {
       meta,
+      format: formatOf(meta),
       refPrice: decl.refPrice,
       epoch: '',
       stats: initialStats(decl.refPrice),
@@ -101,6 +112,7 @@ export class MarketState {
       ring: new TickRing(this.options.historyTicks),
     };
     Object.assign(book.meta, meta);
+    book.format = formatOf(book.meta);
     book.refPrice = decl.refPrice;
     book.epoch = epoch ?? this.options.newEpoch();
     book.stats = initialStats(decl.refPrice);
@@ -116,6 +128,7 @@ export class MarketState {
     for (const tick of image.ticks.slice(-this.options.historyTicks)) ring.push(tick.seq, JSON.stringify(tick));
     const book: SymbolBook = {
       meta: { ...image.meta },
+      format: formatOf(image.meta),
       refPrice: image.refPrice,
       epoch: image.epoch,
       stats: { ...image.stats },
@@ -146,7 +159,7 @@ export class MarketState {
     if (book === undefined || tick.seq !== book.stats.seq + 1) {
       throw new Error(`MarketState.apply: ${tick.symbol} seq ${tick.seq} does not continue the book`);
     }
-    applyTickToStats(book.stats, tick);
+    applyTickToStats(book.stats, tick, book.format);
     for (const interval of INTERVALS) {
       aggregateTrade(
         book.candles[interval],
@@ -155,6 +168,7 @@ export class MarketState {
         tick.size,
         INTERVAL_MS[interval],
         this.options.candlesPerInterval,
+        book.format.size,
       );
     }
     book.ring.push(tick.seq, entry.json);
@@ -163,8 +177,13 @@ export class MarketState {
 
   snapshot(symbol: string): Snapshot | undefined {
     const book = this.books.get(symbol);
-    return book === undefined ? undefined : snapshotOf(symbol, book.stats);
+    return book === undefined ? undefined : bookSnapshot(book);
   }
+}
+
+/** The wire snapshot of a book, at the symbol's decimals. */
+export function bookSnapshot(book: SymbolBook): Snapshot {
+  return snapshotOf(book.meta.symbol, book.stats, book.format);
 }
 
 function emptyCandles(): Record<Interval, Candle[]> {

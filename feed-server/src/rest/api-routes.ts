@@ -36,7 +36,7 @@ const TicksQuery = Type.Object({
 const NotFound = { 404: ErrorReplySchema };
 
 function symbolInfo(book: SymbolBook): SymbolInfo {
-  return { meta: { ...book.meta }, epoch: book.epoch, snapshot: snapshotOf(book.meta.symbol, book.stats) };
+  return { meta: { ...book.meta }, epoch: book.epoch, snapshot: snapshotOf(book.meta.symbol, book.stats, book.format) };
 }
 
 /** The REST API: symbols, snapshots, candle and tick history, the feed status and its controls. */

@@ -56,7 +56,7 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number): Fa
         const replays: string[][] = [];
         for (const symbol of symbols) {
           const book = core.market.get(symbol)!;
-          const subscribed: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats) };
+          const subscribed: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
           const point = resume.get(symbol);
           if (point !== undefined) {
             const missed = point.epoch === book.epoch && point.seq <= book.stats.seq ? book.ring.after(point.seq) : null;
