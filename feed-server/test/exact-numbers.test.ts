@@ -182,16 +182,29 @@ describe('exact numbers on every path', () => {
     }
   });
 
-  it('[P13] a price that rounds to 0 at the tick size is INVALID_TICK; the rest of the batch is applied', async () => {
+  it('[P13] a price off the tick grid is INVALID_TICK, never moved; float noise of an on-grid price is removed; the rest of the batch is applied', async () => {
     const { url } = await startServer();
     const pub = await publisher(url);
     await pub.emitWithAck('declare', { symbols: [{ ...AAPL, refPrice: 1 }] });
+    const watcher = await consumer(url);
+    const recorder = new TickRecorder(watcher);
+    await watcher.emitWithAck('subscribe', { symbols: ['AAPL'] });
     const reply = await pub.emitWithAck('publish', {
       ticks: [
         { symbol: 'AAPL', seq: 1, ts: T0, price: 0.004, size: 1, bid: 0.004, ask: 0.004 },
         { symbol: 'AAPL', seq: 1, ts: T0, price: 1.005, size: 1, bid: 1, ask: 1.01 },
+        { symbol: 'AAPL', seq: 1, ts: T0, price: 1.1 + 0.2, size: 1, bid: 1.1 + 0.2, ask: 1.31 },
       ],
     });
-    expect(reply).toMatchObject({ ok: true, accepted: 1, rejected: [{ index: 0, code: 'INVALID_TICK' }] });
+    expect(reply).toMatchObject({
+      ok: true,
+      accepted: 1,
+      rejected: [
+        { index: 0, code: 'INVALID_TICK', message: expect.stringContaining('tick size') },
+        { index: 1, code: 'INVALID_TICK', message: expect.stringContaining('price 1.005') },
+      ],
+    });
+    await recorder.untilSeq('AAPL', 1);
+    expect(recorder.bySymbol.get('AAPL')![0]).toMatchObject({ price: 1.3, bid: 1.3, ask: 1.31 });
   });
 });

@@ -16,6 +16,10 @@ export interface NumberFormat {
   readonly price: number;
   /** Decimals of sizes and volumes: those of the lot size. */
   readonly size: number;
+  /** The tick size: every price, bid and ask is a whole multiple of it (absent: only the decimals are checked). */
+  readonly priceStep?: number;
+  /** The lot size: every trade size is a whole multiple of it (absent: only the decimals are checked). */
+  readonly sizeStep?: number;
 }
 
 /** Most decimals kept for any value (a step finer than 10^-12 is treated as 10^-12). */
@@ -46,6 +50,8 @@ export function formatOf(meta: { tickSize: number; lotSize?: number | undefined 
   return {
     price: decimalsOf(meta.tickSize),
     size: meta.lotSize === undefined ? DEFAULT_SIZE_DECIMALS : decimalsOf(meta.lotSize),
+    priceStep: meta.tickSize,
+    ...(meta.lotSize === undefined ? {} : { sizeStep: meta.lotSize }),
   };
 }
 
@@ -62,16 +68,47 @@ export function roundTo(x: number, decimals: number): number {
 }
 
 /**
- * A checked tick with price, bid and ask at the symbol's price decimals and
- * size at its size decimals; null when a price would round to 0 (finer than
- * the declared tick size allows).
+ * How far from a whole number of steps a value may be and still count as on
+ * the grid: the float error of x / step, far below any real off-grid value
+ * (half a step).
  */
-export function roundTick(tick: Tick, format: NumberFormat): Tick | null {
-  const price = roundTo(tick.price, format.price);
-  const bid = roundTo(tick.bid, format.price);
-  const ask = roundTo(tick.ask, format.price);
-  if (!(price > 0 && bid > 0 && ask > 0)) return null;
-  return { symbol: tick.symbol, seq: tick.seq, ts: tick.ts, price, size: roundTo(tick.size, format.size), bid, ask };
+const GRID_TOLERANCE = 1e-6;
+
+/** Whether x is a whole multiple of `step` (and has no more than `decimals` decimals), within float error. */
+export function onGrid(x: number, step: number | undefined, decimals: number): boolean {
+  const scale = SCALES[decimals] ?? 10 ** decimals;
+  const scaled = x * scale;
+  if (Math.abs(scaled - Math.round(scaled)) > GRID_TOLERANCE * Math.max(1, Math.abs(scaled) * 1e-9)) return false;
+  if (step === undefined || !(step > 0)) return true;
+  const steps = x / step;
+  return Math.abs(steps - Math.round(steps)) <= GRID_TOLERANCE * Math.max(1, Math.abs(steps) * 1e-9);
+}
+
+/**
+ * A checked tick with price, bid and ask exactly at the symbol's tick grid
+ * and size at its lot grid (the float noise of the publisher's arithmetic
+ * removed), or the reason it is not on them: a price off the tick grid is
+ * the publisher's error, never silently moved (SPEC P13).
+ */
+export function roundTick(tick: Tick, format: NumberFormat): { ok: true; tick: Tick } | { ok: false; message: string } {
+  for (const field of ['price', 'bid', 'ask'] as const) {
+    if (!onGrid(tick[field], format.priceStep, format.price)) {
+      return { ok: false, message: `${tick.symbol}: ${field} ${tick[field]} is not a multiple of the tick size ${format.priceStep ?? 10 ** -format.price}` };
+    }
+  }
+  if (!onGrid(tick.size, format.sizeStep, format.size)) {
+    return { ok: false, message: `${tick.symbol}: size ${tick.size} is not a multiple of the lot size ${format.sizeStep ?? 10 ** -format.size}` };
+  }
+  const exact: Tick = {
+    symbol: tick.symbol,
+    seq: tick.seq,
+    ts: tick.ts,
+    price: roundTo(tick.price, format.price),
+    size: roundTo(tick.size, format.size),
+    bid: roundTo(tick.bid, format.price),
+    ask: roundTo(tick.ask, format.price),
+  };
+  return { ok: true, tick: exact };
 }
 
 /** A declaration whose reference price is at the tick size's decimals (kept as declared if it would round to 0). */

@@ -33,8 +33,8 @@ const step = fc.record({ m: fc.constantFrom(1, 5, 25), d: fc.integer({ min: 0, m
 describe('decimals', () => {
   it('[P11] a step\'s decimals come from its shortest text, exponent form included', () => {
     expect([0.01, 0.25, 1, 10, 0.0001, 1e-8, 5e-7, 1.5e-7, 0.1].map(decimalsOf)).toEqual([2, 2, 0, 0, 4, 8, 7, 8, 1]);
-    expect(formatOf({ tickSize: 0.01 })).toEqual({ price: 2, size: DEFAULT_SIZE_DECIMALS });
-    expect(formatOf({ tickSize: 0.5, lotSize: 0.0001 })).toEqual({ price: 1, size: 4 });
+    expect(formatOf({ tickSize: 0.01 })).toMatchObject({ price: 2, size: DEFAULT_SIZE_DECIMALS });
+    expect(formatOf({ tickSize: 0.5, lotSize: 0.0001 })).toMatchObject({ price: 1, size: 4 });
   });
 
   it('[P11] roundTo removes float noise: k·10^-d computed any way comes out as the decimal k·10^-d', () => {
@@ -109,20 +109,26 @@ describe('decimals', () => {
     expect(JSON.stringify(snapshotOf('AAPL', aapl, formatOf({ tickSize: 0.01 })).change)).toBe('0.01');
   });
 
-  it('[P13] roundTick puts price, bid, ask and size at the symbol\'s decimals, keeps bid ≤ ask, and refuses a price that rounds to 0', () => {
+  it('[P13] roundTick puts price, bid, ask and size at the symbol\'s decimals, keeps bid ≤ ask, and refuses a price or size off its grid', () => {
     fc.assert(
       fc.property(step, step, fc.integer({ min: 1, max: 1e7 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 1e6 }), (tickSize, lotSize, k, spread, lots) => {
         const format = formatOf({ tickSize, lotSize });
         const bid = k * tickSize;
         const ask = (k + spread) * tickSize;
-        const tick = roundTick({ symbol: 'X', seq: 1, ts: T0, price: ask, size: lots * lotSize, bid, ask }, format)!;
-        expect(tick).not.toBeNull();
+        const result = roundTick({ symbol: 'X', seq: 1, ts: T0, price: ask, size: lots * lotSize, bid, ask }, format);
+        if (!result.ok) throw new Error(result.message);
+        const tick = result.tick;
         for (const v of [tick.price, tick.bid, tick.ask]) expect(textDecimals(v)).toBeLessThanOrEqual(format.price);
         expect(textDecimals(tick.size)).toBeLessThanOrEqual(format.size);
         expect(tick.bid).toBeLessThanOrEqual(tick.ask);
       }),
     );
-    expect(roundTick({ symbol: 'X', seq: 1, ts: T0, price: 0.004, size: 1, bid: 0.004, ask: 0.004 }, formatOf({ tickSize: 0.01 }))).toBeNull();
+    expect(roundTick({ symbol: 'X', seq: 1, ts: T0, price: 0.004, size: 1, bid: 0.004, ask: 0.004 }, formatOf({ tickSize: 0.01 })).ok).toBe(false);
+    // Off the grid is refused, never moved: 223.795 at a 0.01 tick, a quarter tick of 0.25, a size off its lot.
+    expect(roundTick({ symbol: 'X', seq: 1, ts: T0, price: 223.795, size: 1, bid: 223.79, ask: 223.8 }, formatOf({ tickSize: 0.01 }))).toMatchObject({ ok: false, message: expect.stringContaining('price 223.795') });
+    expect(roundTick({ symbol: 'X', seq: 1, ts: T0, price: 100.1, size: 1, bid: 100, ask: 100.25 }, formatOf({ tickSize: 0.25 }))).toMatchObject({ ok: false });
+    expect(roundTick({ symbol: 'X', seq: 1, ts: T0, price: 100.5, size: 15, bid: 100.5, ask: 100.75 }, formatOf({ tickSize: 0.25, lotSize: 10 }))).toMatchObject({ ok: false, message: expect.stringContaining('lot size') });
+    expect(roundTick({ symbol: 'X', seq: 1, ts: T0, price: 100.5, size: 20, bid: 100.5, ask: 100.75 }, formatOf({ tickSize: 0.25, lotSize: 10 }))).toMatchObject({ ok: true });
     expect(roundDeclaration({ symbol: 'X', name: 'X', kind: 'equity', currency: 'USD', tickSize: 0.01, refPrice: 190.00000000000003 }).refPrice).toBe(190);
   });
 });

@@ -113,11 +113,11 @@ export class IngestService {
       }
       // The one place where published numbers are rounded to the symbol's decimals (decimals.ts).
       const exact = roundTick(tick, this.core.market.get(tick.symbol)!.format);
-      if (exact === null) {
-        rejected.push({ index, symbol: tick.symbol, code: ErrorCode.INVALID_TICK, message: `${tick.symbol}: a price is below half the tick size` });
+      if (!exact.ok) {
+        rejected.push({ index, symbol: tick.symbol, code: ErrorCode.INVALID_TICK, message: exact.message });
         continue;
       }
-      const entry: StoredTick = { tick: exact, json: JSON.stringify(exact) };
+      const entry: StoredTick = { tick: exact.tick, json: JSON.stringify(exact.tick) };
       // Applied one by one so the next tick of the batch is checked against the updated seq.
       this.core.apply(entry);
       accepted.push(entry);
