@@ -98,7 +98,7 @@ describe('publishers over a real /ingest socket', () => {
     cleanups.push(async () => {
       rival.disconnect();
     });
-    await once(rival, 'connect');
+    await new Promise<void>((resolve) => rival.once('connect', () => resolve()));
     const simSocket = [...producers.sockets.values()].find((s) => (s.handshake.auth as { publisherId?: string }).publisherId === port.publisherId)!;
     expect(simSocket).toBeDefined();
     const reconnected = once(producers, 'connection');
