@@ -57,10 +57,18 @@ export class RestClient {
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
-  /** GET /api/symbols: the universe with metadata and snapshots. */
+  /** GET /api/symbols: the whole universe with metadata and snapshots, page after page (following `nextCursor`). */
   async symbols(signal?: AbortSignal): Promise<SymbolInfo[]> {
-    const body = await this.get<SymbolsResponse>('/api/symbols', signal);
-    return body.symbols;
+    const all: SymbolInfo[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `?cursor=${encodeURIComponent(cursor)}`;
+      const body: SymbolsResponse = await this.get<SymbolsResponse>(`/api/symbols${query}`, signal);
+      all.push(...body.symbols);
+      // A server without pages answers without nextCursor: that is the whole list.
+      cursor = body.nextCursor ?? null;
+    } while (cursor !== null);
+    return all;
   }
 
   /** GET /api/symbols/:symbol. */

@@ -44,6 +44,8 @@ export interface FeedServerDeps {
   logger?: Logger;
   /** Source of epoch ids (default: random). */
   newEpoch?: () => string;
+  /** Wall clock, epoch ms (default Date.now): bounds the ts of published ticks. */
+  now?: () => number;
   /** Connects this instance to the others (set when REDIS_URL is configured; see main.ts). */
   cluster?: (parts: ClusterParts) => Promise<ClusterLink>;
 }
@@ -167,11 +169,15 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   metrics.redisUp.set(1);
   const fanout = new Fanout(consumers, sse, config, metrics, log);
   const core = new FeedCore(market, fanout, sse, consumers, metrics, log);
-  const ingest = new IngestService(core, metrics, log);
   const controller = new FeedController();
+  const ingest = new IngestService(core, controller, metrics, log, {
+    maxSymbols: config.maxSymbols,
+    maxTickClockSkewMs: config.maxTickClockSkewMs,
+    now: deps.now ?? Date.now,
+  });
 
   attachConsumerNamespace(consumers, { config, core, fanout, metrics, log, isDraining: () => draining });
-  attachIngestNamespace(producers, { config, core, ingest, controller, metrics, log, isDraining: () => draining });
+  attachIngestNamespace(producers, { config, ingest, metrics, log, isDraining: () => draining });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -273,7 +279,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
       return { url: `${scheme}://${host}:${address.port}`, port: address.port };
     },
     localIngest() {
-      return createLocalIngest(core, ingest, controller);
+      return createLocalIngest(ingest, config.publisherGraceMs);
     },
     close(reason = 'server shutting down') {
       closing ??= (async () => {
@@ -283,6 +289,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         consumers.local.emit(Events.shutdown, shutdown);
         producers.local.emit(Events.shutdown, shutdown);
         fanout.stop();
+        ingest.stop();
         clearInterval(sseKeepAlive);
         sse.closeAll();
         await cluster?.close();

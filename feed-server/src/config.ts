@@ -66,6 +66,18 @@ export interface ServerConfig {
   readonly logLevel: LogLevel;
   /** TRUST_PROXY: trust X-Forwarded-For from a load balancer (default false). */
   readonly trustProxy: boolean;
+  /**
+   * MAX_TICK_CLOCK_SKEW_MS: how far a tick's `ts` may lie ahead of the later of the server's clock
+   * and the publisher's announced replay clock (default 60,000 ms); a later one is INVALID_TICK.
+   */
+  readonly maxTickClockSkewMs: number;
+  /** MAX_SYMBOLS: symbols this server holds at most; a declare over it is refused per symbol (default 20,000). */
+  readonly maxSymbols: number;
+  /**
+   * PUBLISHER_GRACE_MS: how long a publisher that sent `auth.publisherId` keeps its symbols and the
+   * feed status after its last connection closed, so that it can reconnect (default 30,000 ms).
+   */
+  readonly publisherGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +117,9 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   drainGraceMs: 2_000,
   logLevel: 'info',
   trustProxy: false,
+  maxTickClockSkewMs: 60_000,
+  maxSymbols: DEFAULT_LIMITS.maxSymbols,
+  publisherGraceMs: 30_000,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -141,6 +156,9 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   drainGraceMs: 'DRAIN_GRACE_MS',
   logLevel: 'LOG_LEVEL',
   trustProxy: 'TRUST_PROXY',
+  maxTickClockSkewMs: 'MAX_TICK_CLOCK_SKEW_MS',
+  maxSymbols: 'MAX_SYMBOLS',
+  publisherGraceMs: 'PUBLISHER_GRACE_MS',
 };
 
 export const SERVER_ENV_VARS: readonly string[] = Object.values(ENV_NAMES);
@@ -235,6 +253,9 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[] })
     drainGraceMs: int('drainGraceMs', d.drainGraceMs, 0, 600_000),
     logLevel: oneOf('logLevel', LOG_LEVELS, d.logLevel),
     trustProxy: bool('trustProxy', d.trustProxy),
+    maxTickClockSkewMs: int('maxTickClockSkewMs', d.maxTickClockSkewMs, 0, 31_536_000_000),
+    maxSymbols: int('maxSymbols', d.maxSymbols, 1, 10_000_000),
+    publisherGraceMs: int('publisherGraceMs', d.publisherGraceMs, 0, 86_400_000),
   };
   const flushMaxIntervalMs = int('flushMaxIntervalMs', Math.max(d.flushMaxIntervalMs, config.flushIntervalMs), 1, 10_000);
   if (flushMaxIntervalMs < config.flushIntervalMs) {

@@ -7,7 +7,7 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** The symbol is not part of the universe. */
   UNKNOWN_SYMBOL: 'UNKNOWN_SYMBOL',
-  /** The connection would exceed its subscription cap. */
+  /** The connection would exceed its subscription cap, or a declare the server's symbol cap (MAX_SYMBOLS). */
   TOO_MANY_SYMBOLS: 'TOO_MANY_SYMBOLS',
   /** Too many requests in too short a time; retry later. */
   RATE_LIMITED: 'RATE_LIMITED',
@@ -21,6 +21,8 @@ export const ErrorCode = {
   SEQ_MISMATCH: 'SEQ_MISMATCH',
   /** The publisher has not declared this symbol on this connection. */
   NOT_DECLARED: 'NOT_DECLARED',
+  /** Another publisher owns this symbol (or the feed status); declare with `takeover: true` to take it. */
+  NOT_OWNER: 'NOT_OWNER',
   /** The requested interval is not one of the supported candle intervals. */
   BAD_INTERVAL: 'BAD_INTERVAL',
   /** No replay publisher is connected to take the control command. */

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DEFAULT_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN } from './limits.js';
+import { DEFAULT_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN, TICK_LIMITS } from './limits.js';
 import { ERROR_CODES } from './errors.js';
 
 /*
@@ -155,7 +155,7 @@ export const FeedStatusSchema = Type.Object({
   /** Replay speed multiplier, or 'max'; 1 for live. */
   speed: ReplaySpeed,
   /** Replay clock: the recorded time the replay has reached, epoch ms; null when live. */
-  clock: Nullable(Type.Number()),
+  clock: Nullable(Type.Number({ minimum: 0, maximum: TICK_LIMITS.maxTs })),
   /** Whether the replay starts over when it reaches the end. */
   loop: Type.Boolean(),
   /** How many times the replay has completed (looped or ended). */
@@ -208,18 +208,21 @@ export type Shutdown = Static<typeof ShutdownSchema>;
 
 /* ---------------------------------- ingest ---------------------------------- */
 
+/** A declared price (reference price, tick size): inside the bounds every tick's price keeps. */
+const PriceBound = Type.Number({ minimum: TICK_LIMITS.minPrice, maximum: TICK_LIMITS.maxPrice });
+
 export const SymbolDeclarationSchema = Type.Object(
   {
     symbol: SymbolName,
     name: Type.String({ maxLength: 200 }),
     kind: AssetKind,
     currency: Type.String({ minLength: 3, maxLength: 8 }),
-    /** Minimum price increment; prices (and the reference price) are rounded to its decimals. */
-    tickSize: Type.Number({ exclusiveMinimum: 0 }),
-    /** Size increment; sizes and volumes are rounded to its decimals (8 when absent). */
-    lotSize: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
-    /** Reference price: the previous close shown before the first tick. */
-    refPrice: Type.Number({ exclusiveMinimum: 0 }),
+    /** Minimum price increment, from 1e-8 to 1e9 (TICK_LIMITS). */
+    tickSize: PriceBound,
+    /** Size increment, from 1e-8 to 1e9; sizes and volumes carry its decimals (8 when absent) and are whole multiples of it (P11, P13). */
+    lotSize: Type.Optional(PriceBound),
+    /** Reference price: the previous close shown before the first tick; from 1e-8 to 1e9 (TICK_LIMITS). */
+    refPrice: PriceBound,
   },
   { additionalProperties: false },
 );
@@ -231,6 +234,11 @@ export const DeclareRequestSchema = Type.Object({
   reset: Type.Optional(Type.Boolean()),
   /** Why the reset happens (shown to clients), e.g. 'seek' or 'loop'. */
   reason: Type.Optional(Type.String({ maxLength: 100 })),
+  /**
+   * Take these symbols (and the feed status, when its owner had any of them) from the
+   * publisher that owns them; without it they are refused with NOT_OWNER. Logged.
+   */
+  takeover: Type.Optional(Type.Boolean()),
 });
 export type DeclareRequest = Static<typeof DeclareRequestSchema>;
 
@@ -287,7 +295,27 @@ export const SymbolInfoSchema = Type.Object({
 });
 export type SymbolInfo = Static<typeof SymbolInfoSchema>;
 
-export const SymbolsResponseSchema = Type.Object({ symbols: Type.Array(SymbolInfoSchema) });
+/** GET /api/symbols query: filters and a page. */
+export const SymbolsQuerySchema = Type.Object(
+  {
+    kind: Type.Optional(AssetKind),
+    /** Case-insensitive substring of the symbol or its name. */
+    q: Type.Optional(Type.String({ maxLength: 64 })),
+    /** Symbols in this page, 1 to maxSymbolsPerPage (default symbolsPerPage). */
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: DEFAULT_LIMITS.maxSymbolsPerPage })),
+    /** `nextCursor` of the previous page: the page starts after this symbol. */
+    cursor: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type SymbolsQuery = Static<typeof SymbolsQuerySchema>;
+
+export const SymbolsResponseSchema = Type.Object({
+  /** The page, in symbol order. */
+  symbols: Type.Array(SymbolInfoSchema),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: Nullable(Type.String()),
+});
 export type SymbolsResponse = Static<typeof SymbolsResponseSchema>;
 
 export const CandlesResponseSchema = Type.Object({

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import {
+  DEFAULT_LIMITS,
   ErrorCode,
   INGEST_NAMESPACE,
   errorReply,
@@ -13,6 +15,7 @@ import {
   type IngestServerToClientEvents,
   type PublishReply,
   type PublishRequest,
+  type SymbolDeclaration,
 } from '@tickfeed/protocol';
 import { silentLogger, type Logger } from './logger.js';
 import { ConnectionLostError } from './publisher.js';
@@ -27,7 +30,18 @@ export interface SocketIngestOptions {
   ackTimeoutMs?: number;
   /** Delay before reconnecting after the server dropped or refused us, ms. Default 1000. */
   retryDelayMs?: number;
+  /**
+   * Identity sent as `auth.publisherId`: the server keeps this publisher's symbols and feed status
+   * across its reconnects (for PUBLISHER_GRACE_MS after a lost connection). Default: a random id
+   * per port, so each process is its own publisher.
+   */
+  publisherId?: string;
+  /** The server's MAX_PAYLOAD_BYTES: declares are split to fit it. Default 1,000,000. */
+  maxPayloadBytes?: number;
 }
+
+/** Room left in each message for Socket.IO's framing (`42<ack id>["declare",{…}]`) and the request's flags. */
+const FRAMING_BYTES = 1_024;
 
 type IngestSocket = Socket<IngestServerToClientEvents, IngestClientToServerEvents>;
 
@@ -50,14 +64,19 @@ export class SocketIngestPort implements IngestPort {
   private closed = false;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private controlHandler: ControlHandler | null = null;
+  private readonly declareBytes: number;
+  /** The id this port sends as `auth.publisherId`. */
+  readonly publisherId: string;
 
   constructor(private readonly options: SocketIngestOptions) {
     this.logger = options.logger ?? silentLogger;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.retryDelayMs = options.retryDelayMs ?? 1_000;
+    this.declareBytes = Math.max(FRAMING_BYTES, (options.maxPayloadBytes ?? DEFAULT_LIMITS.maxPayloadBytes) - FRAMING_BYTES);
+    this.publisherId = options.publisherId ?? `simulator-${randomUUID()}`;
     const base = options.url.replace(/\/+$/, '');
     this.socket = io(`${base}${INGEST_NAMESPACE}`, {
-      auth: { token: options.token },
+      auth: { token: options.token, publisherId: this.publisherId },
       transports: ['websocket'],
       // A Manager of its own: socket.io-client would otherwise share it (and autoConnect: false) with other sockets to the same host.
       forceNew: true,
@@ -131,8 +150,22 @@ export class SocketIngestPort implements IngestPort {
     return this.socket.connected;
   }
 
-  declare(request: DeclareRequest): Promise<DeclareReply> {
-    return this.request('declare', request);
+  /**
+   * Declares any number of symbols: split into requests that fit the server's payload limit and
+   * maxSymbolsPerDeclare (a message over the limit would close the connection without an answer),
+   * sent one after another; the replies are merged, and the first refused request is the answer.
+   */
+  async declare(request: DeclareRequest): Promise<DeclareReply> {
+    const chunks = splitDeclarations(request.symbols, this.declareBytes, DEFAULT_LIMITS.maxSymbolsPerDeclare);
+    if (chunks.length <= 1) return this.request('declare', request);
+    const merged: Extract<DeclareReply, { ok: true }> = { ok: true, declared: [], rejected: [] };
+    for (const symbols of chunks) {
+      const reply = await this.request('declare', { ...request, symbols });
+      if (!reply.ok) return reply;
+      merged.declared.push(...reply.declared);
+      merged.rejected.push(...reply.rejected);
+    }
+    return merged;
   }
 
   publish(request: PublishRequest): Promise<PublishReply> {
@@ -192,6 +225,26 @@ export class SocketIngestPort implements IngestPort {
       if (!this.closed && !this.socket.connected) this.socket.connect();
     }, this.retryDelayMs);
   }
+}
+
+/** Splits declarations into runs of at most `maxCount` whose JSON fits `maxBytes` (UTF-8) together. */
+export function splitDeclarations(symbols: readonly SymbolDeclaration[], maxBytes: number, maxCount: number): SymbolDeclaration[][] {
+  const chunks: SymbolDeclaration[][] = [];
+  let chunk: SymbolDeclaration[] = [];
+  // An array's JSON: its items, a comma after each but the last, and two brackets.
+  let bytes = 1;
+  for (const decl of symbols) {
+    const size = Buffer.byteLength(JSON.stringify(decl)) + 1;
+    if (chunk.length > 0 && (bytes + size > maxBytes || chunk.length === maxCount)) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 1;
+    }
+    chunk.push(decl);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 /** Creates a SocketIngestPort and waits for its first connection. */

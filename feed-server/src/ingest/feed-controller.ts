@@ -16,7 +16,8 @@ export type ControlSender = (command: FeedControl) => Promise<ControlReply>;
 
 /**
  * Routes transport commands (POST /api/feed/control) to the publisher that
- * can take them: the last one that announced a controllable feed.
+ * can take them: the feed's owner, when its status says it is controllable
+ * (IngestService decides who registers).
  */
 export class FeedController {
   private current: { owner: object; send: ControlSender } | undefined;
@@ -29,6 +30,11 @@ export class FeedController {
 
   unregister(owner: object): void {
     if (this.current?.owner === owner) this.current = undefined;
+  }
+
+  /** Forgets the local publisher, whoever it is (the feed moved to another publisher). */
+  unregisterAll(): void {
+    this.current = undefined;
   }
 
   get hasLocal(): boolean {

@@ -2,39 +2,34 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   ErrorCode,
   Events,
-  FeedStatusSchema,
+  PUBLISHER_ID_PATTERN,
   errorReply,
+  isValidPublisherId,
   type ControlReply,
   type FeedControl,
 } from '@tickfeed/protocol';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
-import type { FeedCore } from '../feed-core.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import type { IngestNamespace } from '../types.js';
 import { clientIp } from '../consumer/consumer-namespace.js';
 import { splitRequestArgs } from '../consumer/request-args.js';
 import { PublisherSession, type IngestService } from './ingest-service.js';
-import type { FeedController } from './feed-controller.js';
 
-const statusCheck = TypeCompiler.Compile(FeedStatusSchema);
 const CONTROL_TIMEOUT_MS = 5_000;
 
-/** Wires the producer API onto /ingest: token check, declare, publish, status, control. */
+/** Wires the producer API onto /ingest: token and publisher id check, declare, publish, status, control. */
 export function attachIngestNamespace(
   nsp: IngestNamespace,
   deps: {
     config: ServerConfig;
-    core: FeedCore;
     ingest: IngestService;
-    controller: FeedController;
     metrics: FeedMetrics;
     log: Logger;
     isDraining: () => boolean;
   },
 ): void {
-  const { config, core, ingest, controller, metrics, log } = deps;
+  const { config, ingest, metrics, log } = deps;
 
   nsp.use((socket, next) => {
     if (deps.isDraining()) {
@@ -45,11 +40,17 @@ export function attachIngestNamespace(
       next(new Error(`${ErrorCode.UNAUTHORIZED}: ingest is disabled on this server (INGEST_TOKEN is not set)`));
       return;
     }
-    const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
+    const auth = socket.handshake.auth as Record<string, unknown>;
+    const token: unknown = auth.token;
     if (typeof token !== 'string' || !tokensEqual(token, config.ingestToken)) {
       metrics.requestsRejected.inc({ event: 'ingest_auth', code: ErrorCode.UNAUTHORIZED });
       log.warn({ ip: socket.handshake.address }, 'publisher refused: bad token');
       next(new Error(`${ErrorCode.UNAUTHORIZED}: bad ingest token`));
+      return;
+    }
+    if (auth.publisherId !== undefined && !isValidPublisherId(auth.publisherId)) {
+      metrics.requestsRejected.inc({ event: 'ingest_auth', code: ErrorCode.BAD_REQUEST });
+      next(new Error(`${ErrorCode.BAD_REQUEST}: auth.publisherId must match ${PUBLISHER_ID_PATTERN}`));
       return;
     }
     socket.data.ip = clientIp(socket, config.trustProxy);
@@ -57,7 +58,14 @@ export function attachIngestNamespace(
   });
 
   nsp.on('connection', (socket) => {
-    const session = new PublisherSession(`${socket.data.ip}/${socket.id}`);
+    const publisherId = (socket.handshake.auth as { publisherId?: string }).publisherId;
+    // With a publisherId, ownership survives reconnects for PUBLISHER_GRACE_MS; without one it ends with this connection.
+    const session =
+      publisherId === undefined
+        ? new PublisherSession(`${socket.data.ip}/${socket.id}`, `connection:${socket.id}`, 0)
+        : new PublisherSession(`${socket.data.ip}/${socket.id}/${publisherId}`, `publisher:${publisherId}`, config.publisherGraceMs);
+    session.control = (command) => sendControl(command);
+    ingest.open(session);
     log.info({ publisher: session.name }, 'publisher connected');
 
     socket.on(Events.declare, (...args: unknown[]) => {
@@ -73,32 +81,14 @@ export function attachIngestNamespace(
       if (deps.isDraining()) return ack(drainingReply());
       void ingest.publish(session, raw).then((reply) => ack(reply));
     });
-    socket.on(Events.status, (raw: unknown) => {
-      if (!statusCheck.Check(raw)) {
-        metrics.requestsRejected.inc({ event: 'status', code: ErrorCode.BAD_REQUEST });
-        log.warn({ publisher: session.name }, 'invalid feed status ignored');
-        return;
-      }
-      if (raw.controllable) {
-        controller.register(session, (command) => sendControl(command));
-      } else {
-        controller.unregister(session);
-      }
-      core.setStatus(raw);
-      core.replicator.status(raw);
-    });
+    socket.on(Events.status, (raw: unknown) => ingest.status(session, raw));
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (event === Events.declare || event === Events.publish || event === Events.status) return;
       metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
       splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
     });
     socket.on('disconnect', (reason) => {
-      controller.unregister(session);
-      if (core.feedStatus.controllable) {
-        const status = { ...core.feedStatus, controllable: controller.hasLocal };
-        core.setStatus(status);
-        core.replicator.status(status);
-      }
+      ingest.close(session, reason === 'client namespace disconnect');
       log.info({ publisher: session.name, reason }, 'publisher disconnected');
     });
 

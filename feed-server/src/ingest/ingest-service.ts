@@ -3,6 +3,7 @@ import {
   DEFAULT_LIMITS,
   DeclareRequestSchema,
   ErrorCode,
+  FeedStatusSchema,
   PublishRequestSchema,
   checkTick,
   errorReply,
@@ -11,8 +12,11 @@ import {
   roundTick,
   type DeclareReply,
   type DeclareRequest,
+  type FeedStatus,
   type PublishReply,
+  type RejectedSymbol,
   type RejectedTick,
+  type SymbolDeclaration,
   type Tick,
 } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
@@ -20,62 +24,229 @@ import type { FeedCore } from '../feed-core.js';
 import type { StoredTick } from '../market/tick-ring.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import { describeSchemaError } from '../validation.js';
+import type { ControlSender, FeedController } from './feed-controller.js';
+import { SymbolOwners } from './symbol-owners.js';
 
 const declareCheck = TypeCompiler.Compile(DeclareRequestSchema);
 const publishCheck = TypeCompiler.Compile(PublishRequestSchema);
+const statusCheck = TypeCompiler.Compile(FeedStatusSchema);
 
 /** What the server remembers of one publisher connection. */
 export class PublisherSession {
-  /** Symbols this publisher declared: the only ones it may publish. */
+  /** Symbols this connection declared: the only ones it may publish (while its owner owns them). */
   readonly declared = new Set<string>();
   /** A declare still waiting for the shared store (cluster mode): later requests wait for it, in order. */
   pending: Promise<unknown> | undefined;
-  constructor(readonly name: string) {}
+  /** The last valid feed status this connection announced, and when (an ordering number). */
+  lastStatus: FeedStatus | undefined;
+  lastStatusOrder = 0;
+  /** Sends a control command to this publisher; unset when it takes none. */
+  control: ControlSender | undefined;
+  private warnedStatus = false;
+
+  /**
+   * @param name    for logs
+   * @param owner   the publisher's identity: its `publisherId`, or one of this connection alone
+   * @param graceMs how long the owner keeps its symbols after its last connection closed
+   */
+  constructor(
+    readonly name: string,
+    readonly owner: string,
+    readonly graceMs: number,
+  ) {}
+
+  /** True the first time only: a refused status is logged once per connection (it comes about once a second). */
+  firstRefusedStatus(): boolean {
+    const first = !this.warnedStatus;
+    this.warnedStatus = true;
+    return first;
+  }
+}
+
+export interface IngestOptions {
+  /** MAX_SYMBOLS: symbols this server holds at most. */
+  maxSymbols: number;
+  /** MAX_TICK_CLOCK_SKEW_MS: how far a tick's ts may lie ahead of max(server clock, replay clock). */
+  maxTickClockSkewMs: number;
+  /** Wall clock, epoch ms. */
+  now: () => number;
 }
 
 /**
  * Validates what publishers send and hands what is valid to the feed core.
- * Every tick is checked (shape, values, declared by this publisher, seq + 1);
- * an invalid one is rejected with a code and counted, never applied.
+ * Every tick is checked (shape and bounds, time window, declared by this
+ * publisher and owned by it, seq + 1); an invalid one is rejected with a code
+ * and counted, never applied. A symbol and the feed status belong to one
+ * publisher at a time (SymbolOwners).
  */
 export class IngestService {
+  readonly owners = new SymbolOwners();
+  private readonly sessions = new Set<PublisherSession>();
+  private readonly graceTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** New symbols admitted by declares still waiting for the shared store: they count against MAX_SYMBOLS. */
+  private reservedSymbols = 0;
+  private statusOrder = 0;
+
   constructor(
     private readonly core: FeedCore,
+    private readonly controller: FeedController,
     private readonly metrics: FeedMetrics,
     private readonly log: Logger,
+    private readonly options: IngestOptions,
   ) {}
+
+  /** A publisher connection opened: its owner keeps what it holds (a grace period ends here). */
+  open(session: PublisherSession): void {
+    this.sessions.add(session);
+    this.owners.connect(session.owner);
+    const timer = this.graceTimers.get(session.owner);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.graceTimers.delete(session.owner);
+    }
+  }
+
+  /**
+   * A publisher connection closed: its control ends now; its symbols and feed status when its
+   * owner has no connection left, after the grace period, or at once when the publisher
+   * disconnected on purpose (`deliberate`: a lost connection may come back, a goodbye does not).
+   */
+  close(session: PublisherSession, deliberate: boolean): void {
+    if (!this.sessions.delete(session)) return;
+    this.controller.unregister(session);
+    if (this.owners.feedOwner === session.owner && this.core.feedStatus.controllable && !this.controller.hasLocal) {
+      this.setStatus({ ...this.core.feedStatus, controllable: false });
+    }
+    if (!this.owners.disconnect(session.owner)) return;
+    if (session.graceMs === 0 || deliberate) {
+      this.expire(session.owner);
+      return;
+    }
+    const owner = session.owner;
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(owner);
+      this.expire(owner);
+    }, session.graceMs);
+    timer.unref();
+    this.graceTimers.set(owner, timer);
+  }
+
+  /** Stops the grace timers (server shutdown). */
+  stop(): void {
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    this.graceTimers.clear();
+  }
+
+  private expire(owner: string): void {
+    const { released, feedFreed } = this.owners.expire(owner);
+    if (!released) return;
+    this.log.info({ owner, feed: feedFreed }, 'publisher gone: its symbols are free');
+    if (!feedFreed) return;
+    // The feed status passes to the publisher that announced one most recently, if any is connected.
+    let next: PublisherSession | undefined;
+    for (const session of this.sessions) {
+      if (session.lastStatus !== undefined && (next === undefined || session.lastStatusOrder > next.lastStatusOrder)) next = session;
+    }
+    if (next !== undefined && this.owners.claimFeed(next.owner)) this.announce(next, next.lastStatus!);
+  }
 
   async declare(session: PublisherSession, raw: unknown): Promise<DeclareReply> {
     if (!declareCheck.Check(raw)) {
       return errorReply(ErrorCode.BAD_REQUEST, `declare: ${describeSchemaError(declareCheck.Errors(raw))}`);
     }
-    // Reference prices at the tick size's decimals, so snapshots before the first tick are exact too.
-    const request: DeclareRequest = { ...raw, symbols: raw.symbols.map(roundDeclaration) };
-    const prepare = this.core.replicator.prepareDeclare;
-    if (prepare === undefined) return this.applyDeclare(session, request, undefined);
-    // Cluster mode: the store answers first; requests of this session that come meanwhile wait (see publish).
-    const previous = session.pending;
-    const run = (async () => {
-      await previous;
-      const prepared = await prepare.call(this.core.replicator, request).catch(() =>
-        errorReply(ErrorCode.STORE_UNAVAILABLE, 'declare: the shared store did not answer; retry shortly'),
-      );
-      return prepared.ok ? this.applyDeclare(session, request, prepared.epochs) : prepared;
-    })();
-    session.pending = run;
+    // Ownership and the symbol cap are settled before anything waits, so concurrent declares see each other.
+    const { request, rejected, reserved } = this.admit(session, raw);
+    if (rejected.length > 0) {
+      for (const r of rejected) this.metrics.requestsRejected.inc({ event: 'declare', code: r.code });
+      this.log.warn({ publisher: session.name, rejected: rejected.length, first: rejected[0] }, 'declared symbols refused');
+    }
+    if (request === null) return { ok: true, declared: [], rejected };
     try {
-      return await run;
+      const prepare = this.core.replicator.prepareDeclare;
+      if (prepare === undefined) return this.applyDeclare(session, request, undefined, rejected);
+      // Cluster mode: the store answers first; requests of this session that come meanwhile wait (see publish).
+      const previous = session.pending;
+      const run = (async () => {
+        await previous;
+        const prepared = await prepare.call(this.core.replicator, request).catch(() =>
+          errorReply(ErrorCode.STORE_UNAVAILABLE, 'declare: the shared store did not answer; retry shortly'),
+        );
+        return prepared.ok ? this.applyDeclare(session, request, prepared.epochs, rejected) : prepared;
+      })();
+      session.pending = run;
+      try {
+        return await run;
+      } finally {
+        if (session.pending === run) session.pending = undefined;
+      }
     } finally {
-      if (session.pending === run) session.pending = undefined;
+      this.reservedSymbols -= reserved;
     }
   }
 
-  private applyDeclare(session: PublisherSession, request: DeclareRequest, storeEpochs: Record<string, string> | undefined): DeclareReply {
+  /**
+   * Sorts a declare's symbols: another publisher's (NOT_OWNER, unless `takeover`), new ones
+   * over MAX_SYMBOLS (TOO_MANY_SYMBOLS), and the rest, which this publisher now owns.
+   */
+  private admit(
+    session: PublisherSession,
+    raw: DeclareRequest,
+  ): { request: DeclareRequest | null; rejected: RejectedSymbol[]; reserved: number } {
+    const takeover = raw.takeover === true;
+    const { granted, refused } = this.owners.check(session.owner, raw.symbols.map((d) => d.symbol), takeover);
+    const rejected: RejectedSymbol[] = refused.map(({ symbol }) => ({
+      symbol,
+      code: ErrorCode.NOT_OWNER,
+      message: `${symbol} belongs to another publisher; declare it with takeover: true to take it over`,
+    }));
+    const allowed = new Set(granted);
+    const market = this.core.market;
+    let room = this.options.maxSymbols - market.size - this.reservedSymbols;
+    const fresh = new Set<string>();
+    const admitted: SymbolDeclaration[] = [];
+    for (const decl of raw.symbols) {
+      if (!allowed.has(decl.symbol)) continue;
+      if (!market.has(decl.symbol) && !fresh.has(decl.symbol)) {
+        if (room <= 0) {
+          rejected.push({
+            symbol: decl.symbol,
+            code: ErrorCode.TOO_MANY_SYMBOLS,
+            message: `this server holds its maximum of ${this.options.maxSymbols} symbols (MAX_SYMBOLS)`,
+          });
+          this.metrics.limitHits.inc({ limit: 'max_symbols' });
+          continue;
+        }
+        room--;
+        fresh.add(decl.symbol);
+      }
+      admitted.push(decl);
+    }
+    if (admitted.length === 0) return { request: null, rejected, reserved: 0 };
+    const { taken, feedMoved } = this.owners.claim(session.owner, admitted.map((d) => d.symbol));
+    if (taken.length > 0) {
+      this.log.warn(
+        { publisher: session.name, owner: session.owner, taken: taken.length, first: taken[0], feed: feedMoved },
+        'symbols taken over from another publisher',
+      );
+    }
+    if (feedMoved) this.feedTakenBy(session);
+    this.reservedSymbols += fresh.size;
+    // Reference prices at the tick size's decimals, so snapshots before the first tick are exact too.
+    const request = { ...raw, symbols: admitted.map(roundDeclaration) };
+    return { request, rejected, reserved: fresh.size };
+  }
+
+  private applyDeclare(
+    session: PublisherSession,
+    request: DeclareRequest,
+    storeEpochs: Record<string, string> | undefined,
+    rejected: RejectedSymbol[],
+  ): DeclareReply {
     const { declared, epochs } = this.core.declare(request, storeEpochs);
     for (const decl of request.symbols) session.declared.add(decl.symbol);
     this.core.replicator.declare(request, epochs);
     this.log.info({ publisher: session.name, symbols: request.symbols.length, reset: request.reset === true }, 'symbols declared');
-    return { ok: true, declared, rejected: [] };
+    return { ok: true, declared, rejected };
   }
 
   async publish(session: PublisherSession, raw: unknown): Promise<PublishReply> {
@@ -88,6 +259,9 @@ export class IngestService {
     }
     const rejected: RejectedTick[] = [];
     const accepted: StoredTick[] = [];
+    const replayClock = session.lastStatus?.mode === 'replay' ? (session.lastStatus.clock ?? 0) : 0;
+    // A replay publishes recorded times (2012 tapes), always behind the server's clock; only the future is bounded.
+    const latestTs = Math.max(this.options.now(), replayClock) + this.options.maxTickClockSkewMs;
     const ticks = raw.ticks;
     for (let index = 0; index < ticks.length; index++) {
       const value = ticks[index];
@@ -103,6 +277,19 @@ export class IngestService {
           symbol: tick.symbol,
           code: ErrorCode.NOT_DECLARED,
           message: `${tick.symbol} was not declared on this connection`,
+        });
+        continue;
+      }
+      if (!this.owners.owns(session.owner, tick.symbol)) {
+        rejected.push({ index, symbol: tick.symbol, code: ErrorCode.NOT_OWNER, message: `${tick.symbol} was taken over by another publisher` });
+        continue;
+      }
+      if (tick.ts > latestTs) {
+        rejected.push({
+          index,
+          symbol: tick.symbol,
+          code: ErrorCode.INVALID_TICK,
+          message: `ts ${tick.ts} is more than ${this.options.maxTickClockSkewMs} ms (MAX_TICK_CLOCK_SKEW_MS) ahead of the server's clock${replayClock > 0 ? ' and the replay clock' : ''}`,
         });
         continue;
       }
@@ -137,6 +324,49 @@ export class IngestService {
     // Cluster mode: acknowledged means stored, so a publisher that moves to another instance continues from there.
     if (stored !== undefined) await stored;
     return { ok: true, accepted: accepted.length, rejected };
+  }
+
+  /**
+   * A publisher announces the feed status (it has no ack). It becomes the
+   * feed's status only when this publisher owns the feed (the first to
+   * announce one, until its grace period ends, or a takeover); otherwise it
+   * is kept, counted as NOT_OWNER, and used if the feed passes to it.
+   */
+  status(session: PublisherSession, raw: unknown): void {
+    if (!this.sessions.has(session)) return;
+    if (!statusCheck.Check(raw)) {
+      this.metrics.requestsRejected.inc({ event: 'status', code: ErrorCode.BAD_REQUEST });
+      this.log.warn({ publisher: session.name }, 'invalid feed status ignored');
+      return;
+    }
+    session.lastStatus = raw;
+    session.lastStatusOrder = ++this.statusOrder;
+    if (!this.owners.claimFeed(session.owner)) {
+      this.metrics.requestsRejected.inc({ event: 'status', code: ErrorCode.NOT_OWNER });
+      if (session.firstRefusedStatus()) {
+        this.log.warn({ publisher: session.name, owner: session.owner, feedOwner: this.owners.feedOwner }, 'feed status of a publisher that does not own the feed ignored');
+      }
+      return;
+    }
+    this.announce(session, raw);
+  }
+
+  private announce(session: PublisherSession, status: FeedStatus): void {
+    if (status.controllable && session.control !== undefined) this.controller.register(session, session.control);
+    else this.controller.unregister(session);
+    this.setStatus(status);
+  }
+
+  /** A takeover moved the feed to this publisher: the previous owner's control ends; this one's status, if any, is the feed's. */
+  private feedTakenBy(session: PublisherSession): void {
+    this.controller.unregisterAll();
+    if (session.lastStatus !== undefined) this.announce(session, session.lastStatus);
+    else if (this.core.feedStatus.controllable) this.setStatus({ ...this.core.feedStatus, controllable: false });
+  }
+
+  private setStatus(status: FeedStatus): void {
+    this.core.setStatus(status);
+    this.core.replicator.status(status);
   }
 }
 

@@ -1,16 +1,16 @@
-import type { ControlHandler, FeedStatus, IngestPort } from '@tickfeed/protocol';
-import type { FeedCore } from '../feed-core.js';
+import type { FeedStatus, IngestPort } from '@tickfeed/protocol';
 import { PublisherSession, type IngestService } from './ingest-service.js';
-import type { FeedController } from './feed-controller.js';
+
+/** Every in-process port of a server is the same publisher: the server's own, so a re-attached simulator keeps its symbols. */
+const LOCAL_OWNER = 'in-process';
 
 /**
  * An in-process publisher connection: the embedded simulator publishes through
- * the same validation as /ingest, without a socket.
+ * the same validation and ownership rules as /ingest, without a socket.
  */
-export function createLocalIngest(core: FeedCore, ingest: IngestService, controller: FeedController): IngestPort {
-  const session = new PublisherSession('in-process');
-  let controlHandler: ControlHandler | undefined;
-  let closed = false;
+export function createLocalIngest(ingest: IngestService, graceMs: number): IngestPort {
+  const session = new PublisherSession('in-process', LOCAL_OWNER, graceMs);
+  ingest.open(session);
   return {
     async declare(request) {
       return ingest.declare(session, request);
@@ -19,25 +19,16 @@ export function createLocalIngest(core: FeedCore, ingest: IngestService, control
       return ingest.publish(session, request);
     },
     status(status: FeedStatus) {
-      if (closed) return;
-      if (status.controllable && controlHandler !== undefined) {
-        const handler = controlHandler;
-        controller.register(session, async (command) => handler(command));
-      } else {
-        controller.unregister(session);
-      }
-      core.setStatus(status);
-      core.replicator.status(status);
+      ingest.status(session, status);
     },
     onControl(handler) {
-      controlHandler = handler;
+      session.control = async (command) => handler(command);
     },
     onReconnect() {
       // An in-process connection is never lost.
     },
     async close() {
-      closed = true;
-      controller.unregister(session);
+      ingest.close(session, true);
     },
   };
 }

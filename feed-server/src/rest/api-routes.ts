@@ -9,12 +9,15 @@ import {
   FeedStatusSchema,
   INTERVALS,
   SymbolInfoSchema,
+  SymbolsQuerySchema,
   SymbolsResponseSchema,
   TicksResponseSchema,
   errorReply,
   snapshotOf,
   sliceCandles,
   type SymbolInfo,
+  type SymbolsQuery,
+  type SymbolsResponse,
   type Tick,
 } from '@tickfeed/protocol';
 import type { FeedCore } from '../feed-core.js';
@@ -44,8 +47,18 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
   return async (app) => {
     app.get(
       '/api/symbols',
-      { schema: { summary: 'The symbol universe with metadata and snapshots', response: { 200: SymbolsResponseSchema } } },
-      async () => ({ symbols: [...core.market.all()].map(symbolInfo) }),
+      {
+        schema: {
+          summary: 'The symbol universe with metadata and snapshots, in declaration order, a page at a time (follow `nextCursor`)',
+          querystring: SymbolsQuerySchema,
+          response: { 200: SymbolsResponseSchema, 400: ErrorReplySchema },
+        },
+      },
+      async (req, reply) => {
+        const page = symbolsPage(core.market.all(), req.query, (symbol) => core.market.has(symbol));
+        if (page === null) return reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, 'cursor: not a symbol of this server (use the nextCursor of a previous page)'));
+        return page;
+      },
     );
 
     app.get(
@@ -135,6 +148,32 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
       },
     );
   };
+}
+
+/**
+ * One page of the symbol list: the symbols after `cursor` (in the books' order, which is
+ * declaration order and never changes: symbols are not removed) that pass the filters.
+ * Null when the cursor names no symbol.
+ */
+function symbolsPage(books: Iterable<SymbolBook>, query: SymbolsQuery, known: (symbol: string) => boolean): SymbolsResponse | null {
+  const { kind, cursor } = query;
+  if (cursor !== undefined && !known(cursor)) return null;
+  const limit = query.limit ?? DEFAULT_LIMITS.symbolsPerPage;
+  const needle = query.q?.toLowerCase();
+  const symbols: SymbolInfo[] = [];
+  let started = cursor === undefined;
+  for (const book of books) {
+    if (!started) {
+      started = book.meta.symbol === cursor;
+      continue;
+    }
+    if (kind !== undefined && book.meta.kind !== kind) continue;
+    if (needle !== undefined && !book.meta.symbol.toLowerCase().includes(needle) && !book.meta.name.toLowerCase().includes(needle)) continue;
+    // One more than the page tells whether another page follows.
+    if (symbols.length === limit) return { symbols, nextCursor: symbols[limit - 1]!.meta.symbol };
+    symbols.push(symbolInfo(book));
+  }
+  return { symbols, nextCursor: null };
 }
 
 function unknownSymbol(symbol: string): Static<typeof ErrorReplySchema> {
