@@ -38,6 +38,8 @@ import { opsRoutes } from './rest/ops-routes.js';
 import { codedErrorBody } from './rest/error-bodies.js';
 import type { ConsumerNamespace, FeedIo, IngestNamespace } from './types.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import { EdgeGate } from './edge/edge-gate.js';
+import { trustFunction } from './edge/client-address.js';
 
 export interface FeedServerDeps {
   /** Logger to use instead of one built from the config. */
@@ -77,7 +79,8 @@ function buildFastify(config: ServerConfig, log: Logger, https: { cert: Buffer; 
     ajv: { customOptions: { removeAdditional: false } },
     // Per-request logs would flood at dashboard polling rates; errors are logged by the error handler.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: config.trustProxy,
+    // The same trust function as Socket.IO handshakes and SSE use, so every path sees one client address.
+    trustProxy: trustFunction(config.trustProxy),
     bodyLimit: 64 * 1024,
     ...(https !== null ? { https } : {}),
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -103,6 +106,8 @@ export interface FeedServer {
 }
 
 const SSE_KEEPALIVE_MS = 15_000;
+/** Health and metrics: never rate limited, so probes and scrapes keep working under load. */
+const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Builds the whole server (HTTP, Socket.IO, state) without listening. */
 export async function createFeedServer(config: ServerConfig, deps: FeedServerDeps = {}): Promise<FeedServer> {
@@ -115,28 +120,27 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
 
   let draining = false;
   let ingestConnections = 0;
+  const gate = new EdgeGate(config, (limit) => metrics.limitHits.inc({ limit }));
   const io: FeedIo = new Server(fastify.server, {
     path: SOCKET_PATH,
     serveClient: false,
     maxHttpBufferSize: config.maxPayloadBytes,
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
-    connectTimeout: 10_000,
+    connectTimeout: config.connectTimeoutMs,
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] } : undefined,
     // Recovery is ours (epoch + seq), so it also works across instances behind the Redis adapter.
     connectionStateRecovery: undefined,
-    allowRequest: (req, callback) => {
-      const origin = req.headers.origin;
-      // Browsers send Origin; other clients (programs) may not. Same origin or an allowed one only.
-      if (origin === undefined || originAllowed(origin, req.headers.host, config.corsOrigins)) callback(null, true);
-      else callback('origin not allowed', false);
-    },
+    allowRequest: gate.allowRequest,
   });
+  gate.watchSessions(io.engine);
   const connections = trackConnections(io);
   const consumers: ConsumerNamespace = io.of('/');
   // The /ingest namespace speaks other events; Socket.IO types every namespace with the server's event maps.
   const producers = io.of(INGEST_NAMESPACE) as unknown as IngestNamespace;
+  consumers.on('connection', (socket) => gate.joined(socket.conn));
   producers.on('connection', (socket) => {
+    gate.joined(socket.conn);
     ingestConnections++;
     socket.on('disconnect', () => ingestConnections--);
   });
@@ -165,6 +169,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     symbols: () => market.size,
     framesInflight: () => fanout.framesInflight(),
     conflatingClients: () => fanout.conflatingClients(),
+    addressConnections: () => gate.connections.total,
+    pendingSessions: () => gate.pending.total,
   });
   metrics.redisUp.set(1);
   const fanout = new Fanout(consumers, sse, config, metrics, log);
@@ -176,7 +182,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     now: deps.now ?? Date.now,
   });
 
-  attachConsumerNamespace(consumers, { config, core, fanout, metrics, log, isDraining: () => draining });
+  attachConsumerNamespace(consumers, { config, core, fanout, gate, metrics, log, isDraining: () => draining });
   attachIngestNamespace(producers, { config, ingest, metrics, log, isDraining: () => draining });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
@@ -218,7 +224,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     await fastify.register(fastifyRateLimit, {
       max: config.restRateLimitPerMin,
       timeWindow: 60_000,
-      allowList: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics',
+      // By path, whatever the query string: `/metrics?x=1` is still the metrics route.
+      allowList: (req) => UNLIMITED_PATHS.has(req.url.split('?', 1)[0]!),
       onExceeded: () => metrics.limitHits.inc({ limit: 'rest_rate' }),
     });
   }
@@ -233,7 +240,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   });
   await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await fastify.register(apiRoutes(core, controller, config.adminToken));
-  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest));
+  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, gate));
 
   let cluster: ClusterLink | undefined;
   await fastify.register(
@@ -305,13 +312,4 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
       return closing;
     },
   };
-}
-
-function originAllowed(origin: string, host: string | undefined, allowed: readonly string[]): boolean {
-  if (allowed.includes('*') || allowed.includes(origin)) return true;
-  try {
-    return host !== undefined && new URL(origin).host === host;
-  } catch {
-    return false;
-  }
 }

@@ -1,9 +1,20 @@
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import proxyAddr from '@fastify/proxy-addr';
 import { DEFAULT_LIMITS } from '@tickfeed/protocol';
 
 /** What to do with a consumer whose outbound buffer is over its cap. */
 export type SlowConsumerPolicy = 'conflate' | 'disconnect';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/**
+ * Which peers may tell the client's address in X-Forwarded-For: nobody, the
+ * listed proxy addresses, or the nearest `hops` hops whatever their address
+ * (only sound when the server cannot be reached except through them).
+ */
+export type TrustProxy =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'addresses'; readonly addresses: readonly string[] }
+  | { readonly kind: 'hops'; readonly hops: number };
 
 /** Every setting of the feed server. Built once by loadServerConfig; nothing else reads the environment. */
 export interface ServerConfig {
@@ -43,8 +54,12 @@ export interface ServerConfig {
   readonly slowConsumerMaxFrames: number;
   /** SLOW_CONSUMER_POLICY: 'conflate' (latest tick per symbol, gap visible) or 'disconnect' (default conflate). */
   readonly slowConsumerPolicy: SlowConsumerPolicy;
-  /** MAX_CONNECTIONS_PER_IP: consumer connections from one address (default 0 = unlimited). */
+  /** MAX_CONNECTIONS_PER_IP: consumer Socket.IO connections plus SSE streams from one address (default 0 = unlimited). */
   readonly maxConnectionsPerIp: number;
+  /** MAX_PENDING_SESSIONS_PER_IP: Engine.IO sessions from one address that have not joined a namespace yet (default 256; 0 = unlimited). */
+  readonly maxPendingSessionsPerIp: number;
+  /** CONNECT_TIMEOUT_MS: how long a session may stay without joining a namespace before it is closed (default 5,000 ms). */
+  readonly connectTimeoutMs: number;
   /** REST_RATE_LIMIT: REST requests per minute per address (default 1,200; 0 = off). */
   readonly restRateLimitPerMin: number;
   /** PING_INTERVAL_MS: Engine.IO heartbeat interval (default 10,000 ms). */
@@ -53,6 +68,12 @@ export interface ServerConfig {
   readonly pingTimeoutMs: number;
   /** CORS_ORIGINS: comma-separated origins allowed besides same-origin (default none; '*' allows any). */
   readonly corsOrigins: readonly string[];
+  /**
+   * ALLOWED_HOSTS: comma-separated host names Socket.IO handshakes and SSE streams may name in `Host`,
+   * besides IP literals and localhost names, which always pass (`.example.com` = the domain and its
+   * subdomains, `*` = any). Default: HOST when it is a name.
+   */
+  readonly allowedHosts: readonly string[];
   /** TLS_CERT / TLS_KEY: PEM file paths; both set serves https:// and wss://. */
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
@@ -64,8 +85,12 @@ export interface ServerConfig {
   readonly drainGraceMs: number;
   /** LOG_LEVEL: pino level (default info). */
   readonly logLevel: LogLevel;
-  /** TRUST_PROXY: trust X-Forwarded-For from a load balancer (default false). */
-  readonly trustProxy: boolean;
+  /**
+   * TRUST_PROXY: the load balancers whose X-Forwarded-For is believed: comma-separated addresses or CIDRs
+   * (also `loopback`, `linklocal`, `uniquelocal`), or a hop count (default false, none). `true` is refused:
+   * it would take the left-most entry, which the client writes.
+   */
+  readonly trustProxy: TrustProxy;
   /**
    * MAX_TICK_CLOCK_SKEW_MS: how far a tick's `ts` may lie ahead of the later of the server's clock
    * and the publisher's announced replay clock (default 60,000 ms); a later one is INVALID_TICK.
@@ -106,17 +131,20 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   slowConsumerMaxFrames: 100,
   slowConsumerPolicy: 'conflate',
   maxConnectionsPerIp: 0,
+  maxPendingSessionsPerIp: 256,
+  connectTimeoutMs: 5_000,
   restRateLimitPerMin: 1_200,
   pingIntervalMs: 10_000,
   pingTimeoutMs: 10_000,
   corsOrigins: [],
+  allowedHosts: [],
   tlsCertFile: undefined,
   tlsKeyFile: undefined,
   dashboardDir: undefined,
   shutdownTimeoutMs: 10_000,
   drainGraceMs: 2_000,
   logLevel: 'info',
-  trustProxy: false,
+  trustProxy: Object.freeze({ kind: 'none' }),
   maxTickClockSkewMs: 60_000,
   maxSymbols: DEFAULT_LIMITS.maxSymbols,
   publisherGraceMs: 30_000,
@@ -145,10 +173,13 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   slowConsumerMaxFrames: 'SLOW_CONSUMER_MAX_FRAMES',
   slowConsumerPolicy: 'SLOW_CONSUMER_POLICY',
   maxConnectionsPerIp: 'MAX_CONNECTIONS_PER_IP',
+  maxPendingSessionsPerIp: 'MAX_PENDING_SESSIONS_PER_IP',
+  connectTimeoutMs: 'CONNECT_TIMEOUT_MS',
   restRateLimitPerMin: 'REST_RATE_LIMIT',
   pingIntervalMs: 'PING_INTERVAL_MS',
   pingTimeoutMs: 'PING_TIMEOUT_MS',
   corsOrigins: 'CORS_ORIGINS',
+  allowedHosts: 'ALLOWED_HOSTS',
   tlsCertFile: 'TLS_CERT',
   tlsKeyFile: 'TLS_KEY',
   dashboardDir: 'DASHBOARD_DIR',
@@ -195,13 +226,11 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[] })
     return n;
   };
   const str = (key: keyof ServerConfig): string | undefined => raw(key)?.value;
-  const bool = (key: keyof ServerConfig, fallback: boolean): boolean => {
-    const r = raw(key);
-    if (r === undefined) return fallback;
-    if (['1', 'true', 'yes', 'on'].includes(r.value.toLowerCase())) return true;
-    if (['0', 'false', 'no', 'off'].includes(r.value.toLowerCase())) return false;
-    throw new ConfigError(`${r.source} must be true or false, got '${r.value}'`);
-  };
+  const list = (key: keyof ServerConfig): string[] =>
+    (str(key) ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o.length > 0);
   const oneOf = <T extends string>(key: keyof ServerConfig, allowed: readonly T[], fallback: T): T => {
     const r = raw(key);
     if (r === undefined) return fallback;
@@ -239,20 +268,20 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[] })
     slowConsumerMaxFrames: int('slowConsumerMaxFrames', d.slowConsumerMaxFrames, 1, 1_000_000),
     slowConsumerPolicy: oneOf('slowConsumerPolicy', ['conflate', 'disconnect'] as const, d.slowConsumerPolicy),
     maxConnectionsPerIp: int('maxConnectionsPerIp', d.maxConnectionsPerIp, 0, 1_000_000),
+    maxPendingSessionsPerIp: int('maxPendingSessionsPerIp', d.maxPendingSessionsPerIp, 0, 1_000_000),
+    connectTimeoutMs: int('connectTimeoutMs', d.connectTimeoutMs, 100, 600_000),
     restRateLimitPerMin: int('restRateLimitPerMin', d.restRateLimitPerMin, 0, 100_000_000),
     pingIntervalMs: int('pingIntervalMs', d.pingIntervalMs, 100, 600_000),
     pingTimeoutMs: int('pingTimeoutMs', d.pingTimeoutMs, 100, 600_000),
-    corsOrigins: (str('corsOrigins') ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter((o) => o.length > 0),
+    corsOrigins: list('corsOrigins'),
+    allowedHosts: allowedHosts(list('allowedHosts'), str('host') ?? d.host),
     tlsCertFile,
     tlsKeyFile,
     dashboardDir: str('dashboardDir'),
     shutdownTimeoutMs: int('shutdownTimeoutMs', d.shutdownTimeoutMs, 0, 600_000),
     drainGraceMs: int('drainGraceMs', d.drainGraceMs, 0, 600_000),
     logLevel: oneOf('logLevel', LOG_LEVELS, d.logLevel),
-    trustProxy: bool('trustProxy', d.trustProxy),
+    trustProxy: trustProxy(raw('trustProxy')),
     maxTickClockSkewMs: int('maxTickClockSkewMs', d.maxTickClockSkewMs, 0, 31_536_000_000),
     maxSymbols: int('maxSymbols', d.maxSymbols, 1, 10_000_000),
     publisherGraceMs: int('publisherGraceMs', d.publisherGraceMs, 0, 86_400_000),
@@ -262,6 +291,39 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[] })
     throw new ConfigError(`FLUSH_MAX_INTERVAL_MS (${flushMaxIntervalMs}) must be at least FLUSH_INTERVAL_MS (${config.flushIntervalMs})`);
   }
   return { config: Object.freeze({ ...config, flushMaxIntervalMs }), unknownArgs };
+}
+
+/** TRUST_PROXY: `false`/`0`/unset, a hop count, or proxy addresses and CIDRs (validated by the library that applies them). */
+function trustProxy(r: { value: string; source: string } | undefined): TrustProxy {
+  if (r === undefined) return DEFAULT_SERVER_CONFIG.trustProxy;
+  const value = r.value.trim().toLowerCase();
+  if (['false', 'no', 'off', '0'].includes(value)) return Object.freeze({ kind: 'none' });
+  if (['true', 'yes', 'on'].includes(value)) {
+    throw new ConfigError(
+      `${r.source}=${r.value} would take the client's address from the left-most X-Forwarded-For entry, which the client writes; ` +
+        'name the load balancer instead (addresses or CIDRs, e.g. 10.0.0.5 or 172.16.0.0/12, or loopback) or give a hop count',
+    );
+  }
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new ConfigError(`${r.source} hop count must be at most 100, got '${r.value}'`);
+    return Object.freeze({ kind: 'hops', hops });
+  }
+  const addresses = value.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+  try {
+    proxyAddr.compile(addresses);
+  } catch (error) {
+    throw new ConfigError(`${r.source} must be false, a hop count, or proxy addresses/CIDRs: ${(error as Error).message}`);
+  }
+  return Object.freeze({ kind: 'addresses', addresses: Object.freeze(addresses) });
+}
+
+/** ALLOWED_HOSTS as given, plus HOST when it is a name (IP literals pass anyway). */
+function allowedHosts(listed: readonly string[], host: string): readonly string[] {
+  const names = listed.map((h) => h.toLowerCase());
+  const bound = host.toLowerCase();
+  if (isIP(bound) === 0 && !names.includes(bound)) names.push(bound);
+  return Object.freeze(names);
 }
 
 /** Defaults for tests: a free port on loopback, known tokens, quiet logs. */

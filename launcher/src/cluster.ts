@@ -119,7 +119,7 @@ ${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=5s;`).join('\n'
     listen 127.0.0.1:${listenPort};
     proxy_http_version 1.1;
     proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-For $remote_addr;
     proxy_next_upstream error timeout http_502 http_503;
     location /socket.io/ {
       proxy_pass http://tickfeed;

@@ -14,7 +14,8 @@ import type { FeedMetrics } from '../observability/metrics.js';
 import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
 import { TokenBucket } from './token-bucket.js';
 import { planSubscribe, planUnsubscribe, type SubscriberHandle } from './subscriptions.js';
-import { ConnectionsPerIp } from './connections-per-ip.js';
+import type { EdgeGate } from '../edge/edge-gate.js';
+import { clientIp } from '../edge/client-address.js';
 import { splitRequestArgs } from './request-args.js';
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
@@ -24,13 +25,13 @@ export function attachConsumerNamespace(
     config: ServerConfig;
     core: FeedCore;
     fanout: Fanout;
+    gate: EdgeGate;
     metrics: FeedMetrics;
     log: Logger;
     isDraining: () => boolean;
   },
 ): void {
-  const { config, core, fanout, metrics, log } = deps;
-  const perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
+  const { config, core, fanout, gate, metrics, log } = deps;
 
   nsp.use((socket, next) => {
     const ip = clientIp(socket, config.trustProxy);
@@ -38,8 +39,13 @@ export function attachConsumerNamespace(
       next(new Error(ErrorCode.SHUTTING_DOWN));
       return;
     }
-    if (!perIp.tryAdd(ip)) {
-      metrics.limitHits.inc({ limit: 'connections_per_ip' });
+    const admitted = gate.admitConsumer(socket.conn, ip);
+    if (admitted === 'closed') {
+      // Socket.IO discards a socket whose connection closed before this ran; nothing was counted.
+      next(new Error(`${ErrorCode.BAD_REQUEST}: connection closed`));
+      return;
+    }
+    if (admitted === 'full') {
       next(new Error(`${ErrorCode.RATE_LIMITED}: too many connections from this address`));
       return;
     }
@@ -90,7 +96,6 @@ export function attachConsumerNamespace(
 
   function onDisconnect(this: ConsumerSocket): void {
     fanout.unregister(this.id);
-    perIp.remove(this.data.ip);
   }
 
   /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
@@ -151,11 +156,5 @@ function roomsHandle(socket: ConsumerSocket): SubscriberHandle {
   };
 }
 
-export function clientIp(socket: { handshake: { address: string; headers: Record<string, string | string[] | undefined> } }, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = socket.handshake.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first !== undefined && first !== '') return first;
-  }
-  return socket.handshake.address;
-}
+/** Publishers read the client's address the same way. */
+export { clientIp };

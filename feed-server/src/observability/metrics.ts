@@ -25,6 +25,8 @@ export interface MetricSources {
   symbols(): number;
   framesInflight(): number;
   conflatingClients(): number;
+  addressConnections(): number;
+  pendingSessions(): number;
 }
 
 export function createMetrics(sources: MetricSources): FeedMetrics {
@@ -47,6 +49,12 @@ export function createMetrics(sources: MetricSources): FeedMetrics {
   gauge('feed_symbols', 'Symbols in the universe', sources.symbols);
   gauge('feed_outbound_frames_inflight', 'Frames written to consumers and not yet on the network (outbound backlog)', sources.framesInflight);
   gauge('feed_conflating_clients', 'Consumers on conflated delivery because they fell behind', sources.conflatingClients);
+  gauge(
+    'feed_address_connections',
+    'Consumer connections (Socket.IO and SSE) counted against MAX_CONNECTIONS_PER_IP, summed over addresses; equals the open ones',
+    sources.addressConnections,
+  );
+  gauge('feed_pending_sessions', 'Engine.IO sessions that have not joined a namespace yet (MAX_PENDING_SESSIONS_PER_IP)', sources.pendingSessions);
   return {
     registry,
     ticksIn: new Counter({ name: 'feed_ticks_in_total', help: 'Ticks accepted from publishers', registers: [registry] }),

@@ -136,12 +136,17 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
           headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
           response: { 200: Type.Object({ ok: Type.Literal(true), status: FeedStatusSchema }), 401: ErrorReplySchema, 409: ErrorReplySchema },
         },
+        // The token is checked before the body is read or validated: a caller without it learns nothing of the schema.
+        onRequest: async (req, reply) => {
+          const header = req.headers.authorization;
+          const given = /^Bearer (.+)$/.exec(typeof header === 'string' ? header : '')?.[1];
+          if (adminToken === undefined || given === undefined || !tokensEqual(given, adminToken)) {
+            return reply.code(401).send(errorReply(ErrorCode.UNAUTHORIZED, adminToken === undefined ? 'the control API is disabled (ADMIN_TOKEN is not set)' : 'missing or wrong admin token'));
+          }
+          return undefined;
+        },
       },
       async (req, reply) => {
-        const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-        if (adminToken === undefined || given === undefined || !tokensEqual(given, adminToken)) {
-          return reply.code(401).send(errorReply(ErrorCode.UNAUTHORIZED, adminToken === undefined ? 'the control API is disabled (ADMIN_TOKEN is not set)' : 'missing or wrong admin token'));
-        }
         const result = await controller.send(req.body);
         if (!result.ok) return reply.code(409).send(result);
         return result;

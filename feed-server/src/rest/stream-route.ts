@@ -12,6 +12,7 @@ import {
 } from '@tickfeed/protocol';
 import type { FeedCore } from '../feed-core.js';
 import type { SseHub } from '../delivery/sse-hub.js';
+import type { EdgeGate } from '../edge/edge-gate.js';
 
 const StreamQuery = Type.Object({
   symbols: Type.String({ minLength: 1, maxLength: 4_000, description: 'Comma-separated symbols, e.g. AAPL,BTC-USD' }),
@@ -23,7 +24,7 @@ const StreamQuery = Type.Object({
  * `subscribed` event (snapshot, epoch, recovered), then `ticks` events whose
  * id is the resume position; reconnecting with Last-Event-ID resumes exactly.
  */
-export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number): FastifyPluginAsyncTypebox {
+export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gate: EdgeGate): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/stream',
@@ -40,6 +41,9 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number): Fa
         if (req.method === 'HEAD') {
           return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache').send();
         }
+        // Counted with the Socket.IO connections of the address until this response closes.
+        const refused = gate.admitStream(req.raw, req.ip, reply.raw);
+        if (refused !== undefined) return reply.code(refused.status).send(refused.body);
         const header = req.headers['last-event-id'];
         const resume = decodeStreamPosition((Array.isArray(header) ? header[0] : header) ?? req.query.lastEventId ?? '');
 

@@ -17,6 +17,7 @@ interface Service {
   depends_on?: Record<string, unknown> | string[];
   volumes?: string[];
   healthcheck?: { test: string[] };
+  networks?: { default?: { ipv4_address?: string } };
 }
 
 const compose = parse(text('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
@@ -44,7 +45,7 @@ describe('deployment files', () => {
       const config = loadServerConfig({ env: resolved });
       expect(config.host).toBe('0.0.0.0');
       expect(config.redisUrl).toBe('redis://redis:6379');
-      expect(config.trustProxy).toBe(true);
+      expect(config.trustProxy).toEqual({ kind: 'addresses', addresses: [services.lb!.networks!.default!.ipv4_address] });
       expect(config.ingestToken).toBeDefined();
       ids.add(config.serverId);
       // The load balancer sends to this service on its PORT; the container exposes it.
