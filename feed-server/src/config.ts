@@ -75,7 +75,7 @@ export interface ServerConfig {
   readonly dataDir: string | undefined;
   /** RETENTION_DAYS: days of ticks kept in the store's log (default 7). */
   readonly retentionDays: number;
-  /** CANDLE_RETENTION_DAYS: days of candles kept in the store's candle archive (default 90). */
+  /** CANDLE_RETENTION_DAYS: days of candles kept in the store's candle archive, counted back from each series' newest candle (default 90). */
   readonly candleRetentionDays: number;
   /** GROUP_COMMIT: 'fsync' acks a batch once fdatasync covered it; 'write' once it is in the OS (survives a crash of the process, not of the machine) (default fsync). */
   readonly groupCommit: GroupCommit;

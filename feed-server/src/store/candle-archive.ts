@@ -116,8 +116,11 @@ export class CandleArchive {
     }
   }
 
-  /** Drops archived candles older than `cutoff` (ms) from every file; returns the bytes freed. */
-  trim(cutoff: number): number {
+  /**
+   * Drops archived candles more than `keepMs` older than each file's newest one (not the wall clock:
+   * a replayed tape of an old year keeps its candles); returns the bytes freed.
+   */
+  trim(keepMs: number): number {
     let freed = 0;
     for (const symbol of this.symbols()) {
       for (const interval of ARCHIVED_INTERVALS) {
@@ -125,7 +128,9 @@ export class CandleArchive {
         if (!existsSync(file)) continue;
         const buf = readFileSync(file);
         const whole = buf.length - (buf.length % CANDLE_RECORD_BYTES);
-        if (whole === 0 || buf.readDoubleLE(0) >= cutoff) continue;
+        if (whole === 0) continue;
+        const cutoff = buf.readDoubleLE(whole - CANDLE_RECORD_BYTES) - keepMs;
+        if (buf.readDoubleLE(0) >= cutoff) continue;
         let keepFrom = 0;
         while (keepFrom < whole && buf.readDoubleLE(keepFrom) < cutoff) keepFrom += CANDLE_RECORD_BYTES;
         const tmp = `${file}.tmp`;

@@ -440,7 +440,7 @@ export class DurableStore implements Journal {
           samples.positions.splice(0, drop);
         }
       }
-      const candleFreed = this.archive.trim(this.now() - this.options.candleRetentionDays * DAY_MS);
+      const candleFreed = this.archive.trim(this.options.candleRetentionDays * DAY_MS);
       if (freed + candleFreed > 0) this.logger.info({ logBytes: freed, candleBytes: candleFreed }, 'retention: dropped old ticks and candles');
     } catch (error) {
       this.logger.error({ err: error }, 'retention failed');

@@ -162,6 +162,23 @@ describe('durable history (DATA_DIR)', () => {
     expect(await pageAll(second.url)).toEqual(all);
   });
 
+  it('[D35] the candle archive keeps CANDLE_RETENTION_DAYS back from each series\' newest candle', async () => {
+    const dir = tempDataDir();
+    const first = await storeServer(dir, { candlesPerInterval: 20, candleRetentionDays: 1 });
+    const pub = await publisher(first.url);
+    ok(await pub.emitWithAck('declare', { symbols: [declaration('AAPL')] }));
+    const count = 3 * 1_440 * 2;
+    for (let seq = 1; seq <= count; seq += 2_000) {
+      ok(await pub.emitWithAck('publish', { ticks: minuteTicks('AAPL', seq, Math.min(2_000, count - seq + 1)) }));
+    }
+    await first.server.close();
+    // Retention runs at start (and hourly): a day back from the newest archived candle is kept.
+    const second = await storeServer(dir, { candlesPerInterval: 20, candleRetentionDays: 1 });
+    const oldest = await rest<{ candles: { time: number }[] }>(second.url, `/api/symbols/AAPL/candles?interval=1m&limit=2000&before=${Date.UTC(2026, 0, 8)}`);
+    const newestArchived = Date.UTC(2026, 0, 5) + (3 * 1_440 - 21) * MINUTE;
+    expect(oldest.candles[0]!.time).toBe(newestArchived - 1_440 * MINUTE);
+  });
+
   it('[D36] with less free disk than MIN_FREE_DISK_MB the server is not ready and refuses ticks with STORE_UNAVAILABLE; disk use is in /metrics', async () => {
     const dir = tempDataDir();
     const { url } = await storeServer(dir, { minFreeDiskMb: 10_000_000 });
