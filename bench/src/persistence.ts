@@ -7,7 +7,7 @@ import type { BenchPlan } from './options.js';
 import { Rig, startServer, type ProcessFigures } from './rig.js';
 import { fmtInt, serverOptions, type Log } from './suites.js';
 
-/** The persistence suite (B10): what the durable store (DATA_DIR) costs and how fast it starts and reads. */
+/** The persistence suite (D38): what the durable store (DATA_DIR) costs and how fast it starts and reads. */
 export interface PersistenceResult {
   /** Ingest over /ingest into a server with DATA_DIR (GROUP_COMMIT=fsync), its own core: ticks/s acked. */
   ingestPerSec: number;

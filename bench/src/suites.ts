@@ -13,7 +13,7 @@ import {
   type StepMeasurement,
 } from './rig.js';
 
-/** The bench's suites (B5–B10). Each starts its own processes and stops them, pass or fail. */
+/** The bench's suites (B5–B9, D38). Each starts its own processes and stops them, pass or fail. */
 export type Log = (line: string) => void;
 
 /** CPU used by processes outside the bench (% of one core) above which a failed step is measured again. */
