@@ -5,7 +5,7 @@ import type { BenchPlan, SuiteName } from './options.js';
 import { machineInfo, speedupOf, type BenchResults } from './report.js';
 import { RESULTS_DIR } from './scripts.js';
 import { ScaleoutUnsupported, runScaleout } from './scaleout.js';
-import { runFanout, runIdle, runIngest, scenarioOf, type Log } from './suites.js';
+import { runFanout, runIdle, runIngest, runPersistence, scenarioOf, type Log } from './suites.js';
 import { CHROMIUM_PATH, formatDashboardFrames, runDashboardFrames } from './dashboard-frames.js';
 
 /** Runs the plan's suites in order; a failing suite is reported and the others still run. */
@@ -53,6 +53,9 @@ export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults>
   });
   await suite('ingest', async () => {
     results.ingest = await runIngest(plan, log);
+  });
+  await suite('persistence', async () => {
+    results.persistence = await runPersistence(plan, log);
   });
   await suite('capacity', async () => {
     results.capacity = await runFanout('feed', plan, log, plan.capacity.clients, [plan.capacity.rate]);

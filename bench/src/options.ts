@@ -6,7 +6,7 @@ import { DEFAULT_UNIVERSE } from '@tickfeed/simulator';
 /**
  * Command line of `npm run bench` (B8) and the plan it turns into. Pure.
  */
-export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout', 'dashboard'] as const;
+export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -184,8 +184,8 @@ export function buildPlan(o: BenchOptions): BenchPlan {
   const quick = o.quick;
   // Capacity (10,000 connections), scale-out and the dashboard take a while: full runs only, unless asked for.
   const defaults: SuiteName[] = quick
-    ? ['fanout', 'baseline', 'idle', 'ingest']
-    : ['fanout', 'baseline', 'idle', 'ingest', 'capacity', 'scaleout', 'dashboard'];
+    ? ['fanout', 'baseline', 'idle', 'ingest', 'persistence']
+    : ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard'];
   return {
     options: o,
     suites: o.only ?? defaults,

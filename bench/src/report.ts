@@ -1,7 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import type { Scenario, StepMeasurement } from './rig.js';
 import type { ScaleoutResult } from './scaleout.js';
-import { fmtInt, type FanoutResult, type IdleResult, type IngestResult } from './suites.js';
+import { fmtInt, type FanoutResult, type IdleResult, type IngestResult, type PersistenceResult } from './suites.js';
 import { formatDashboardFrames, type DashboardFrameRun } from './dashboard-frames.js';
 
 /** The run's results: JSON for tooling (B10), a table for people. */
@@ -25,6 +25,7 @@ export interface BenchResults {
   fanout: { feed?: FanoutResult; baseline?: FanoutResult; speedup: number | null };
   idle: { feed?: IdleResult; baseline?: IdleResult };
   ingest?: IngestResult;
+  persistence?: PersistenceResult;
   capacity?: FanoutResult;
   scaleout?: ScaleoutResult;
   /** Frame times of the dashboard in headless Chromium at the default rate and 10× it. */
@@ -119,6 +120,16 @@ export function renderTable(r: BenchResults): string {
       `Ingest over /ingest (one external publisher, batches of ${fmtInt(i.batchSize)}, ${i.maxInFlight} in flight, acks): ` +
         `${fmtInt(i.acceptedPerSec)} ticks/s accepted; ack p50/p99 ${i.ack.p50Ms.toFixed(1)}/${i.ack.p99Ms.toFixed(1)} ms; server CPU ${i.server.cpuPct.toFixed(0)}%; ` +
         `${i.noLoss ? 'no loss (every tick acked and stored)' : `LOSS: sent ${i.sent}, accepted ${i.accepted}, stored ${i.storedSeqTotal}`}`,
+    );
+  }
+
+  if (r.persistence) {
+    const p = r.persistence;
+    out.push('');
+    out.push(
+      `Persistence (DATA_DIR, GROUP_COMMIT=fsync): ingest over /ingest ${fmtInt(p.ingestPerSec)} ticks/s acked (goal ≥ 100,000), ack p99 ${p.ingestAckP99Ms.toFixed(1)} ms, server CPU ${p.server.cpuPct.toFixed(0)}%${p.ingestNoLoss ? '' : ', LOSS'}; ` +
+        `a day of ${fmtInt(p.dayTicks)} ticks over ${p.daySymbols} symbols (${p.diskMb.toFixed(0)} MB, built in-process at ${fmtInt(p.buildPerSec)} ticks/s): start-up ${fmtInt(p.startupMs)} ms (goal ≤ 5,000); ` +
+        `range reads beyond memory: 1,000 ticks by (symbol, seq) p50/p99 ${p.tickRangeMs.p50.toFixed(1)}/${p.tickRangeMs.p99.toFixed(1)} ms, 500 candles by (symbol, interval, time) ${p.candleRangeMs.p50.toFixed(1)}/${p.candleRangeMs.p99.toFixed(1)} ms`,
     );
   }
 

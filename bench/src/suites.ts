@@ -13,7 +13,7 @@ import {
   type StepMeasurement,
 } from './rig.js';
 
-/** The bench's suites (B5–B9). Each starts its own processes and stops them, pass or fail. */
+/** The bench's suites (B5–B9, D38). Each starts its own processes and stops them, pass or fail. */
 export type Log = (line: string) => void;
 
 /** CPU used by processes outside the bench (% of one core) above which a failed step is measured again. */
@@ -238,3 +238,5 @@ export function fmtInt(n: number): string {
 function mb(bytes: number): number {
   return bytes / (1024 * 1024);
 }
+
+export { runPersistence, type PersistenceResult } from './persistence.js';

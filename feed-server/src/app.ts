@@ -40,6 +40,7 @@ import type { ConsumerNamespace, FeedIo, IngestNamespace } from './types.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
 import { EdgeGate } from './edge/edge-gate.js';
 import { trustFunction } from './edge/client-address.js';
+import { openDurableStore } from './store/open-store.js';
 
 export interface FeedServerDeps {
   /** Logger to use instead of one built from the config. */
@@ -175,6 +176,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   metrics.redisUp.set(1);
   const fanout = new Fanout(consumers, sse, config, metrics, log);
   const core = new FeedCore(market, fanout, sse, consumers, metrics, log);
+  const store = config.dataDir !== undefined ? openDurableStore(config, market, metrics, log, deps.cluster !== undefined) : undefined;
+  if (store !== undefined) core.journal = store;
   const controller = new FeedController();
   const ingest = new IngestService(core, controller, metrics, log, {
     maxSymbols: config.maxSymbols,
@@ -239,7 +242,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     },
   });
   await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await fastify.register(apiRoutes(core, controller, config.adminToken));
+  await fastify.register(apiRoutes(core, controller, config.adminToken, store));
   await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, gate));
 
   let cluster: ClusterLink | undefined;
@@ -251,6 +254,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
           const reasons: string[] = [];
           if (draining) reasons.push('draining');
           if (!redisHealthy()) reasons.push('redis unavailable');
+          const refusal = store?.refusal();
+          if (refusal !== undefined && refusal !== null) reasons.push(refusal);
           return { ready: reasons.length === 0, reasons };
         },
       },
@@ -308,6 +313,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         if (!(await connections.waitAllClosed(config.drainGraceMs))) connections.terminateAll();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await fastify.close();
+        // Last: nothing can publish any more, so the final checkpoint holds everything.
+        await store?.close();
       })();
       return closing;
     },

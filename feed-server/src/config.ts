@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import proxyAddr from '@fastify/proxy-addr';
+import { resolve } from 'node:path';
 import { DEFAULT_LIMITS } from '@tickfeed/protocol';
 
 /** What to do with a consumer whose outbound buffer is over its cap. */
@@ -103,7 +104,31 @@ export interface ServerConfig {
    * feed status after its last connection closed, so that it can reconnect (default 30,000 ms).
    */
   readonly publisherGraceMs: number;
+  /**
+   * DATA_DIR: directory of the durable tick store (ticks, checkpoints, candle archive), resolved against the
+   * working directory. The server and `npm start` default to ./data; empty (or --ephemeral) keeps everything in
+   * memory; with REDIS_URL the shared store in Redis holds the history instead.
+   */
+  readonly dataDir: string | undefined;
+  /** RETENTION_DAYS: days of ticks kept in the store's log (default 7). */
+  readonly retentionDays: number;
+  /** CANDLE_RETENTION_DAYS: days of candles kept in the store's candle archive, counted back from each series' newest candle (default 90). */
+  readonly candleRetentionDays: number;
+  /** GROUP_COMMIT: 'fsync' acks a batch once fdatasync covered it; 'write' once it is in the OS (survives a crash of the process, not of the machine) (default fsync). */
+  readonly groupCommit: GroupCommit;
+  /** CHECKPOINT_INTERVAL_MS: longest time between two checkpoints of the market state, which bound the log replayed at start (default 60,000 ms). */
+  readonly checkpointIntervalMs: number;
+  /** CHECKPOINT_TICKS: ticks after which a checkpoint is taken sooner (default 1,000,000). */
+  readonly checkpointTicks: number;
+  /** MIN_FREE_DISK_MB: below this much free space on DATA_DIR's disk the server refuses ticks and is not ready (default 256 MB). */
+  readonly minFreeDiskMb: number;
 }
+
+/** When a publisher's batch counts as stored. */
+export type GroupCommit = 'fsync' | 'write';
+
+/** Where `npm start` and the standalone server keep their store unless told otherwise. */
+export const DEFAULT_DATA_DIR = './data';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -148,6 +173,14 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   maxTickClockSkewMs: 60_000,
   maxSymbols: DEFAULT_LIMITS.maxSymbols,
   publisherGraceMs: 30_000,
+  // In memory unless a data directory is configured: tests build servers from this; the entry points default to DEFAULT_DATA_DIR.
+  dataDir: undefined,
+  retentionDays: 7,
+  candleRetentionDays: 90,
+  groupCommit: 'fsync',
+  checkpointIntervalMs: 60_000,
+  checkpointTicks: 1_000_000,
+  minFreeDiskMb: 256,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -190,6 +223,13 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   maxTickClockSkewMs: 'MAX_TICK_CLOCK_SKEW_MS',
   maxSymbols: 'MAX_SYMBOLS',
   publisherGraceMs: 'PUBLISHER_GRACE_MS',
+  dataDir: 'DATA_DIR',
+  retentionDays: 'RETENTION_DAYS',
+  candleRetentionDays: 'CANDLE_RETENTION_DAYS',
+  groupCommit: 'GROUP_COMMIT',
+  checkpointIntervalMs: 'CHECKPOINT_INTERVAL_MS',
+  checkpointTicks: 'CHECKPOINT_TICKS',
+  minFreeDiskMb: 'MIN_FREE_DISK_MB',
 };
 
 export const SERVER_ENV_VARS: readonly string[] = Object.values(ENV_NAMES);
@@ -203,11 +243,13 @@ export function loadServerConfig(input: { env: Env; argv?: readonly string[] }):
   return parseServerConfig(input).config;
 }
 
-export function parseServerConfig(input: { env: Env; argv?: readonly string[] }): {
+export function parseServerConfig(input: { env: Env; argv?: readonly string[]; defaultDataDir?: string }): {
   config: ServerConfig;
   unknownArgs: string[];
 } {
-  const { flags, unknownArgs } = readFlags(input.argv ?? []);
+  const argv = input.argv ?? [];
+  const ephemeral = argv.includes('--ephemeral');
+  const { flags, unknownArgs } = readFlags(argv.filter((a) => a !== '--ephemeral'));
   const raw = (key: keyof ServerConfig): { value: string; source: string } | undefined => {
     const flag = flags.get(kebab(key));
     if (flag !== undefined) return { value: flag, source: `--${kebab(key)}` };
@@ -285,12 +327,40 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[] })
     maxTickClockSkewMs: int('maxTickClockSkewMs', d.maxTickClockSkewMs, 0, 31_536_000_000),
     maxSymbols: int('maxSymbols', d.maxSymbols, 1, 10_000_000),
     publisherGraceMs: int('publisherGraceMs', d.publisherGraceMs, 0, 86_400_000),
+    dataDir: undefined,
+    retentionDays: int('retentionDays', d.retentionDays, 1, 36_500),
+    candleRetentionDays: int('candleRetentionDays', d.candleRetentionDays, 1, 36_500),
+    groupCommit: oneOf('groupCommit', ['fsync', 'write'] as const, d.groupCommit),
+    checkpointIntervalMs: int('checkpointIntervalMs', d.checkpointIntervalMs, 1_000, 86_400_000),
+    checkpointTicks: int('checkpointTicks', d.checkpointTicks, 1_000, 1_000_000_000),
+    minFreeDiskMb: int('minFreeDiskMb', d.minFreeDiskMb, 0, 10_000_000),
   };
+  const dataDir = resolveDataDir(flags, input.env, ephemeral, redisUrl, input.defaultDataDir);
   const flushMaxIntervalMs = int('flushMaxIntervalMs', Math.max(d.flushMaxIntervalMs, config.flushIntervalMs), 1, 10_000);
   if (flushMaxIntervalMs < config.flushIntervalMs) {
     throw new ConfigError(`FLUSH_MAX_INTERVAL_MS (${flushMaxIntervalMs}) must be at least FLUSH_INTERVAL_MS (${config.flushIntervalMs})`);
   }
-  return { config: Object.freeze({ ...config, flushMaxIntervalMs }), unknownArgs };
+  return { config: Object.freeze({ ...config, flushMaxIntervalMs, dataDir }), unknownArgs };
+}
+
+/**
+ * DATA_DIR as an absolute path, or undefined for in-memory: an empty value or --ephemeral means in memory
+ * (so raw() cannot read it: there an empty value means unset); unset takes the entry point's default, except
+ * with REDIS_URL, where the shared store holds the history and a second store would be a second truth.
+ */
+function resolveDataDir(flags: Map<string, string>, env: Env, ephemeral: boolean, redisUrl: string | undefined, fallback: string | undefined): string | undefined {
+  const flag = flags.get('data-dir');
+  const given = flag !== undefined ? { value: flag, source: '--data-dir' } : env.DATA_DIR !== undefined ? { value: env.DATA_DIR, source: 'DATA_DIR' } : undefined;
+  if (ephemeral) {
+    if (given !== undefined && given.value !== '') throw new ConfigError(`--ephemeral and ${given.source} contradict each other: keep one`);
+    return undefined;
+  }
+  if (given === undefined) return redisUrl !== undefined || fallback === undefined ? undefined : resolve(fallback);
+  if (given.value === '') return undefined;
+  if (redisUrl !== undefined) {
+    throw new ConfigError(`${given.source} and REDIS_URL: with REDIS_URL the shared store in Redis holds the history; unset ${given.source}`);
+  }
+  return resolve(given.value);
 }
 
 /** TRUST_PROXY: `false`/`0`/unset, a hop count, or proxy addresses and CIDRs (validated by the library that applies them). */

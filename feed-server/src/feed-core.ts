@@ -14,6 +14,7 @@ import type { Fanout } from './delivery/fanout.js';
 import type { SseHub } from './delivery/sse-hub.js';
 import type { ConsumerNamespace } from './types.js';
 import type { FeedMetrics } from './observability/metrics.js';
+import { NO_JOURNAL, type Journal } from './store/journal.js';
 
 /** Where accepted changes go besides this instance: other instances and the shared store. */
 export interface Replicator {
@@ -56,6 +57,8 @@ export const INITIAL_FEED_STATUS: FeedStatus = Object.freeze({
 export class FeedCore {
   private status: FeedStatus = INITIAL_FEED_STATUS;
   replicator: Replicator = NO_REPLICATION;
+  /** The durable store of a single instance (DATA_DIR); nothing in memory-only and cluster modes. */
+  journal: Journal = NO_JOURNAL;
 
   constructor(
     readonly market: MarketState,
@@ -80,6 +83,7 @@ export class FeedCore {
       const fixedEpoch = epochs?.[decl.symbol];
       const reset = request.reset === true || (fixedEpoch !== undefined && fixedEpoch !== this.market.get(decl.symbol)?.epoch);
       const { book, newEpoch } = this.market.declare(decl, reset, fixedEpoch);
+      this.journal.declared(book, newEpoch);
       if (newEpoch) {
         newEpochs[decl.symbol] = book.epoch;
         if (existed) resets.push(decl.symbol);
@@ -98,6 +102,7 @@ export class FeedCore {
 
   /** Applies one tick already validated against this state, and queues it for local consumers. */
   apply(entry: StoredTick): void {
+    this.journal.tick(entry);
     this.market.apply(entry);
     this.fanout.enqueue(entry.tick.symbol, entry.tick.seq, entry.json);
   }

@@ -1,13 +1,14 @@
-import { ConfigError, parseServerConfig } from './config.js';
+import { ConfigError, DEFAULT_DATA_DIR, parseServerConfig } from './config.js';
 import { createFeedServer, type FeedServer } from './app.js';
 import { redisCluster } from './cluster/redis-cluster.js';
 import { installShutdown } from './shutdown.js';
+import { StoreError } from './store/durable-store.js';
 
 /** Entry point of a standalone feed server: environment and flags in, a listening server out. */
 async function main(): Promise<void> {
   let parsed;
   try {
-    parsed = parseServerConfig({ env: process.env, argv: process.argv.slice(2) });
+    parsed = parseServerConfig({ env: process.env, argv: process.argv.slice(2), defaultDataDir: DEFAULT_DATA_DIR });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`feed-server: ${error.message}\n`);
@@ -20,7 +21,16 @@ async function main(): Promise<void> {
     process.stderr.write(`feed-server: unknown argument ${unknownArgs[0]} (settings: see README, e.g. --port 3000)\n`);
     process.exit(2);
   }
-  const server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster } : {});
+  let server: FeedServer;
+  try {
+    server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster } : {});
+  } catch (error) {
+    if (error instanceof StoreError) {
+      process.stderr.write(`feed-server: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
   installShutdown(server, config.shutdownTimeoutMs);
   const { url } = await server.listen();
   server.log.info({ url, redis: config.redisUrl !== undefined }, 'feed server listening');

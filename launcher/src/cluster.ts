@@ -333,7 +333,10 @@ async function main(): Promise<void> {
     if (redisUrl === undefined) {
       const port = await freePort();
       redisUrl = `redis://127.0.0.1:${port}`;
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+      // The shared history survives a Redis restart: an append-only file fsync'ed once a second, in ./data/redis.
+      const redisDir = join(root, 'data', 'redis');
+      mkdirSync(redisDir, { recursive: true });
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', redisDir];
       const redis: Managed = {
         name: 'redis',
         child: undefined,

@@ -44,7 +44,8 @@ export function startServerProcess(env: Record<string, string>, options: ServerP
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const args = options.inspect === true ? ['--inspect=127.0.0.1:0', feedServerMain()] : [feedServerMain()];
   const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    // In memory (DATA_DIR empty): each run starts from a clean state, whatever a previous one left in ./data.
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const problems: string[] = [];

@@ -13,6 +13,7 @@ import {
   type DeclareReply,
   type DeclareRequest,
   type FeedStatus,
+  type ErrorReply,
   type PublishReply,
   type RejectedSymbol,
   type RejectedTick,
@@ -154,6 +155,8 @@ export class IngestService {
     if (!declareCheck.Check(raw)) {
       return errorReply(ErrorCode.BAD_REQUEST, `declare: ${describeSchemaError(declareCheck.Errors(raw))}`);
     }
+    const refusal = this.core.journal.refusal();
+    if (refusal !== null) return errorReply(ErrorCode.STORE_UNAVAILABLE, `declare: ${refusal}`);
     // Ownership and the symbol cap are settled before anything waits, so concurrent declares see each other.
     const { request, rejected, reserved } = this.admit(session, raw);
     if (rejected.length > 0) {
@@ -163,7 +166,7 @@ export class IngestService {
     if (request === null) return { ok: true, declared: [], rejected };
     try {
       const prepare = this.core.replicator.prepareDeclare;
-      if (prepare === undefined) return this.applyDeclare(session, request, undefined, rejected);
+      if (prepare === undefined) return await this.durable(this.applyDeclare(session, request, undefined, rejected));
       // Cluster mode: the store answers first; requests of this session that come meanwhile wait (see publish).
       const previous = session.pending;
       const run = (async () => {
@@ -249,8 +252,21 @@ export class IngestService {
     return { ok: true, declared, rejected };
   }
 
+  /** The reply once what was just applied is in the durable store (DATA_DIR); an error reply when it could not be written. */
+  private async durable<T>(reply: T, written = this.core.journal.commit()): Promise<T | ErrorReply> {
+    if (written === undefined) return reply;
+    try {
+      await written;
+      return reply;
+    } catch (error) {
+      return errorReply(ErrorCode.STORE_UNAVAILABLE, `not stored: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   async publish(session: PublisherSession, raw: unknown): Promise<PublishReply> {
     if (session.pending !== undefined) await session.pending;
+    const refusal = this.core.journal.refusal();
+    if (refusal !== null) return errorReply(ErrorCode.STORE_UNAVAILABLE, `publish: ${refusal}`);
     if (!publishCheck.Check(raw)) {
       return errorReply(
         ErrorCode.BAD_REQUEST,
@@ -309,6 +325,8 @@ export class IngestService {
       this.core.apply(entry);
       accepted.push(entry);
     }
+    // Written before this call returns to the event loop, so before any consumer gets these ticks.
+    const written = this.core.journal.commit();
     let stored: void | Promise<void> = undefined;
     if (accepted.length > 0) {
       this.metrics.ticksIn.inc(accepted.length);
@@ -323,7 +341,7 @@ export class IngestService {
     }
     // Cluster mode: acknowledged means stored, so a publisher that moves to another instance continues from there.
     if (stored !== undefined) await stored;
-    return { ok: true, accepted: accepted.length, rejected };
+    return this.durable<PublishReply>({ ok: true, accepted: accepted.length, rejected }, written);
   }
 
   /**

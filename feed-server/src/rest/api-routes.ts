@@ -15,6 +15,8 @@ import {
   errorReply,
   snapshotOf,
   sliceCandles,
+  type Candle,
+  type Interval,
   type SymbolInfo,
   type SymbolsQuery,
   type SymbolsResponse,
@@ -42,8 +44,16 @@ function symbolInfo(book: SymbolBook): SymbolInfo {
   return { meta: { ...book.meta }, epoch: book.epoch, snapshot: snapshotOf(book.meta.symbol, book.stats, book.format) };
 }
 
+/** History older than what the market state holds in memory (the durable store, with DATA_DIR). */
+export interface OlderHistory {
+  /** The newest `limit` candles with time < before, ascending. */
+  candlesBefore(symbol: string, interval: Interval, before: number, limit: number): Promise<Candle[]>;
+  /** JSON texts of the current epoch's ticks with seq > after, contiguous, at most `limit`. */
+  readTicks(symbol: string, after: number, limit: number): Promise<string[]>;
+}
+
 /** The REST API: symbols, snapshots, candle and tick history, the feed status and its controls. */
-export function apiRoutes(core: FeedCore, controller: FeedController, adminToken: string | undefined): FastifyPluginAsyncTypebox {
+export function apiRoutes(core: FeedCore, controller: FeedController, adminToken: string | undefined, older?: OlderHistory): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/symbols',
@@ -85,13 +95,18 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
         const book = core.market.get(req.params.symbol);
         if (book === undefined) return reply.code(404).send(unknownSymbol(req.params.symbol));
         const interval = req.query.interval ?? '1m';
-        return {
-          symbol: book.meta.symbol,
-          interval,
-          epoch: book.epoch,
-          seq: book.stats.seq,
-          candles: sliceCandles(book.candles[interval], req.query.limit ?? 500, req.query.before),
-        };
+        const limit = req.query.limit ?? 500;
+        const { epoch, stats } = book;
+        const seq = stats.seq;
+        const series = book.candles[interval];
+        let candles = sliceCandles(series, limit, req.query.before);
+        if (older !== undefined && candles.length < limit) {
+          // Candles older than the in-memory window are in the store's archive.
+          const edge = Math.min(req.query.before ?? Number.POSITIVE_INFINITY, series[0]?.time ?? Number.POSITIVE_INFINITY);
+          const archived = await older.candlesBefore(book.meta.symbol, interval, edge, limit - candles.length);
+          if (book.epoch === epoch) candles = [...archived, ...candles];
+        }
+        return { symbol: book.meta.symbol, interval, epoch, seq, candles };
       },
     );
 
@@ -110,7 +125,13 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
         if (book === undefined) return reply.code(404).send(unknownSymbol(req.params.symbol));
         const limit = req.query.limit ?? 200;
         const after = req.query.after;
-        const stored = after === undefined ? book.ring.latest(limit) : book.ring.after(after, limit);
+        let stored = after === undefined ? book.ring.latest(limit) : book.ring.after(after, limit);
+        if (stored === null && after !== undefined && older !== undefined) {
+          // Older than the in-memory history: the store's log still has them within RETENTION_DAYS.
+          const epoch = book.epoch;
+          const read = await older.readTicks(book.meta.symbol, after, limit);
+          if (book.epoch === epoch && read.length > 0 && (JSON.parse(read[0]!) as Tick).seq === after + 1) stored = read;
+        }
         return {
           symbol: book.meta.symbol,
           epoch: book.epoch,
