@@ -25,7 +25,7 @@ export interface ServerConfig {
   readonly host: string;
   /** SERVER_ID: name of this instance in logs, metrics and `welcome` (default hostname-pid). */
   readonly serverId: string;
-  /** REDIS_URL: shared state and fan-out across instances; unset runs alone in memory. */
+  /** REDIS_URL: shared state and fan-out across instances; unset runs alone, with its history in DATA_DIR. */
   readonly redisUrl: string | undefined;
   /** INGEST_TOKEN: token publishers send as `auth.token` on /ingest; unset refuses every publisher. */
   readonly ingestToken: string | undefined;
