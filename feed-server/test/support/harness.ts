@@ -80,8 +80,10 @@ export function makeTicks(symbol: string, fromSeq: number, count: number, startT
   const ticks: Tick[] = [];
   for (let i = 0; i < count; i++) {
     const seq = fromSeq + i;
-    const price = Math.round((100 + Math.sin(seq / 7) * 2) * 100) / 100;
-    ticks.push({ symbol, seq, ts: startTs + seq * 250, price, size: 100 + (seq % 5) * 10, bid: price - 0.01, ask: price + 0.01 });
+    // Whole cents, as the server stores them (P13): a test that compares sent and stored ticks compares exact numbers.
+    const cents = Math.round((100 + Math.sin(seq / 7) * 2) * 100);
+    const price = cents / 100;
+    ticks.push({ symbol, seq, ts: startTs + seq * 250, price, size: 100 + (seq % 5) * 10, bid: (cents - 1) / 100, ask: (cents + 1) / 100 });
   }
   return ticks;
 }
