@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { feedServerUrl, spawnReady, startRedisServer, stopProcess } from '@tickfeed/dev-tools';
 
 /*
  * `npm run cluster`: the docker-compose topology as local processes, no
@@ -13,6 +13,10 @@ import { fileURLToPath } from 'node:url';
  * first one, and optionally nginx in front (--lb). Prints the URLs; Ctrl-C
  * stops everything. An instance that exits (kill its pid to try a restart)
  * is started again, and its clients resume on the other one meanwhile.
+ *
+ * A development tool, not part of the deployed service: it runs processes
+ * with the shared dev tooling (@tickfeed/dev-tools), as the tests and the
+ * bench do; production runs the same topology with docker-compose.
  */
 
 const HELP = `usage: npm run cluster -- [options] [simulator options]
@@ -182,23 +186,12 @@ interface Managed {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = (text: string) => process.stdout.write(text);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+let logLevel = 'info';
 
 /**
  * Spawns a process whose output is shown line by line (unless quiet); `ready`
  * resolves with what `isReady` found in a line, and rejects if it exits first.
  */
-let logLevel = 'info';
-
 function launch(
   name: string,
   command: string,
@@ -207,37 +200,17 @@ function launch(
   isReady: (line: string) => string | undefined,
   quiet = false,
 ): { child: ChildProcess; ready: Promise<string> } {
-  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise<string>((resolveReady, reject) => {
-    let settled = false;
-    const onLine = (line: string) => {
-      if (line.trim() === '') return;
-      if (!quiet && shown(line, logLevel)) out(formatLine(name, line));
-      const found = settled ? undefined : isReady(line);
-      if (found !== undefined) {
-        settled = true;
-        resolveReady(found);
-      }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffered = '';
-      stream?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          onLine(buffered.slice(0, newline));
-          buffered = buffered.slice(newline + 1);
-        }
-      });
-    }
-    child.once('error', (error) => {
-      if (!settled) reject(new Error(`${name}: ${error.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      if (!settled) reject(new Error(`${name} exited (${code ?? signal}) before it was ready`));
-    });
+  return spawnReady({
+    name,
+    command,
+    args,
+    cwd: root,
+    env,
+    isReady: (line) => (line.trim() === '' ? undefined : isReady(line)),
+    onLine: (line) => {
+      if (!quiet && line.trim() !== '' && shown(line, logLevel)) out(formatLine(name, line));
+    },
   });
-  return { child, ready };
 }
 
 /** Runs a command to completion; its exit code, or 'missing' when it is not installed. */
@@ -249,16 +222,8 @@ function exitCode(command: string, args: string[]): Promise<number | 'missing'> 
   });
 }
 
-function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
+async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (child !== undefined) await stopProcess(child, { graceMs });
 }
 
 async function main(): Promise<void> {
@@ -331,21 +296,18 @@ async function main(): Promise<void> {
   try {
     let redisUrl = options.redisUrl;
     if (redisUrl === undefined) {
-      const port = await freePort();
-      redisUrl = `redis://127.0.0.1:${port}`;
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
       const redis: Managed = {
         name: 'redis',
         child: undefined,
         restart: false,
         async start() {
           // Quiet: its notices are noise here; a failure to start is reported below.
-          const { child, ready } = launch('redis', 'redis-server', args, process.env, (line) => (line.includes('Ready to accept connections') ? 'ready' : undefined), true);
-          redis.child = child;
-          await ready.catch((error: unknown) => {
+          const server = await startRedisServer().catch((error: unknown) => {
             const message = error instanceof Error ? error.message : String(error);
-            throw new Error(/ENOENT/.test(message) ? 'redis-server is not installed (apt-get install redis-server), or pass --redis-url' : message);
+            throw new Error(/not installed/.test(message) ? `${message}, or pass --redis-url` : message);
           });
+          redis.child = server.child;
+          redisUrl = server.url;
         },
       };
       await add(redis);
@@ -370,14 +332,7 @@ async function main(): Promise<void> {
         child: undefined,
         restart: true,
         async start() {
-          const { child, ready } = launch(name, process.execPath, [feedMain], env, (line) => {
-            try {
-              const entry = JSON.parse(line) as { msg?: string; url?: string };
-              return entry.msg === 'feed server listening' ? entry.url : undefined;
-            } catch {
-              return undefined;
-            }
-          });
+          const { child, ready } = launch(name, process.execPath, [feedMain], env, feedServerUrl);
           instance.child = child;
           const url = await ready;
           if (urls[index] === undefined) urls[index] = url;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, type Tick } from '@tickfeed/protocol';
 import { io as connect } from 'socket.io-client';
 import { consumer, makeTicks, onCleanup, publisher, range, stopAll, type ConsumerClient, type PublisherClient } from '../support/harness.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { startRedisServer } from '@tickfeed/dev-tools';
 import {
   FeedView,
   declareOn,

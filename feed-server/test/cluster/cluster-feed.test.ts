@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INTERVALS, type CandlesResponse, type FeedControl, type FeedStatus, type TicksResponse } from '@tickfeed/protocol';
 import { consumer, makeTicks, publisher, range, startServer, stopAll } from '../support/harness.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { startRedisServer, type RedisServer } from '@tickfeed/dev-tools';
 import {
   FeedView,
   declareOn,
