@@ -7,4 +7,3 @@ export * from './ladder.js';
 export * from './verdict.js';
 export * from './schedule.js';
 export * from './tick-factory.js';
-export * from './random.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Histogram, bucketIndex, bucketRange, summarizeMicros } from '../src/histogram.js';
-import { seededRandom } from '../src/random.js';
+import { createRandom } from '@tickfeed/protocol';
 
 describe('histogram', () => {
   it('[B3] values below 2,048 are exact and percentiles use the nearest rank', () => {
@@ -17,11 +17,11 @@ describe('histogram', () => {
   });
 
   it('[B3] large values are within 0.1% and never reported above the true max', () => {
-    const random = seededRandom(7);
+    const random = createRandom(7, 'histogram');
     const values: number[] = [];
     const h = new Histogram();
     for (let i = 0; i < 20_000; i++) {
-      const v = Math.floor(random() * 5_000_000);
+      const v = Math.floor(random.next() * 5_000_000);
       values.push(v);
       h.record(v);
     }
@@ -65,9 +65,9 @@ describe('histogram', () => {
     const a = new Histogram();
     const b = new Histogram();
     const all = new Histogram();
-    const random = seededRandom(3);
+    const random = createRandom(3, 'histogram');
     for (let i = 0; i < 5_000; i++) {
-      const v = Math.floor(random() * 200_000);
+      const v = Math.floor(random.next() * 200_000);
       (i % 2 ? a : b).record(v);
       all.record(v);
     }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateSchedule } from '../src/schedule.js';
 import { TickFactory, benchSymbols } from '../src/tick-factory.js';
-import { checkTick } from '@tickfeed/protocol';
-import { seededRandom, pickDistinct } from '../src/random.js';
+import { checkTick, createRandom, pickDistinct } from '@tickfeed/protocol';
 import { buildPlan, parseOptions, UsageError, DEFAULT_OPTIONS } from '../src/options.js';
 
 describe('publisher schedule', () => {
@@ -23,7 +22,7 @@ describe('tick factory', () => {
   it('[B4] produces valid ticks, seq +1 per symbol, continuing a declared seq', () => {
     const symbols = benchSymbols(3);
     expect(symbols).toEqual(['BENCH000', 'BENCH001', 'BENCH002']);
-    const f = new TickFactory(symbols, seededRandom(1), [{ lastSeq: 41, last: 50 }]);
+    const f = new TickFactory(symbols, createRandom(1, 'bench'), [{ lastSeq: 41, last: 50 }]);
     const seen = new Map<string, number>([['BENCH000', 41]]);
     for (let i = 0; i < 1_000; i++) {
       const t = f.next(1_700_000_000_000 + i);
@@ -34,8 +33,8 @@ describe('tick factory', () => {
   });
 
   it('[B4] a seed reproduces the symbol assignment', () => {
-    const a = pickDistinct(benchSymbols(500), 10, seededRandom(9));
-    const b = pickDistinct(benchSymbols(500), 10, seededRandom(9));
+    const a = pickDistinct(benchSymbols(500), 10, createRandom(9, 'bench'));
+    const b = pickDistinct(benchSymbols(500), 10, createRandom(9, 'bench'));
     expect(a).toEqual(b);
     expect(new Set(a).size).toBe(10);
   });
