@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { readCommandLine, runCommand, timestampedLog } from './hardening/cli-args.js';
+import { readCommandLine, runCommand, timestampedLog } from './command-line.js';
 import { renderFuzzReport } from './hardening/report.js';
 import { runFuzz } from './hardening/run-fuzz.js';
 

@@ -1,4 +1,4 @@
-import { readCommandLine, runCommand, timestampedLog } from './hardening/cli-args.js';
+import { readCommandLine, runCommand, timestampedLog } from './command-line.js';
 import { renderSoakReport } from './hardening/report.js';
 import { runSoak } from './hardening/run-soak.js';
 

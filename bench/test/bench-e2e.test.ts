@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, saveResults } from '../src/bench.js';
-import { buildPlan, parseOptions } from '../src/options.js';
+import { buildPlan, parseOptions } from '../src/bench-options.js';
 import { renderTable, type BenchResults } from '../src/report.js';
 
 /**

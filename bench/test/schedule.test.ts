@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { RateSchedule } from '../src/schedule.js';
 import { TickFactory, benchSymbols } from '../src/tick-factory.js';
 import { checkTick, createRandom, pickDistinct } from '@tickfeed/protocol';
-import { buildPlan, parseOptions, UsageError, DEFAULT_OPTIONS } from '../src/options.js';
+import { buildPlan, parseOptions, UsageError, DEFAULT_OPTIONS } from '../src/bench-options.js';
 
 describe('publisher schedule', () => {
   it('[B4] spreads the target evenly and measures lag from when a tick fell due', () => {
@@ -53,6 +53,14 @@ describe('command line', () => {
     expect(() => parseOptions(['--clients', '-3'])).toThrow(/positive integer/);
     expect(() => parseOptions(['--clients'])).toThrow(/needs a value/);
     expect(() => parseOptions(['--symbols', '5', '--per-client', '10'])).toThrow(/per-client/);
+  });
+
+  it('[B10] a flag followed by another flag has no value; node flags for the servers go after =', () => {
+    expect(() => parseOptions(['--clients', '--json'])).toThrow(/--clients needs a value/);
+    expect(() => parseOptions(['--quick=yes'])).toThrow(/--quick takes no value/);
+    expect(() => parseOptions(['stray'])).toThrow(/unexpected argument 'stray'/);
+    expect(() => parseOptions(['--server-node-flags', '--trace-gc'])).toThrow(/takes its value after =/);
+    expect(parseOptions(['--server-node-flags=--cpu-prof,--cpu-prof-dir=/tmp/p', '--nice', '-5'])).toMatchObject({ serverNodeFlags: ['--cpu-prof', '--cpu-prof-dir=/tmp/p'], nice: -5 });
   });
 
   it('[B10] --quick shortens windows and the ladder; default scenario is 1,000 × 10 of 500', () => {

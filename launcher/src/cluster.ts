@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { feedServerUrl, spawnReady, startRedisServer, stopProcess } from '@tickfeed/dev-tools';
+import { CLUSTER_USAGE, parseClusterArgs, type ClusterOptions } from './cluster-args.js';
 
 /*
  * `npm run cluster`: the docker-compose topology as local processes, no
@@ -18,86 +19,6 @@ import { feedServerUrl, spawnReady, startRedisServer, stopProcess } from '@tickf
  * with the shared dev tooling (@tickfeed/dev-tools), as the tests and the
  * bench do; production runs the same topology with docker-compose.
  */
-
-const HELP = `usage: npm run cluster -- [options] [simulator options]
-
-  --ports A,B        ports of the two instances (default 3001,3002; 0 picks free ones)
-  --redis-url URL    use this Redis instead of starting redis-server (or set REDIS_URL)
-  --lb [PORT]        also start nginx in front of the instances (default port 3000; needs nginx)
-  --no-simulator     no publisher (publish with any producer to /ingest with INGEST_TOKEN)
-  --help             this text
-
-Other options go to the simulator (e.g. --rate 200). INGEST_TOKEN, ADMIN_TOKEN
-and LOG_LEVEL are taken from the environment; tokens are generated when unset.
-`;
-
-export interface ClusterOptions {
-  ports: [number, number];
-  redisUrl: string | undefined;
-  /** Port of the nginx load balancer, or undefined for none. */
-  lbPort: number | undefined;
-  simulator: boolean;
-  simulatorArgs: string[];
-  ingestToken: string;
-  adminToken: string;
-  /** Whether the tokens were generated (then they are printed once). */
-  generatedTokens: boolean;
-  logLevel: string;
-  help: boolean;
-}
-
-export class ClusterArgsError extends Error {
-  override readonly name = 'ClusterArgsError';
-}
-
-/** Parses the launcher's flags and environment; unknown flags are the simulator's. */
-export function parseClusterArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, newToken: () => string): ClusterOptions {
-  const options: ClusterOptions = {
-    ports: [3001, 3002],
-    redisUrl: env.REDIS_URL !== undefined && env.REDIS_URL !== '' ? env.REDIS_URL : undefined,
-    lbPort: undefined,
-    simulator: true,
-    simulatorArgs: [],
-    ingestToken: env.INGEST_TOKEN ?? '',
-    adminToken: env.ADMIN_TOKEN ?? '',
-    generatedTokens: false,
-    logLevel: env.LOG_LEVEL ?? 'info',
-    help: false,
-  };
-  const port = (value: string | undefined, flag: string): number => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < 0 || n > 65_535) throw new ClusterArgsError(`${flag} needs a port from 0 to 65535, got '${value ?? ''}'`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') options.help = true;
-    else if (arg === '--no-simulator') options.simulator = false;
-    else if (arg === '--ports') {
-      const parts = (argv[++i] ?? '').split(',');
-      if (parts.length !== 2) throw new ClusterArgsError(`--ports needs two ports, e.g. 3001,3002`);
-      options.ports = [port(parts[0], '--ports'), port(parts[1], '--ports')];
-    } else if (arg === '--redis-url') {
-      const url = argv[++i];
-      if (url === undefined || !/^rediss?:\/\//.test(url)) throw new ClusterArgsError(`--redis-url needs a redis:// URL`);
-      options.redisUrl = url;
-    } else if (arg === '--lb') {
-      const next = argv[i + 1];
-      options.lbPort = next !== undefined && /^\d+$/.test(next) ? port(argv[++i], '--lb') : 3000;
-    } else if (arg !== '--') {
-      options.simulatorArgs.push(arg);
-    }
-  }
-  if (options.ingestToken === '' || options.adminToken === '') {
-    options.generatedTokens = true;
-    if (options.ingestToken === '') options.ingestToken = newToken();
-    if (options.adminToken === '') options.adminToken = newToken();
-  }
-  if (!options.simulator && options.simulatorArgs.length > 0) {
-    throw new ClusterArgsError(`unknown argument ${options.simulatorArgs[0]} (simulator options need the simulator; drop --no-simulator)`);
-  }
-  return options;
-}
 
 /** nginx configuration for the local topology (the same rules as deploy/nginx.conf). */
 export function nginxConfig(upstreams: readonly string[], listenPort: number, prefix: string): string {
@@ -231,11 +152,11 @@ async function main(): Promise<void> {
   try {
     options = parseClusterArgs(process.argv.slice(2), process.env, () => randomBytes(12).toString('base64url'));
   } catch (error) {
-    process.stderr.write(`cluster: ${error instanceof Error ? error.message : String(error)}\n${HELP}`);
+    process.stderr.write(`cluster: ${error instanceof Error ? error.message : String(error)}\n${CLUSTER_USAGE}`);
     process.exit(2);
   }
   if (options.help) {
-    out(HELP);
+    out(CLUSTER_USAGE);
     return;
   }
   logLevel = options.logLevel;

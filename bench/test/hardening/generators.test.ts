@@ -9,7 +9,7 @@ import { judgeRest } from '../../src/hardening/attackers.js';
 import { SeqChecker } from '../../src/hardening/seq-checker.js';
 import { linearFit } from '../../src/hardening/regression.js';
 import { MetricsSnapshot } from '../../src/hardening/prometheus.js';
-import { UsageError, parseFlags } from '../../src/hardening/cli-args.js';
+import { UsageError, parseFlags } from '../../src/command-line.js';
 import { vmRss } from '../../src/hardening/server-process.js';
 import { floor } from '../../src/hardening/run-soak.js';
 
