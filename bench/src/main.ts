@@ -4,7 +4,7 @@ import { setPriority } from 'node:os';
 import { canRenice, pinSelf, stopAllProcesses } from './child-process.js';
 import { runBench, saveResults } from './bench.js';
 import { USAGE, UsageError, buildPlan, parseOptions } from './bench-options.js';
-import { renderTable } from './report.js';
+import { renderTable } from './bench-report.js';
 
 /** `npm run bench -- [options]`: fan-out ladder, baseline, memory, ingest, capacity, scale-out. */
 async function main(): Promise<number> {

@@ -6,7 +6,7 @@ import type { FloodParams, FloodReport, PublisherApi, PublishRunReport } from '.
 import { createRandom, pickDistinct } from '@tickfeed/protocol';
 import { scriptPath } from './scripts.js';
 import type { ServerChildApi } from './server-child.js';
-import { addCounts, emptyCounts, type SeqCounts } from './seq-tracker.js';
+import { addCounts, emptyCounts, type SeqCounts } from './delivery-audit.js';
 import { benchSymbols } from './tick-factory.js';
 import { judgeStep, type PassCriteria, type Verdict } from './verdict.js';
 

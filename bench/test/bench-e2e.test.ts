@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, saveResults } from '../src/bench.js';
 import { buildPlan, parseOptions } from '../src/bench-options.js';
-import { renderTable, type BenchResults } from '../src/report.js';
+import { renderTable, type BenchResults } from '../src/bench-report.js';
 
 /**
  * One tiny bench run against the real feed server (built: bench/dist and

@@ -266,9 +266,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const floorWindow = heapFloor.filter((p) => p.t * 1000 >= warmupMs);
     const heapFit = linearFit(floorWindow.map((p) => ({ x: p.t / 60, y: p.bytes })));
 
-    const problems = steady.flatMap((c) => [...c.checker.problems.map((p) => `${c.name}: ${p}`), ...c.disturbances.map((d) => `${c.name}: ${d}`)]);
+    const problems = steady.flatMap((c) => [...c.audit.problems.map((p) => `${c.name}: ${p}`), ...c.disturbances.map((d) => `${c.name}: ${d}`)]);
     for (const consumer of steady) {
-      const behind = consumer.symbols.filter((s) => (consumer.checker.lastSeq(s) ?? 0) < (publisher.lastSeq.get(s) ?? 0));
+      const behind = consumer.symbols.filter((s) => (consumer.audit.lastSeq(s) ?? 0) < (publisher.lastSeq.get(s) ?? 0));
       if (behind.length > 0) problems.push(`${consumer.name}: did not receive every tick of ${behind.join(', ')}`);
     }
     problems.push(...publisher.problems.map((p) => `publisher: ${p}`));
@@ -299,7 +299,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         connectsPerSec: stats.connects / churnSeconds,
       },
       published: publisher.published,
-      steady: { clients: steady.length, subscriptions: steadySubscriptions, rooms: steadyRooms, delivered: steady.reduce((n, c) => n + c.checker.received, 0), problems },
+      steady: { clients: steady.length, subscriptions: steadySubscriptions, rooms: steadyRooms, delivered: steady.reduce((n, c) => n + c.audit.received, 0), problems },
       start,
       end,
       peak: {
