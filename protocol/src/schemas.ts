@@ -206,13 +206,10 @@ export type Shutdown = Static<typeof ShutdownSchema>;
 
 /* ---------------------------------- ingest ---------------------------------- */
 
+/** What a publisher declares of a symbol: its static description (SymbolMetaSchema) and more. */
 export const SymbolDeclarationSchema = Type.Object(
   {
-    symbol: SymbolName,
-    name: Type.String({ maxLength: 200 }),
-    kind: AssetKind,
-    currency: Type.String({ minLength: 3, maxLength: 8 }),
-    tickSize: Type.Number({ exclusiveMinimum: 0 }),
+    ...SymbolMetaSchema.properties,
     /** Reference price: the previous close shown before the first tick. */
     refPrice: Type.Number({ exclusiveMinimum: 0 }),
   },
