@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, ErrorCode, Events } from '@tickfeed/protocol';
 import { Rng } from '../../src/hardening/rng.js';
-import { MUTATIONS, consumerRequest, encodedBytes, ingestRequest, mutate, type Vocabulary } from '../../src/hardening/junk.js';
+import fc from 'fast-check';
+import { MUTATIONS, consumerRequest, encodedBytes, ingestRequest, junkValueArbitrary, mutate, type Vocabulary } from '../../src/hardening/junk.js';
 import { rawAttack, type RawFrameKind } from '../../src/hardening/raw-frames.js';
 import { restCase } from '../../src/hardening/rest-cases.js';
 import { Ledger, classifyReply } from '../../src/hardening/ledger.js';
@@ -126,6 +127,22 @@ describe('seeded generators', () => {
       const [value] = mutate(rng, vocab, 'extra-field', { symbols: ['FZ00'] });
       expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     }
+  });
+
+  it('[F2] any junk value is data socket.io can carry: every object is plain (odd keys are own properties) and its size estimate covers its JSON text', () => {
+    const plain = (value: unknown): boolean => {
+      if (Array.isArray(value)) return value.every(plain);
+      if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return true;
+      return Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).every((k) => plain((value as Record<string, unknown>)[k]));
+    };
+    fc.assert(
+      fc.property(junkValueArbitrary(vocab), (value) => {
+        expect(plain(value)).toBe(true);
+        const text = JSON.stringify(['x', value], (_k, v: unknown) => (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'Buffer' ? 0 : v));
+        expect(encodedBytes('x', [value])).toBeGreaterThanOrEqual(Buffer.byteLength(text));
+      }),
+      { seed: 12, numRuns: 300 },
+    );
   });
 
   it('[F2] raw attacks cover every kind; ack ids are fresh; oversize frames are flagged', () => {
