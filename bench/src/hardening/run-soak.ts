@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { churnSlot, newChurnStats } from './churner.js';
+import type { Counter } from './counter.js';
+import { churnSlot, newChurnStats, type ChurnStats } from './churner.js';
 import { getText } from './http.js';
 import { MetricsSnapshot } from './prometheus.js';
 import { pollUntil } from './poll.js';
@@ -87,19 +88,8 @@ export interface SoakReport {
   seed: number;
   serverPid: number;
   serverEnv: Record<string, string>;
-  churn: {
-    connects: number;
-    connectFailures: number;
-    subscribes: number;
-    unsubscribes: number;
-    abandoned: number;
-    ackTimeouts: number;
-    replies: Record<string, number>;
-    leaves: Record<string, number>;
-    serverCloses: Record<string, number>;
-    tickFrames: number;
-    connectsPerSec: number;
-  };
+  /** The churning clients' figures (ChurnStats, counters as JSON) and their connect rate. */
+  churn: { [K in keyof ChurnStats]: ChurnStats[K] extends Counter ? Record<string, number> : ChurnStats[K] } & { connectsPerSec: number };
   published: number;
   steady: { clients: number; subscriptions: number; rooms: number; delivered: number; problems: string[] };
   /** Before the churn (steady clients only) and after it, once the server settled. */

@@ -195,14 +195,6 @@ export function reconnectingConsumer(urls: string[]): ConsumerClient {
   return socket;
 }
 
-export async function connected(socket: ConsumerClient): Promise<void> {
-  if (socket.connected) return;
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-}
-
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** A feed server as a child process (`node feed-server/dist/main.js`), for tests that kill one. */
