@@ -1,3 +1,10 @@
+/*
+ * Child processes for tests, the bench and the local cluster: spawn, wait
+ * until a line of output says ready, stop with SIGTERM then SIGKILL. Ours,
+ * on node:child_process alone: what we need is reading readiness from a
+ * child's log lines (the feed server logs its URL after listening on port 0),
+ * which process libraries such as execa leave to the caller anyway.
+ */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 

@@ -5,7 +5,9 @@ import { freePort } from './free-port.js';
 /**
  * A throwaway redis-server (Debian's binary) on a free port of 127.0.0.1, no
  * persistence (a restart comes back empty, like a fresh instance), for tests,
- * the bench and the local cluster. Never a mock.
+ * the bench and the local cluster. Never a mock. Ours rather than a package
+ * such as redis-memory-server, which downloads and builds its own binary:
+ * the tests run the distribution's redis-server (scripts/ensure-test-deps.sh).
  */
 export interface RedisServer {
   readonly port: number;
