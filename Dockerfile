@@ -11,6 +11,7 @@ WORKDIR /app
 # Manifests first, so the dependency layer is cached until a package.json changes.
 COPY package.json package-lock.json ./
 COPY protocol/package.json protocol/
+COPY dev-tools/package.json dev-tools/
 COPY client/package.json client/
 COPY simulator/package.json simulator/
 COPY feed-server/package.json feed-server/

@@ -16,6 +16,7 @@ export default defineConfig({
     reporters: ['default', './scripts/summary-reporter.ts'],
     projects: [
       nodeProject('protocol'),
+      nodeProject('dev-tools'),
       nodeProject('client'),
       nodeProject('simulator', { testTimeout: 60_000 }),
       nodeProject('feed-server', { testTimeout: 60_000 }),

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canPin } from './child-process.js';
-import type { BenchPlan, SuiteName } from './options.js';
-import { machineInfo, speedupOf, type BenchResults } from './report.js';
+import type { BenchPlan, SuiteName } from './bench-options.js';
+import { machineInfo, speedupOf, type BenchResults } from './bench-report.js';
 import { RESULTS_DIR } from './scripts.js';
 import { ScaleoutUnsupported, runScaleout } from './scaleout.js';
 import { runFanout, runIdle, runIngest, runPersistence, scenarioOf, type Log } from './suites.js';

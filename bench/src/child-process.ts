@@ -1,6 +1,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
 import { cpus, getPriority } from 'node:os';
+import { stopProcess } from '@tickfeed/dev-tools';
 import { RpcClient, type Api, type ReadyMessage } from './ipc.js';
 
 /**
@@ -107,15 +108,10 @@ export function startChild<A extends Api>(spec: ChildSpec): Promise<Child<A>> {
   child.stderr?.on('data', (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-4000);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const rpc = new RpcClient<A>(child);
 
   const stop = async (graceMs = 10_000): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(child, { graceMs });
   };
   trackProcess(child, stop);
 

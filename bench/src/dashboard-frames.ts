@@ -2,7 +2,7 @@ import { measureFrames, type FrameBenchResult } from '@tickfeed/dashboard/bench'
 import { createFeedServer, testServerConfig } from '@tickfeed/feed-server';
 import { parseSimulatorArgs, startSimulator } from '@tickfeed/simulator';
 import { existsSync } from 'node:fs';
-import { embeddedDefaultRate } from './options.js';
+import { embeddedDefaultRate } from './bench-options.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 

@@ -1,13 +1,14 @@
+import { decodePacket, protocol as ENGINE_IO_PROTOCOL } from 'engine.io-parser';
+import { Decoder, Encoder, type Packet } from 'socket.io-parser';
+
 /**
  * Engine.IO v4 / Socket.IO v5 text packets over WebSocket (one packet per
- * frame), decoded and encoded by hand so the load generator needs no
- * socket.io-client. Pure: strings in, values out.
- *
- * Engine.IO: '0' open + JSON, '1' close, '2' ping, '3' pong, '4' message, '6' noop.
- * Socket.IO (inside '4'): type digit, ['/nsp,'], [ack id digits], [JSON].
+ * frame), parsed by engine.io-parser and socket.io-parser, the parsers
+ * socket.io itself uses, so the load generator needs no socket.io-client.
+ * What is ours is only the typed shape the raw clients read (and the open
+ * packet's check). Pure: strings in, values out.
  */
-export const EIO_VERSION = 4;
-
+export const EIO_VERSION = ENGINE_IO_PROTOCOL;
 export interface OpenPayload {
   sid: string;
   upgrades: string[];
@@ -47,20 +48,20 @@ export interface SioPacket {
 export class ProtocolDecodeError extends Error {}
 
 export function decodeEio(frame: string): EioPacket {
-  const type = frame.charCodeAt(0) - 48;
-  const rest = frame.slice(1);
-  switch (type) {
-    case 0:
-      return { kind: 'open', open: parseOpen(rest) };
-    case 1:
+  const packet = decodePacket(frame);
+  const data = typeof packet.data === 'string' ? packet.data : '';
+  switch (packet.type) {
+    case 'open':
+      return { kind: 'open', open: parseOpen(data) };
+    case 'close':
       return { kind: 'close' };
-    case 2:
-      return { kind: 'ping', data: rest };
-    case 3:
-      return { kind: 'pong', data: rest };
-    case 4:
-      return { kind: 'message', data: rest };
-    case 6:
+    case 'ping':
+      return { kind: 'ping', data };
+    case 'pong':
+      return { kind: 'pong', data };
+    case 'message':
+      return { kind: 'message', data };
+    case 'noop':
       return { kind: 'noop' };
     default:
       throw new ProtocolDecodeError(`unknown Engine.IO packet type '${frame.charAt(0)}'`);
@@ -73,47 +74,38 @@ export function encodeEioMessage(sio: string): string {
 
 export const EIO_PONG = '3';
 
+// One decoder and encoder for all: the decoder emits synchronously inside add(), and holds state only for binary packets, which are refused.
+const decoder = new Decoder();
+let decoded: Packet | undefined;
+decoder.on('decoded', (packet: Packet) => {
+  decoded = packet;
+});
+const encoder = new Encoder();
+
 export function decodeSio(str: string): SioPacket {
-  let i = 0;
-  const type = str.charCodeAt(0) - 48;
-  if (!(type >= 0 && type <= 6)) throw new ProtocolDecodeError(`unknown Socket.IO packet type '${str.charAt(0)}'`);
-  if (type === SioType.BINARY_EVENT || type === SioType.BINARY_ACK) {
+  decoded = undefined;
+  try {
+    decoder.add(str);
+  } catch (error) {
+    throw new ProtocolDecodeError(`malformed Socket.IO packet: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const packet = decoded as Packet | undefined;
+  decoded = undefined;
+  if (packet === undefined) {
+    // A binary packet waits for its attachments: drop it.
+    decoder.destroy();
     throw new ProtocolDecodeError('binary packets are not used by this contract');
   }
-  i = 1;
-  let nsp = '/';
-  if (str.charAt(i) === '/') {
-    const comma = str.indexOf(',', i);
-    const end = comma === -1 ? str.length : comma;
-    nsp = str.slice(i, end);
-    i = comma === -1 ? str.length : comma + 1;
-  }
-  let id: number | undefined;
-  const idStart = i;
-  while (i < str.length) {
-    const c = str.charCodeAt(i);
-    if (c < 48 || c > 57) break;
-    i++;
-  }
-  if (i > idStart) id = Number(str.slice(idStart, i));
-  const packet: SioPacket = { type: type as SioType, nsp };
-  if (id !== undefined) packet.id = id;
-  if (i < str.length) {
-    try {
-      packet.data = JSON.parse(str.slice(i));
-    } catch {
-      throw new ProtocolDecodeError('malformed Socket.IO payload');
-    }
-  }
-  return packet;
+  const out: SioPacket = { type: packet.type as number as SioType, nsp: packet.nsp };
+  if (packet.id !== undefined) out.id = packet.id;
+  if (packet.data !== undefined) out.data = packet.data;
+  return out;
 }
 
 export function encodeSio(packet: SioPacket): string {
-  let out = String(packet.type);
-  if (packet.nsp !== '/') out += `${packet.nsp},`;
-  if (packet.id !== undefined) out += String(packet.id);
-  if (packet.data !== undefined) out += JSON.stringify(packet.data);
-  return out;
+  const [encoded] = encoder.encode(packet as Packet) as unknown[];
+  if (typeof encoded !== 'string') throw new Error('binary data has no place in this contract');
+  return encoded;
 }
 
 /** The WebSocket URL of the Engine.IO endpoint of an http(s) base URL. */

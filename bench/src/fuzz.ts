@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { readCommandLine, runCommand, timestampedLog } from './hardening/cli-args.js';
-import { renderFuzzReport } from './hardening/report.js';
+import { readCommandLine, runCommand, timestampedLog } from './command-line.js';
+import { renderFuzzReport } from './hardening/fuzz-soak-report.js';
 import { runFuzz } from './hardening/run-fuzz.js';
 
 const USAGE = `npm run fuzz -- [--minutes N] [--seed S] [--url URL --ingest-token T [--admin-token A]] [--json]

@@ -1,47 +1,31 @@
+import hdr from 'hdr-histogram-js';
+
 /**
- * An HDR-style log-linear histogram of non-negative integers (the bench
- * records microseconds). Values below 2,048 are exact; above, each power of
- * two is split into 1,024 buckets, so any reported value is within 0.1% of
- * the recorded one. Fixed memory, O(1) record, mergeable across processes.
+ * Latency histograms of the bench (microseconds): HdrHistogram
+ * (hdr-histogram-js) with 3 significant digits, so values below 2,048 are
+ * exact and any reported value is within 0.1% of the recorded one.
+ *
+ * The thin wrapper is ours for what the bench reports on top: negative values
+ * (clock granularity) count as 0 and huge ones are capped, min, max and mean
+ * are exact (HdrHistogram's are bucket values once merged), a percentile is
+ * never reported above the true max, and a snapshot crosses the IPC channel
+ * as JSON (HdrHistogram's compressed base64 encoding plus those figures).
  */
-const SUB_BITS = 11;
-const SUB_COUNT = 1 << SUB_BITS; // 2048: exact below this
-const HALF = SUB_COUNT >> 1; // 1024 buckets per power of two above
-const MAX_SHIFT = 30; // up to 2^41 µs (25 days): far beyond any latency we measure
-const BUCKETS = SUB_COUNT + MAX_SHIFT * HALF;
-export const HISTOGRAM_MAX_VALUE = SUB_COUNT * 2 ** MAX_SHIFT - 1;
+export const HISTOGRAM_MAX_VALUE = 2 ** 41 - 1; // µs: 25 days, far beyond any latency we measure
+
+const SETTINGS = { bitBucketSize: 32, autoResize: false, lowestDiscernibleValue: 1, highestTrackableValue: HISTOGRAM_MAX_VALUE, numberOfSignificantValueDigits: 3 } as const;
 
 export interface HistogramJson {
-  /** Non-empty buckets as [index, count] pairs. */
-  buckets: [number, number][];
+  /** The HdrHistogram, compressed and base64-encoded ('' when empty). */
+  encoded: string;
   count: number;
   min: number;
   max: number;
   sum: number;
 }
 
-export function bucketIndex(value: number): number {
-  const v = Math.min(HISTOGRAM_MAX_VALUE, Math.max(0, Math.round(value)));
-  if (v < SUB_COUNT) return v;
-  const msb = Math.floor(Math.log2(v));
-  // log2 of a float can land one off at exact powers of two: correct it.
-  const shift = (2 ** (msb + 1) <= v ? msb + 1 : 2 ** msb > v ? msb - 1 : msb) - (SUB_BITS - 1);
-  const sub = Math.floor(v / 2 ** shift);
-  return SUB_COUNT + (shift - 1) * HALF + (sub - HALF);
-}
-
-/** Lowest and highest value that fall in bucket `index`. */
-export function bucketRange(index: number): { low: number; high: number } {
-  if (index < SUB_COUNT) return { low: index, high: index };
-  const k = index - SUB_COUNT;
-  const shift = Math.floor(k / HALF) + 1;
-  const sub = (k % HALF) + HALF;
-  return { low: sub * 2 ** shift, high: (sub + 1) * 2 ** shift - 1 };
-}
-
 export class Histogram {
-  private readonly counts = new Float64Array(BUCKETS);
-  private total = 0;
+  private readonly hdr = hdr.build(SETTINGS);
   private minValue = Number.POSITIVE_INFINITY;
   private maxValue = 0;
   private sumValue = 0;
@@ -49,19 +33,18 @@ export class Histogram {
   /** Records one value; negatives count as 0 (clock granularity), huge values are capped. */
   record(value: number): void {
     const v = Math.min(HISTOGRAM_MAX_VALUE, Math.max(0, Math.round(value)));
-    this.counts[bucketIndex(v)]! += 1;
-    this.total += 1;
+    this.hdr.recordValue(v);
     if (v < this.minValue) this.minValue = v;
     if (v > this.maxValue) this.maxValue = v;
     this.sumValue += v;
   }
 
   get count(): number {
-    return this.total;
+    return this.hdr.totalCount;
   }
 
   get min(): number {
-    return this.total === 0 ? 0 : this.minValue;
+    return this.count === 0 ? 0 : this.minValue;
   }
 
   get max(): number {
@@ -69,7 +52,7 @@ export class Histogram {
   }
 
   get mean(): number {
-    return this.total === 0 ? 0 : this.sumValue / this.total;
+    return this.count === 0 ? 0 : this.sumValue / this.count;
   }
 
   /**
@@ -78,42 +61,31 @@ export class Histogram {
    * bucket's highest value and never above the true max. 0 when empty.
    */
   percentile(p: number): number {
-    if (this.total === 0) return 0;
-    const rank = Math.max(1, Math.ceil((Math.min(100, Math.max(0, p)) / 100) * this.total));
-    let seen = 0;
-    for (let i = 0; i < BUCKETS; i++) {
-      seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(bucketRange(i).high, this.maxValue);
-    }
-    return this.maxValue;
+    if (this.count === 0) return 0;
+    return Math.min(this.hdr.getValueAtPercentile(Math.min(100, Math.max(0, p))), this.max);
   }
 
   merge(other: Histogram | HistogramJson): void {
     const json = other instanceof Histogram ? other.toJSON() : other;
-    for (const [index, count] of json.buckets) this.counts[index]! += count;
-    if (json.count > 0) {
-      this.minValue = Math.min(this.minValue, json.min);
-      this.maxValue = Math.max(this.maxValue, json.max);
-    }
-    this.total += json.count;
+    if (json.count === 0) return;
+    const decoded = hdr.decodeFromCompressedBase64(json.encoded, SETTINGS.bitBucketSize, false);
+    this.hdr.add(decoded);
+    decoded.destroy();
+    this.minValue = Math.min(this.minValue, json.min);
+    this.maxValue = Math.max(this.maxValue, json.max);
     this.sumValue += json.sum;
   }
 
   reset(): void {
-    this.counts.fill(0);
-    this.total = 0;
+    this.hdr.reset();
     this.minValue = Number.POSITIVE_INFINITY;
     this.maxValue = 0;
     this.sumValue = 0;
   }
 
   toJSON(): HistogramJson {
-    const buckets: [number, number][] = [];
-    for (let i = 0; i < BUCKETS; i++) {
-      const c = this.counts[i]!;
-      if (c > 0) buckets.push([i, c]);
-    }
-    return { buckets, count: this.total, min: this.min, max: this.maxValue, sum: this.sumValue };
+    const encoded = this.count === 0 ? '' : hdr.encodeIntoCompressedBase64(this.hdr);
+    return { encoded, count: this.count, min: this.min, max: this.max, sum: this.sumValue };
   }
 
   static fromJSON(json: HistogramJson): Histogram {

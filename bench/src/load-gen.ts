@@ -1,7 +1,7 @@
 import { Events, type Notice, type Reset, type SubscribeReply, type Tick } from '@tickfeed/protocol';
 import { Histogram, type HistogramJson } from './histogram.js';
 import { RawSocketIoClient } from './raw-client.js';
-import { SeqTracker, addCounts, emptyCounts, type SeqCounts } from './seq-tracker.js';
+import { DeliveryAudit, addCounts, emptyCounts, type SeqCounts } from './delivery-audit.js';
 
 /**
  * The load generator (B1, B2): many raw Socket.IO consumers in one process,
@@ -75,7 +75,7 @@ export type LoadGenApi = {
 
 class LoadClient {
   raw: RawSocketIoClient | null = null;
-  tracker = new SeqTracker();
+  tracker = new DeliveryAudit();
   acked: string[] = [];
   constructor(readonly symbols: string[]) {}
 }
@@ -191,7 +191,7 @@ export class LoadGenerator {
 
   /** Connects one client and subscribes it; a fresh tracker starts from the ack's snapshots. */
   private async open(client: LoadClient): Promise<{ subscribed: number; rejected: number }> {
-    client.tracker = new SeqTracker();
+    client.tracker = new DeliveryAudit();
     client.acked = [];
     const tracker = client.tracker;
     const raw = new RawSocketIoClient({
@@ -223,7 +223,7 @@ export class LoadGenerator {
     return { subscribed: reply.subscribed.length, rejected: reply.rejected.length };
   }
 
-  private onEvent(tracker: SeqTracker, name: string, args: unknown[], at: number): void {
+  private onEvent(tracker: DeliveryAudit, name: string, args: unknown[], at: number): void {
     if (name === Events.ticks) {
       const ticks = args[0];
       if (!Array.isArray(ticks)) {

@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { canRenice, pinSelf, stopAllProcesses } from './child-process.js';
 import { runBench, saveResults } from './bench.js';
-import { USAGE, UsageError, buildPlan, parseOptions } from './options.js';
-import { renderTable } from './report.js';
+import { USAGE, UsageError, buildPlan, parseOptions } from './bench-options.js';
+import { renderTable } from './bench-report.js';
 
 /** `npm run bench -- [options]`: fan-out ladder, baseline, memory, ingest, capacity, scale-out. */
 async function main(): Promise<number> {

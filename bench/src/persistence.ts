@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFeedServer, testServerConfig, type FeedServer } from '@tickfeed/feed-server';
 import type { SymbolDeclaration, Tick } from '@tickfeed/protocol';
-import type { BenchPlan } from './options.js';
+import type { BenchPlan } from './bench-options.js';
 import { Rig, startServer, type ProcessFigures } from './rig.js';
 import { fmtInt, serverOptions, type Log } from './suites.js';
 

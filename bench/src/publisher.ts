@@ -10,7 +10,7 @@ import {
   type Tick,
 } from '@tickfeed/protocol';
 import { Histogram, summarizeMicros, type LatencySummary } from './histogram.js';
-import { seededRandom } from './random.js';
+import { createRandom } from '@tickfeed/protocol';
 import { RateSchedule } from './schedule.js';
 import { TickFactory, benchDeclarations } from './tick-factory.js';
 
@@ -143,7 +143,7 @@ export class Publisher {
       declared += reply.declared.length;
       rejected += reply.rejected.length;
     }
-    this.factory = new TickFactory(p.symbols, seededRandom(p.seed), start);
+    this.factory = new TickFactory(p.symbols, createRandom(p.seed, 'bench:ticks'), start);
     return { declared, rejected };
   }
 

@@ -1,10 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { startRedisServer } from '@tickfeed/dev-tools';
 import { placeCommand, trackProcess } from './child-process.js';
 
 /**
- * A throwaway redis-server for the scale-out suite (B11): on a free port,
- * no persistence, stopped by the suite.
+ * A throwaway redis-server for the scale-out suite (B11): the shared dev
+ * tooling's, placed on a core (taskset) and niceness like the servers, and
+ * stopped by the suite or by an interrupted run. The few commands the suite
+ * sends (INFO) go over a minimal RESP client of our own: the bench reads
+ * counters only, and a Redis client library would add its own connection
+ * and CPU to what is measured.
  */
 export interface RedisProcess {
   url: string;
@@ -14,51 +18,15 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startRedis(cpu?: number, nice = 0): Promise<RedisProcess> {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
-  const placed = placeCommand('redis-server', args, cpu, nice);
-  const child: ChildProcess = spawn(placed.command, placed.args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  trackProcess(child, stop);
-  const spawnError = new Promise<never>((_, reject) => child.once('error', (e) => reject(e)));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await Promise.race([command(port, ['PING']), spawnError]);
-      break;
-    } catch (e) {
-      if (Date.now() > deadline || child.exitCode !== null || (e as NodeJS.ErrnoException).code === 'ENOENT') {
-        await stop();
-        throw new Error(`redis-server did not start: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const server = await startRedisServer({ wrap: (command, args) => placeCommand(command, args, cpu, nice) });
+  const stop = () => server.stop();
+  trackProcess(server.child, stop);
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    pid: child.pid ?? -1,
-    info: async (section) => parseInfo(await command(port, ['INFO', section])),
+    url: server.url,
+    port: server.port,
+    pid: server.pid,
+    info: async (section) => parseInfo(await command(server.port, ['INFO', section])),
     stop,
   };
 }

@@ -3,10 +3,10 @@ import { Histogram, summarizeMicros, type LatencySummary } from './histogram.js'
 import type { LoadGenApi, LoadGenReport } from './load-gen.js';
 import { coreBusyPercent, cpuPercent, sampleCores, sampleProcess, taskPercent, type CoreTimes, type ProcSample } from './proc-stats.js';
 import type { FloodParams, FloodReport, PublisherApi, PublishRunReport } from './publisher.js';
-import { pickDistinct, seededRandom } from './random.js';
+import { createRandom, pickDistinct } from '@tickfeed/protocol';
 import { scriptPath } from './scripts.js';
 import type { ServerChildApi } from './server-child.js';
-import { addCounts, emptyCounts, type SeqCounts } from './seq-tracker.js';
+import { addCounts, emptyCounts, type SeqCounts } from './delivery-audit.js';
 import { benchSymbols } from './tick-factory.js';
 import { judgeStep, type PassCriteria, type Verdict } from './verdict.js';
 
@@ -80,7 +80,7 @@ export interface Scenario {
 /** Which symbols each client follows: `perClient` distinct ones out of the universe, seeded. */
 export function assignSymbols(scenario: Scenario, offset = 0): string[][] {
   const universe = benchSymbols(scenario.symbols);
-  const random = seededRandom(scenario.seed + offset);
+  const random = createRandom(scenario.seed + offset, 'bench:subscriptions');
   return Array.from({ length: scenario.clients }, () => pickDistinct(universe, scenario.perClient, random));
 }
 

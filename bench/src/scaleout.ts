@@ -1,4 +1,4 @@
-import type { BenchPlan } from './options.js';
+import type { BenchPlan } from './bench-options.js';
 import { startRedis } from './redis-process.js';
 import { Rig, SERVER_CPU, assignSymbols, startServer, type ServerHandle, type StepMeasurement } from './rig.js';
 import { measureStep, runFanout, scenarioOf, serverOptions, type Log } from './suites.js';

@@ -1,5 +1,5 @@
-import { readCommandLine, runCommand, timestampedLog } from './hardening/cli-args.js';
-import { renderSoakReport } from './hardening/report.js';
+import { readCommandLine, runCommand, timestampedLog } from './command-line.js';
+import { renderSoakReport } from './hardening/fuzz-soak-report.js';
 import { runSoak } from './hardening/run-soak.js';
 
 const USAGE = `npm run soak -- [--minutes N] [--clients C] [--rate R] [--json]

@@ -1,6 +1,6 @@
 import { runLadder, type LadderPlan } from './ladder.js';
 import type { FloodReport } from './publisher.js';
-import type { BenchPlan } from './options.js';
+import type { BenchPlan } from './bench-options.js';
 import {
   Rig,
   assignSymbols,

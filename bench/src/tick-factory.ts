@@ -1,5 +1,5 @@
 import type { SymbolDeclaration, Tick } from '@tickfeed/protocol';
-import type { RandomSource } from './random.js';
+import type { RandomSource } from '@tickfeed/protocol';
 
 /**
  * Valid ticks for the bench's symbols: seq +1 per symbol, a small random
@@ -21,13 +21,13 @@ export class TickFactory {
 
   /** The next tick of a uniformly random symbol. */
   next(ts: number): Tick {
-    return this.nextOf(Math.floor(this.random() * this.symbols.length), ts);
+    return this.nextOf(Math.floor(this.random.next() * this.symbols.length), ts);
   }
 
   nextOf(index: number, ts: number): Tick {
     const seq = (this.seq[index] ?? 0) + 1;
     this.seq[index] = seq;
-    const drift = (this.random() - 0.5) * 0.002;
+    const drift = (this.random.next() - 0.5) * 0.002;
     const price = Math.max(1, round2((this.price[index] ?? 100) * (1 + drift)));
     this.price[index] = price;
     return {
@@ -35,7 +35,7 @@ export class TickFactory {
       seq,
       ts,
       price,
-      size: 1 + Math.floor(this.random() * 100),
+      size: 1 + Math.floor(this.random.next() * 100),
       bid: round2(price - 0.01),
       ask: round2(price + 0.01),
     };

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBench, saveResults } from '../src/bench.js';
-import { buildPlan, parseOptions } from '../src/options.js';
-import { renderTable, type BenchResults } from '../src/report.js';
+import { buildPlan, parseOptions } from '../src/bench-options.js';
+import { renderTable, type BenchResults } from '../src/bench-report.js';
 
 /**
  * One tiny bench run against the real feed server (built: bench/dist and

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { createFeedServer, testServerConfig, type FeedServer } from '@tickfeed/feed-server';
-import { Events, type IngestPort, type ServerToClientEvents, type ClientToServerEvents, type SubscribeReply, type Tick } from '@tickfeed/protocol';
+import { Events, type IngestPort, type ServerToClientEvents, type ClientToServerEvents, type SubscribeReply, type Tick, createRandom } from '@tickfeed/protocol';
 import { RawSocketIoClient } from '../src/raw-client.js';
 import { TickFactory, benchDeclarations, benchSymbols } from '../src/tick-factory.js';
-import { seededRandom } from '../src/random.js';
 
 /**
  * The raw client against the real feed server, beside socket.io-client: the
@@ -37,7 +36,7 @@ describe('raw client against the feed server', () => {
   it('[B1] receives the same acks and the same ticks, in the same order per symbol, as socket.io-client', async () => {
     const wanted = symbols.slice(0, 3);
     const total = 600;
-    const factory = new TickFactory(symbols, seededRandom(5));
+    const factory = new TickFactory(symbols, createRandom(5, 'bench'));
     const ticks: Tick[] = Array.from({ length: total }, (_, i) => factory.next(1_700_000_000_000 + i));
     const expectedCount = ticks.filter((t) => wanted.includes(t.symbol)).length;
 

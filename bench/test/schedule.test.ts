@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RateSchedule } from '../src/schedule.js';
 import { TickFactory, benchSymbols } from '../src/tick-factory.js';
-import { checkTick } from '@tickfeed/protocol';
-import { seededRandom, pickDistinct } from '../src/random.js';
-import { buildPlan, parseOptions, UsageError, DEFAULT_OPTIONS } from '../src/options.js';
+import { checkTick, createRandom, pickDistinct } from '@tickfeed/protocol';
+import { buildPlan, parseOptions, UsageError, DEFAULT_OPTIONS } from '../src/bench-options.js';
 
 describe('publisher schedule', () => {
   it('[B4] spreads the target evenly and measures lag from when a tick fell due', () => {
@@ -23,7 +22,7 @@ describe('tick factory', () => {
   it('[B4] produces valid ticks, seq +1 per symbol, continuing a declared seq', () => {
     const symbols = benchSymbols(3);
     expect(symbols).toEqual(['BENCH000', 'BENCH001', 'BENCH002']);
-    const f = new TickFactory(symbols, seededRandom(1), [{ lastSeq: 41, last: 50 }]);
+    const f = new TickFactory(symbols, createRandom(1, 'bench'), [{ lastSeq: 41, last: 50 }]);
     const seen = new Map<string, number>([['BENCH000', 41]]);
     for (let i = 0; i < 1_000; i++) {
       const t = f.next(1_700_000_000_000 + i);
@@ -34,8 +33,8 @@ describe('tick factory', () => {
   });
 
   it('[B4] a seed reproduces the symbol assignment', () => {
-    const a = pickDistinct(benchSymbols(500), 10, seededRandom(9));
-    const b = pickDistinct(benchSymbols(500), 10, seededRandom(9));
+    const a = pickDistinct(benchSymbols(500), 10, createRandom(9, 'bench'));
+    const b = pickDistinct(benchSymbols(500), 10, createRandom(9, 'bench'));
     expect(a).toEqual(b);
     expect(new Set(a).size).toBe(10);
   });
@@ -54,6 +53,14 @@ describe('command line', () => {
     expect(() => parseOptions(['--clients', '-3'])).toThrow(/positive integer/);
     expect(() => parseOptions(['--clients'])).toThrow(/needs a value/);
     expect(() => parseOptions(['--symbols', '5', '--per-client', '10'])).toThrow(/per-client/);
+  });
+
+  it('[B10] a flag followed by another flag has no value; node flags for the servers go after =', () => {
+    expect(() => parseOptions(['--clients', '--json'])).toThrow(/--clients needs a value/);
+    expect(() => parseOptions(['--quick=yes'])).toThrow(/--quick takes no value/);
+    expect(() => parseOptions(['stray'])).toThrow(/unexpected argument 'stray'/);
+    expect(() => parseOptions(['--server-node-flags', '--trace-gc'])).toThrow(/takes its value after =/);
+    expect(parseOptions(['--server-node-flags=--cpu-prof,--cpu-prof-dir=/tmp/p', '--nice', '-5'])).toMatchObject({ serverNodeFlags: ['--cpu-prof', '--cpu-prof-dir=/tmp/p'], nice: -5 });
   });
 
   it('[B10] --quick shortens windows and the ladder; default scenario is 1,000 × 10 of 500', () => {

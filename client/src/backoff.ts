@@ -1,6 +1,9 @@
+import type { RandomSource } from '@tickfeed/protocol';
+
 /**
  * Reconnect delay policy: exponential backoff with jitter, pure. The random
- * source is injected so a test (or a seed) reproduces every delay exactly.
+ * source (the protocol's RandomSource) is injected so a test (or a seed)
+ * reproduces every delay exactly.
  */
 export interface BackoffPolicy {
   /** Delay before the first retry, ms (before jitter). Default 250. */
@@ -27,9 +30,6 @@ export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({
   maxAttempts: Number.POSITIVE_INFINITY,
 });
 
-/** A source of uniform numbers in [0, 1), e.g. Math.random at the edge, a seeded generator in tests. */
-export type RandomSource = () => number;
-
 /** Capped exponential delay of retry number `attempt` (1-based), before jitter. */
 export function backoffCeiling(policy: BackoffPolicy, attempt: number): number {
   const exponent = Math.max(0, attempt - 1);
@@ -41,7 +41,7 @@ export function backoffCeiling(policy: BackoffPolicy, attempt: number): number {
 /** Delay before retry number `attempt` (1-based), jittered; always within [ceiling * (1 - jitter), ceiling]. */
 export function backoffDelay(policy: BackoffPolicy, attempt: number, random: RandomSource): number {
   const ceiling = backoffCeiling(policy, attempt);
-  const r = clamp01(random());
+  const r = clamp01(random.next());
   return Math.round(ceiling * (1 - policy.jitter * r));
 }
 
@@ -59,19 +59,4 @@ export function validateBackoff(policy: BackoffPolicy): BackoffPolicy {
 function clamp01(value: number): number {
   if (!(value >= 0)) return 0;
   return value >= 1 ? 0.999_999 : value;
-}
-
-/**
- * A small seeded generator (mulberry32) for tests and reproducible runs.
- * Not for anything security related.
- */
-export function seededRandom(seed: number): RandomSource {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -1,4 +1,5 @@
-import { backoffDelay, type BackoffPolicy, type RandomSource } from './backoff.js';
+import type { RandomSource } from '@tickfeed/protocol';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
 
 /**
  * The feed client's connection as an explicit state machine, pure: the driver

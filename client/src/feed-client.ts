@@ -8,6 +8,7 @@ import {
   type FeedStatus,
   type Notice,
   type ProtocolError,
+  type RandomSource,
   type RejectedSymbol,
   type ResumePoint,
   type ServerToClientEvents,
@@ -17,7 +18,7 @@ import {
   type Tick,
   type Welcome,
 } from '@tickfeed/protocol';
-import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffPolicy, type RandomSource } from './backoff.js';
+import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffPolicy } from './backoff.js';
 import {
   INITIAL_CONNECTION_STATE,
   transition,
@@ -134,7 +135,7 @@ export class FeedClient {
 
   constructor(options: FeedClientOptions) {
     this.policy = validateBackoff({ ...DEFAULT_BACKOFF, ...options.backoff });
-    this.random = options.random ?? Math.random;
+    this.random = options.random ?? { next: Math.random };
     this.now = options.now ?? Date.now;
     this.timers = options.timers ?? {
       setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
@@ -325,7 +326,7 @@ export class FeedClient {
     socket.on(Events.shutdown, (shutdown: Shutdown) => {
       const suggested = Number.isFinite(shutdown.reconnectAfterMs) ? Math.max(0, shutdown.reconnectAfterMs) : 0;
       // Spread clients over the suggested delay so a restarted server is not hit by all at once.
-      const delayMs = Math.min(this.policy.maxMs, Math.round(suggested * this.random()));
+      const delayMs = Math.min(this.policy.maxMs, Math.round(suggested * this.random.next()));
       this.dispatch({ type: 'shutdown', reason: `server shutting down: ${shutdown.reason}`, delayMs });
     });
   }

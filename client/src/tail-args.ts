@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { isValidSymbol } from '@tickfeed/protocol';
 
 export interface TailArgs {
@@ -11,22 +12,26 @@ export const TAIL_USAGE = 'usage: npm run tail -- SYMBOL [SYMBOL...] [--url http
 export function parseTailArgs(argv: readonly string[], defaultUrl = 'http://127.0.0.1:3000'): TailArgs | { error: string } {
   let url = defaultUrl;
   const symbols: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--url') {
-      const value = argv[++i];
-      if (value === undefined) return { error: '--url needs a value' };
-      url = value;
-    } else if (arg.startsWith('--url=')) {
-      url = arg.slice('--url='.length);
-    } else if (arg === '--help' || arg === '-h') {
-      return { error: TAIL_USAGE };
-    } else if (arg.startsWith('-')) {
-      return { error: `unknown option ${arg}\n${TAIL_USAGE}` };
-    } else {
-      const symbol = arg.toUpperCase();
-      if (!isValidSymbol(symbol)) return { error: `not a valid symbol: ${arg}` };
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') {
+      const symbol = token.value.toUpperCase();
+      if (!isValidSymbol(symbol)) return { error: `not a valid symbol: ${token.value}` };
       if (!symbols.includes(symbol)) symbols.push(symbol);
+    } else if (token.rawName === '--url') {
+      if (token.value === undefined) return { error: '--url needs a value' };
+      url = token.value;
+    } else if (token.rawName === '--help' || token.rawName === '-h') {
+      return { error: TAIL_USAGE };
+    } else {
+      return { error: `unknown option ${argv[token.index]}\n${TAIL_USAGE}` };
     }
   }
   if (symbols.length === 0) return { error: TAIL_USAGE };

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, backoffCeiling, backoffDelay, seededRandom, validateBackoff } from '../src/backoff.js';
+import { createRandom, type RandomSource } from '@tickfeed/protocol';
+import { DEFAULT_BACKOFF, backoffCeiling, backoffDelay, validateBackoff } from '../src/backoff.js';
+
+const always = (value: number): RandomSource => ({ next: () => value });
+const seeded = (seed: number): RandomSource => createRandom(seed, 'backoff');
 
 const policy = { baseMs: 100, maxMs: 2_000, factor: 2, jitter: 0.5, maxAttempts: Number.POSITIVE_INFINITY };
 
@@ -10,10 +14,10 @@ describe('backoff policy', () => {
   });
 
   it('[D1] jitter spreads a delay over [ceiling * (1 - jitter), ceiling]', () => {
-    expect(backoffDelay(policy, 3, () => 0)).toBe(400);
-    expect(backoffDelay(policy, 3, () => 0.5)).toBe(300);
-    expect(backoffDelay(policy, 3, () => 0.999_999)).toBe(200);
-    const random = seededRandom(7);
+    expect(backoffDelay(policy, 3, always(0))).toBe(400);
+    expect(backoffDelay(policy, 3, always(0.5))).toBe(300);
+    expect(backoffDelay(policy, 3, always(0.999_999))).toBe(200);
+    const random = seeded(7);
     for (let attempt = 1; attempt < 40; attempt++) {
       const delay = backoffDelay(policy, attempt, random);
       const ceiling = backoffCeiling(policy, attempt);
@@ -23,17 +27,17 @@ describe('backoff policy', () => {
   });
 
   it('[D1] a seeded random source reproduces every delay exactly', () => {
-    const a = seededRandom(42);
-    const b = seededRandom(42);
-    const run = (random: () => number) => Array.from({ length: 10 }, (_, i) => backoffDelay(DEFAULT_BACKOFF, i + 1, random));
+    const a = seeded(42);
+    const b = seeded(42);
+    const run = (random: RandomSource) => Array.from({ length: 10 }, (_, i) => backoffDelay(DEFAULT_BACKOFF, i + 1, random));
     expect(run(a)).toEqual(run(b));
-    expect(new Set(run(seededRandom(1))).size).toBeGreaterThan(1);
+    expect(new Set(run(seeded(1))).size).toBeGreaterThan(1);
   });
 
   it('[D1] a random source out of range is clamped, never producing NaN or negative delays', () => {
-    expect(backoffDelay(policy, 1, () => Number.NaN)).toBe(100);
-    expect(backoffDelay(policy, 1, () => 5)).toBe(50);
-    expect(backoffDelay(policy, 1, () => -1)).toBe(100);
+    expect(backoffDelay(policy, 1, always(Number.NaN))).toBe(100);
+    expect(backoffDelay(policy, 1, always(5))).toBe(50);
+    expect(backoffDelay(policy, 1, always(-1))).toBe(100);
   });
 
   it('[D1] rejects a policy that cannot produce sane delays', () => {

@@ -8,7 +8,7 @@ import {
 } from '../src/connection-state.js';
 
 const policy = { baseMs: 100, maxMs: 1_000, factor: 2, jitter: 0, maxAttempts: 3 };
-const ctx = (now: number) => ({ now, random: () => 0, policy });
+const ctx = (now: number) => ({ now, random: { next: () => 0 }, policy });
 
 function run(events: ConnectionEvent[], start: ConnectionState = INITIAL_CONNECTION_STATE): ConnectionState[] {
   const states: ConnectionState[] = [];

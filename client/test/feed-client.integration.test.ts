@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createServer } from 'node:net';
+import { freePort } from '@tickfeed/dev-tools';
 import { ErrorCode, Events, type Tick } from '@tickfeed/protocol';
 import type { ConnectionState } from '../src/connection-state.js';
 import { FeedClient, type SymbolEvent } from '../src/feed-client.js';
@@ -185,15 +185,3 @@ describe('feed client against the real feed server', () => {
     await expect(rest.candles('AAPL', 'bad' as '1s')).rejects.toBeInstanceOf(RestError);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -38,7 +38,8 @@ export interface FrameBenchResult {
   readonly tickFrames: number;
 }
 
-export const BENCH_CHROMIUM_ARGS = [
+/** Flags for Debian's chromium in CI and containers (the dashboard's tests use these too); never a downloaded browser. */
+export const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -46,6 +47,10 @@ export const BENCH_CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+];
+
+export const BENCH_CHROMIUM_ARGS = [
+  ...CHROMIUM_ARGS,
   // Keep rAF and timers at full rate although nobody looks at the window.
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',

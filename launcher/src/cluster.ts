@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { feedServerUrl, spawnReady, startRedisServer, stopProcess } from '@tickfeed/dev-tools';
+import { CLUSTER_USAGE, parseClusterArgs, type ClusterOptions } from './cluster-args.js';
 
 /*
  * `npm run cluster`: the docker-compose topology as local processes, no
@@ -13,87 +14,11 @@ import { fileURLToPath } from 'node:url';
  * first one, and optionally nginx in front (--lb). Prints the URLs; Ctrl-C
  * stops everything. An instance that exits (kill its pid to try a restart)
  * is started again, and its clients resume on the other one meanwhile.
+ *
+ * A development tool, not part of the deployed service: it runs processes
+ * with the shared dev tooling (@tickfeed/dev-tools), as the tests and the
+ * bench do; production runs the same topology with docker-compose.
  */
-
-const HELP = `usage: npm run cluster -- [options] [simulator options]
-
-  --ports A,B        ports of the two instances (default 3001,3002; 0 picks free ones)
-  --redis-url URL    use this Redis instead of starting redis-server (or set REDIS_URL)
-  --lb [PORT]        also start nginx in front of the instances (default port 3000; needs nginx)
-  --no-simulator     no publisher (publish with any producer to /ingest with INGEST_TOKEN)
-  --help             this text
-
-Other options go to the simulator (e.g. --rate 200). INGEST_TOKEN, ADMIN_TOKEN
-and LOG_LEVEL are taken from the environment; tokens are generated when unset.
-`;
-
-export interface ClusterOptions {
-  ports: [number, number];
-  redisUrl: string | undefined;
-  /** Port of the nginx load balancer, or undefined for none. */
-  lbPort: number | undefined;
-  simulator: boolean;
-  simulatorArgs: string[];
-  ingestToken: string;
-  adminToken: string;
-  /** Whether the tokens were generated (then they are printed once). */
-  generatedTokens: boolean;
-  logLevel: string;
-  help: boolean;
-}
-
-export class ClusterArgsError extends Error {
-  override readonly name = 'ClusterArgsError';
-}
-
-/** Parses the launcher's flags and environment; unknown flags are the simulator's. */
-export function parseClusterArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, newToken: () => string): ClusterOptions {
-  const options: ClusterOptions = {
-    ports: [3001, 3002],
-    redisUrl: env.REDIS_URL !== undefined && env.REDIS_URL !== '' ? env.REDIS_URL : undefined,
-    lbPort: undefined,
-    simulator: true,
-    simulatorArgs: [],
-    ingestToken: env.INGEST_TOKEN ?? '',
-    adminToken: env.ADMIN_TOKEN ?? '',
-    generatedTokens: false,
-    logLevel: env.LOG_LEVEL ?? 'info',
-    help: false,
-  };
-  const port = (value: string | undefined, flag: string): number => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < 0 || n > 65_535) throw new ClusterArgsError(`${flag} needs a port from 0 to 65535, got '${value ?? ''}'`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') options.help = true;
-    else if (arg === '--no-simulator') options.simulator = false;
-    else if (arg === '--ports') {
-      const parts = (argv[++i] ?? '').split(',');
-      if (parts.length !== 2) throw new ClusterArgsError(`--ports needs two ports, e.g. 3001,3002`);
-      options.ports = [port(parts[0], '--ports'), port(parts[1], '--ports')];
-    } else if (arg === '--redis-url') {
-      const url = argv[++i];
-      if (url === undefined || !/^rediss?:\/\//.test(url)) throw new ClusterArgsError(`--redis-url needs a redis:// URL`);
-      options.redisUrl = url;
-    } else if (arg === '--lb') {
-      const next = argv[i + 1];
-      options.lbPort = next !== undefined && /^\d+$/.test(next) ? port(argv[++i], '--lb') : 3000;
-    } else if (arg !== '--') {
-      options.simulatorArgs.push(arg);
-    }
-  }
-  if (options.ingestToken === '' || options.adminToken === '') {
-    options.generatedTokens = true;
-    if (options.ingestToken === '') options.ingestToken = newToken();
-    if (options.adminToken === '') options.adminToken = newToken();
-  }
-  if (!options.simulator && options.simulatorArgs.length > 0) {
-    throw new ClusterArgsError(`unknown argument ${options.simulatorArgs[0]} (simulator options need the simulator; drop --no-simulator)`);
-  }
-  return options;
-}
 
 /** nginx configuration for the local topology (the same rules as deploy/nginx.conf). */
 export function nginxConfig(upstreams: readonly string[], listenPort: number, prefix: string): string {
@@ -119,7 +44,7 @@ ${upstreams.map((u) => `    server ${u} max_fails=1 fail_timeout=5s;`).join('\n'
     listen 127.0.0.1:${listenPort};
     proxy_http_version 1.1;
     proxy_set_header Host $host;
-    proxy_set_header X-Forwarded-For $remote_addr;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     proxy_next_upstream error timeout http_502 http_503;
     location /socket.io/ {
       proxy_pass http://tickfeed;
@@ -182,23 +107,12 @@ interface Managed {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const out = (text: string) => process.stdout.write(text);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolvePort(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+let logLevel = 'info';
 
 /**
  * Spawns a process whose output is shown line by line (unless quiet); `ready`
  * resolves with what `isReady` found in a line, and rejects if it exits first.
  */
-let logLevel = 'info';
-
 function launch(
   name: string,
   command: string,
@@ -207,37 +121,17 @@ function launch(
   isReady: (line: string) => string | undefined,
   quiet = false,
 ): { child: ChildProcess; ready: Promise<string> } {
-  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise<string>((resolveReady, reject) => {
-    let settled = false;
-    const onLine = (line: string) => {
-      if (line.trim() === '') return;
-      if (!quiet && shown(line, logLevel)) out(formatLine(name, line));
-      const found = settled ? undefined : isReady(line);
-      if (found !== undefined) {
-        settled = true;
-        resolveReady(found);
-      }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffered = '';
-      stream?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          onLine(buffered.slice(0, newline));
-          buffered = buffered.slice(newline + 1);
-        }
-      });
-    }
-    child.once('error', (error) => {
-      if (!settled) reject(new Error(`${name}: ${error.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      if (!settled) reject(new Error(`${name} exited (${code ?? signal}) before it was ready`));
-    });
+  return spawnReady({
+    name,
+    command,
+    args,
+    cwd: root,
+    env,
+    isReady: (line) => (line.trim() === '' ? undefined : isReady(line)),
+    onLine: (line) => {
+      if (!quiet && line.trim() !== '' && shown(line, logLevel)) out(formatLine(name, line));
+    },
   });
-  return { child, ready };
 }
 
 /** Runs a command to completion; its exit code, or 'missing' when it is not installed. */
@@ -249,16 +143,8 @@ function exitCode(command: string, args: string[]): Promise<number | 'missing'> 
   });
 }
 
-function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveStop) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveStop();
-    });
-    child.kill('SIGTERM');
-  });
+async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (child !== undefined) await stopProcess(child, { graceMs });
 }
 
 async function main(): Promise<void> {
@@ -266,11 +152,11 @@ async function main(): Promise<void> {
   try {
     options = parseClusterArgs(process.argv.slice(2), process.env, () => randomBytes(12).toString('base64url'));
   } catch (error) {
-    process.stderr.write(`cluster: ${error instanceof Error ? error.message : String(error)}\n${HELP}`);
+    process.stderr.write(`cluster: ${error instanceof Error ? error.message : String(error)}\n${CLUSTER_USAGE}`);
     process.exit(2);
   }
   if (options.help) {
-    out(HELP);
+    out(CLUSTER_USAGE);
     return;
   }
   logLevel = options.logLevel;
@@ -331,24 +217,19 @@ async function main(): Promise<void> {
   try {
     let redisUrl = options.redisUrl;
     if (redisUrl === undefined) {
-      const port = await freePort();
-      redisUrl = `redis://127.0.0.1:${port}`;
-      // The shared history survives a Redis restart: an append-only file fsync'ed once a second, in ./data/redis.
-      const redisDir = join(root, 'data', 'redis');
-      mkdirSync(redisDir, { recursive: true });
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', redisDir];
       const redis: Managed = {
         name: 'redis',
         child: undefined,
         restart: false,
         async start() {
           // Quiet: its notices are noise here; a failure to start is reported below.
-          const { child, ready } = launch('redis', 'redis-server', args, process.env, (line) => (line.includes('Ready to accept connections') ? 'ready' : undefined), true);
-          redis.child = child;
-          await ready.catch((error: unknown) => {
+          // The shared history survives a Redis restart: an append-only file fsync'ed once a second (./data/redis).
+          const server = await startRedisServer({ appendOnlyDir: options.dataDir ?? join(root, 'data', 'redis') }).catch((error: unknown) => {
             const message = error instanceof Error ? error.message : String(error);
-            throw new Error(/ENOENT/.test(message) ? 'redis-server is not installed (apt-get install redis-server), or pass --redis-url' : message);
+            throw new Error(/not installed/.test(message) ? `${message}, or pass --redis-url` : message);
           });
+          redis.child = server.child;
+          redisUrl = server.url;
         },
       };
       await add(redis);
@@ -373,14 +254,7 @@ async function main(): Promise<void> {
         child: undefined,
         restart: true,
         async start() {
-          const { child, ready } = launch(name, process.execPath, [feedMain], env, (line) => {
-            try {
-              const entry = JSON.parse(line) as { msg?: string; url?: string };
-              return entry.msg === 'feed server listening' ? entry.url : undefined;
-            } catch {
-              return undefined;
-            }
-          });
+          const { child, ready } = launch(name, process.execPath, [feedMain], env, feedServerUrl);
           instance.child = child;
           const url = await ready;
           if (urls[index] === undefined) urls[index] = url;

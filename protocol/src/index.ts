@@ -10,3 +10,4 @@ export * from './session-stats.js';
 export * from './tick-validation.js';
 export * from './stream-position.js';
 export * from './ingest-port.js';
+export * from './random.js';

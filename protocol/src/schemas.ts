@@ -211,12 +211,10 @@ export type Shutdown = Static<typeof ShutdownSchema>;
 /** A declared price (reference price, tick size): inside the bounds every tick's price keeps. */
 const PriceBound = Type.Number({ minimum: TICK_LIMITS.minPrice, maximum: TICK_LIMITS.maxPrice });
 
+/** What a publisher declares of a symbol: its static description (SymbolMetaSchema), bounded, and its reference price. */
 export const SymbolDeclarationSchema = Type.Object(
   {
-    symbol: SymbolName,
-    name: Type.String({ maxLength: 200 }),
-    kind: AssetKind,
-    currency: Type.String({ minLength: 3, maxLength: 8 }),
+    ...SymbolMetaSchema.properties,
     /** Minimum price increment, from 1e-8 to 1e9 (TICK_LIMITS). */
     tickSize: PriceBound,
     /** Size increment, from 1e-8 to 1e9; sizes and volumes carry its decimals (8 when absent) and are whole multiples of it (P11, P13). */

@@ -1,4 +1,5 @@
-import { createRandom, Distributions } from './random.js';
+import { createRandom } from '@tickfeed/protocol';
+import { Distributions } from './distributions.js';
 import type { FactorSpec, ModelParams } from './universe.js';
 import { VolatilityProcess } from './volatility.js';
 

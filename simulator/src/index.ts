@@ -40,7 +40,7 @@ export {
   type ModelParams,
 } from './universe.js';
 export { loadUniverse } from './universe-loader.js';
-export { createRandom, Distributions, type RandomSource } from './random.js';
+export { Distributions } from './distributions.js';
 export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export { createStderrLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { TapeProblem, parseTimestamp, type TapeRecord } from './tape-format.js';

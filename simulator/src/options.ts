@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isValidSymbol, type ReplaySpeed } from '@tickfeed/protocol';
 import { parseTimestamp } from './tape-format.js';
 import { isReplaySpeed, MAX_NUMERIC_SPEED } from './transport.js';
@@ -61,29 +62,32 @@ export class OptionsError extends Error {
   override name = 'OptionsError';
 }
 
-type FlagKind = 'value' | 'bool' | 'list';
-const FLAGS: Record<string, FlagKind> = {
-  '--url': 'value',
-  '--token': 'value',
-  '--seed': 'value',
-  '--rate': 'value',
-  '--symbols': 'value',
-  '--universe': 'value',
-  '--out': 'value',
-  '--duration': 'value',
-  '--start': 'value',
-  '--record': 'value',
-  '--replay': 'list',
-  '--speed': 'value',
-  '--loop': 'bool',
-  '--from': 'value',
-  '--symbol': 'value',
-  '--strict': 'bool',
-  '--batch-ms': 'value',
-  '--help': 'bool',
-  '-h': 'bool',
-  '--print-universe': 'bool',
-};
+/**
+ * The flags, for node:util parseArgs. --replay takes every word up to the
+ * next flag (`--replay a.csv b.csv`), which parseArgs reads as one value and
+ * positionals: scan() joins them from its tokens.
+ */
+const FLAGS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  seed: { type: 'string' },
+  rate: { type: 'string' },
+  symbols: { type: 'string' },
+  universe: { type: 'string' },
+  out: { type: 'string' },
+  duration: { type: 'string' },
+  start: { type: 'string' },
+  record: { type: 'string' },
+  replay: { type: 'string' },
+  speed: { type: 'string' },
+  loop: { type: 'boolean' },
+  from: { type: 'string' },
+  symbol: { type: 'string' },
+  strict: { type: 'boolean' },
+  'batch-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  'print-universe': { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
 
 /**
  * Parses the simulator's flags (`--flag value` or `--flag=value`). Throws an
@@ -110,36 +114,44 @@ export function extractSimulatorArgs(
 }
 
 function scan(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, allowUnknown: boolean) {
+  // Keyed by the flag as written in messages ('--seed'); -h counts as --help.
   const values = new Map<string, string[]>();
   const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const kind = FLAGS[flag];
-    if (kind === undefined) {
-      if (!allowUnknown) throw new OptionsError(arg.startsWith('-') ? `unknown flag ${flag} (see --help)` : `unexpected argument '${arg}' (see --help)`);
-      rest.push(arg);
-      if (arg.startsWith('-') && eq < 0 && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) rest.push(argv[++i]!);
+  const { tokens } = parseArgs({ args: [...argv], options: FLAGS, strict: false, allowPositionals: true, tokens: true });
+  /** Where the last flag's words go: --replay's list, or an unknown flag's word in `rest`. */
+  let open: 'replay' | 'unknown' | undefined;
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') {
+      open = undefined;
       continue;
     }
-    if (values.has(flag) && kind !== 'list') throw new OptionsError(`${flag} is given twice`);
-    if (kind === 'bool') {
-      if (eq > 0) throw new OptionsError(`${flag} takes no value`);
+    if (token.kind === 'positional') {
+      if (open === 'replay') values.get('--replay')!.push(token.value);
+      else if (allowUnknown) rest.push(token.value);
+      else throw new OptionsError(`unexpected argument '${token.value}' (see --help)`);
+      if (open === 'unknown') open = undefined;
+      continue;
+    }
+    open = undefined;
+    const known = Object.hasOwn(FLAGS, token.name) && (token.rawName.startsWith('--') || token.rawName === '-h');
+    if (!known) {
+      if (!allowUnknown) throw new OptionsError(`unknown flag ${token.rawName} (see --help)`);
+      rest.push(argv[token.index]!);
+      if (token.value === undefined && token.rawName.startsWith('-')) open = 'unknown';
+      continue;
+    }
+    const flag = token.rawName === '-h' ? '--help' : token.rawName;
+    const kind = FLAGS[token.name as keyof typeof FLAGS].type;
+    if (values.has(flag) && flag !== '--replay') throw new OptionsError(`${flag} is given twice`);
+    if (kind === 'boolean') {
+      if (token.value !== undefined) throw new OptionsError(`${flag} takes no value`);
       values.set(flag, []);
       continue;
     }
-    const got = values.get(flag) ?? [];
-    if (eq > 0) got.push(arg.slice(eq + 1));
-    else {
-      const start = got.length;
-      while (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) {
-        got.push(argv[++i]!);
-        if (kind === 'value') break;
-      }
-      if (got.length === start) throw new OptionsError(`${flag} needs a value`);
-    }
-    values.set(flag, got);
+    // parseArgs takes the next word even when it is another flag: that is a missing value here.
+    if (token.value === undefined || (token.inlineValue === false && token.value.startsWith('--'))) throw new OptionsError(`${flag} needs a value`);
+    values.set(flag, [...(values.get(flag) ?? []), token.value]);
+    if (flag === '--replay' && token.inlineValue === false) open = 'replay';
   }
 
   const one = (flag: string): string | null => values.get(flag)?.[0] ?? null;
@@ -217,7 +229,7 @@ function scan(argv: readonly string[], env: Readonly<Record<string, string | und
     record: one('--record'),
     replay,
     batchMs: number('--batch-ms', (n) => n >= 1 && n <= 10_000, 'a number of milliseconds in [1, 10000]') ?? DEFAULT_BATCH_MS,
-    help: has('--help') || has('-h'),
+    help: has('--help'),
     printUniverse: has('--print-universe'),
   };
   return { options: Object.freeze(options), rest };

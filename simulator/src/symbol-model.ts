@@ -1,6 +1,7 @@
 import type { FactorProcess } from './factor-process.js';
 import { gridValue, makeGrid, nearestIndex, type Grid } from './price-grid.js';
-import { createRandom, Distributions } from './random.js';
+import { createRandom } from '@tickfeed/protocol';
+import { Distributions } from './distributions.js';
 import type { FactorSpec, ModelParams, SymbolSpec } from './universe.js';
 import { VolatilityProcess } from './volatility.js';
 

@@ -1,4 +1,5 @@
-import { createRandom, Distributions } from './random.js';
+import { createRandom } from '@tickfeed/protocol';
+import { Distributions } from './distributions.js';
 import { DEFAULT_MODEL_PARAMS, DEFAULT_FACTORS, type SymbolSpec, type Universe } from './universe.js';
 
 /**

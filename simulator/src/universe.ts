@@ -1,4 +1,6 @@
-import { isValidSymbol, type AssetKind, type SymbolDeclaration } from '@tickfeed/protocol';
+import { Type, type Static, type TNumber, type TOptional } from '@sinclair/typebox';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { SYMBOL_PATTERN, type AssetKind, type SymbolDeclaration } from '@tickfeed/protocol';
 
 /** One simulated symbol, as written in a universe file. */
 export interface SymbolSpec {
@@ -83,97 +85,102 @@ export interface Universe {
   symbols: SymbolSpec[];
 }
 
-/** The JSON shape of a universe file: `model` and `factors` optional, symbol `factor`/`corr` optional. */
-export interface UniverseFile {
-  model?: Partial<ModelParams>;
-  factors?: Record<string, FactorSpec>;
-  symbols: Array<Omit<SymbolSpec, 'factor' | 'corr'> & { factor?: string; corr?: number }>;
-}
+/**
+ * The JSON shape of a universe file: `model` and `factors` optional, symbol
+ * `factor`/`corr` optional. Each field's `must` says what is wrong when it
+ * fails, so an error names the field and the rule.
+ */
+const positive = { exclusiveMinimum: 0, must: 'must be a number > 0' };
+const text = (minLength: number, maxLength: number) => Type.String({ minLength, maxLength, must: `must be a string of ${minLength}-${maxLength} characters` });
 
-const KINDS: readonly AssetKind[] = ['equity', 'crypto', 'fx'];
+const SymbolSpecSchema = Type.Object(
+  {
+    symbol: Type.String({ pattern: SYMBOL_PATTERN, must: `must match ${SYMBOL_PATTERN}` }),
+    name: text(1, 200),
+    kind: Type.Union([Type.Literal('equity'), Type.Literal('crypto'), Type.Literal('fx')], { must: 'must be one of equity, crypto, fx' }),
+    currency: text(3, 8),
+    refPrice: Type.Number(positive),
+    vol: Type.Number(positive),
+    tickSize: Type.Number(positive),
+    lotSize: Type.Number(positive),
+    spread: Type.Number(positive),
+    activity: Type.Number(positive),
+    factor: Type.Optional(Type.String({ must: 'must name a factor' })),
+    corr: Type.Optional(Type.Number({ minimum: -0.99, maximum: 0.99, must: 'must be a number in [-0.99, 0.99]' })),
+  },
+  { additionalProperties: false, must: 'must be an object' },
+);
+
+const UniverseFileSchema = Type.Object(
+  {
+    model: Type.Optional(
+      Type.Object(
+        Object.fromEntries(Object.keys(DEFAULT_MODEL_PARAMS).map((key) => [key, Type.Optional(Type.Number({ must: 'must be a finite number' }))])) as {
+          [K in keyof ModelParams]: TOptional<TNumber>;
+        },
+        { additionalProperties: false, must: 'must be an object', unknown: 'is not a known model parameter' },
+      ),
+    ),
+    factors: Type.Optional(
+      Type.Record(Type.String(), Type.Object({ vol: Type.Number(positive) }, { must: 'must be an object { vol }' }), { must: 'must be an object of { vol }' }),
+    ),
+    symbols: Type.Array(SymbolSpecSchema, { minItems: 1, must: 'must be a non-empty array' }),
+  },
+  { additionalProperties: false, must: 'must be an object with a "symbols" array', unknown: 'is not a known field (model, factors, symbols)' },
+);
+
+export type UniverseFile = Static<typeof UniverseFileSchema>;
 
 /**
- * Validates an untrusted universe (parsed JSON). Throws an Error whose message
- * names the source and the bad field, e.g. `universe.json: symbols[3].vol must be a number > 0`.
+ * Validates an untrusted universe (parsed JSON) against the schema, then the
+ * rules across fields. Throws an Error whose message names the source and the
+ * bad field, e.g. `universe.json: symbols[3].vol must be a number > 0`.
  */
 export function parseUniverse(value: unknown, source = 'universe'): Universe {
   const fail = (path: string, what: string): never => {
     throw new Error(`${source}: ${path} ${what}`);
   };
-  if (!isRecord(value)) return fail('(root)', 'must be an object with a "symbols" array');
-  for (const key of Object.keys(value)) {
-    if (key !== 'model' && key !== 'factors' && key !== 'symbols') fail(key, 'is not a known field (model, factors, symbols)');
-  }
-
-  const model: ModelParams = { ...DEFAULT_MODEL_PARAMS };
-  if (value.model !== undefined) {
-    if (!isRecord(value.model)) fail('model', 'must be an object');
-    const m = value.model as Record<string, unknown>;
-    for (const [key, raw] of Object.entries(m)) {
-      if (!(key in DEFAULT_MODEL_PARAMS)) fail(`model.${key}`, 'is not a known model parameter');
-      if (typeof raw !== 'number' || !Number.isFinite(raw)) fail(`model.${key}`, 'must be a finite number');
-      (model as unknown as Record<string, number>)[key] = raw as number;
+  const error = Value.Errors(UniverseFileSchema, value).First();
+  if (error !== undefined) {
+    const path = fieldPath(error.path);
+    if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+      const unknown: unknown = error.schema['unknown'];
+      return fail(path, typeof unknown === 'string' ? unknown : 'is not a known field');
     }
-    checkModel(model, (path, what) => fail(`model.${path}`, what));
+    const must: unknown = error.schema['must'];
+    return fail(path, typeof must === 'string' ? must : 'is not valid');
   }
+  const file = value as UniverseFile;
+
+  const model: ModelParams = { ...DEFAULT_MODEL_PARAMS, ...file.model };
+  if (file.model !== undefined) checkModel(model, (path, what) => fail(`model.${path}`, what));
 
   const factors: Record<string, FactorSpec> = { ...DEFAULT_FACTORS };
-  if (value.factors !== undefined) {
-    if (!isRecord(value.factors)) fail('factors', 'must be an object of { vol }');
-    for (const [name, raw] of Object.entries(value.factors as Record<string, unknown>)) {
-      if (!isRecord(raw)) fail(`factors.${name}`, 'must be an object { vol }');
-      const vol = (raw as Record<string, unknown>).vol;
-      if (typeof vol !== 'number' || !(vol > 0) || !Number.isFinite(vol)) fail(`factors.${name}.vol`, 'must be a number > 0');
-      factors[name] = { vol: vol as number };
-    }
-  }
+  for (const [name, factor] of Object.entries(file.factors ?? {})) factors[name] = { vol: factor.vol };
 
-  if (!Array.isArray(value.symbols) || value.symbols.length === 0) fail('symbols', 'must be a non-empty array');
   const seen = new Set<string>();
-  const symbols = (value.symbols as unknown[]).map((raw, i) => {
+  const symbols = file.symbols.map((raw, i): SymbolSpec => {
     const at = `symbols[${i}]`;
-    if (!isRecord(raw)) return fail(at, 'must be an object');
-    const allowed = ['symbol', 'name', 'kind', 'currency', 'refPrice', 'vol', 'tickSize', 'lotSize', 'spread', 'activity', 'factor', 'corr'];
-    for (const key of Object.keys(raw)) if (!allowed.includes(key)) fail(`${at}.${key}`, 'is not a known field');
-    if (!isValidSymbol(raw.symbol)) fail(`${at}.symbol`, 'must match ^[A-Z0-9][A-Z0-9._-]{0,19}$');
-    const symbol = raw.symbol as string;
-    if (seen.has(symbol)) fail(`${at}.symbol`, `duplicates ${symbol}`);
-    seen.add(symbol);
-    const str = (key: string, min: number, max: number): string => {
-      const v = raw[key];
-      if (typeof v !== 'string' || v.length < min || v.length > max) fail(`${at}.${key}`, `must be a string of ${min}-${max} characters`);
-      return v as string;
-    };
-    const pos = (key: string): number => {
-      const v = raw[key];
-      if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) fail(`${at}.${key}`, 'must be a number > 0');
-      return v as number;
-    };
-    const kind = raw.kind;
-    if (!KINDS.includes(kind as AssetKind)) fail(`${at}.kind`, 'must be one of equity, crypto, fx');
-    const factor = raw.factor === undefined ? (kind as string) : raw.factor;
-    if (typeof factor !== 'string' || factors[factor] === undefined) fail(`${at}.factor`, `must name a factor (${Object.keys(factors).join(', ')})`);
-    const corr = raw.corr === undefined ? 0.5 : raw.corr;
-    if (typeof corr !== 'number' || !(Math.abs(corr) <= 0.99)) fail(`${at}.corr`, 'must be a number in [-0.99, 0.99]');
-    const spec: SymbolSpec = {
-      symbol,
-      name: str('name', 1, 200),
-      kind: kind as AssetKind,
-      currency: str('currency', 3, 8),
-      refPrice: pos('refPrice'),
-      vol: pos('vol'),
-      tickSize: pos('tickSize'),
-      lotSize: pos('lotSize'),
-      spread: pos('spread'),
-      activity: pos('activity'),
-      factor: factor as string,
-      corr: corr as number,
-    };
-    if (spec.vol > 5) fail(`${at}.vol`, 'must be at most 5 (500% a year)');
-    if (spec.refPrice < spec.tickSize * 10) fail(`${at}.refPrice`, 'must be at least 10 ticks');
-    return spec;
+    if (seen.has(raw.symbol)) fail(`${at}.symbol`, `duplicates ${raw.symbol}`);
+    seen.add(raw.symbol);
+    const factor = raw.factor ?? raw.kind;
+    if (factors[factor] === undefined) fail(`${at}.factor`, `must name a factor (${Object.keys(factors).join(', ')})`);
+    if (raw.vol > 5) fail(`${at}.vol`, 'must be at most 5 (500% a year)');
+    if (raw.refPrice < raw.tickSize * 10) fail(`${at}.refPrice`, 'must be at least 10 ticks');
+    const { symbol, name, kind, currency, refPrice, vol, tickSize, lotSize, spread, activity } = raw;
+    return { symbol, name, kind, currency, refPrice, vol, tickSize, lotSize, spread, activity, factor, corr: raw.corr ?? 0.5 };
   });
   return { model, factors, symbols };
+}
+
+/** `/symbols/3/vol` → `symbols[3].vol`; the root is `(root)`. */
+function fieldPath(pointer: string): string {
+  if (pointer === '') return '(root)';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path === '' ? part : `${path}.${part}`), '');
 }
 
 function checkModel(m: ModelParams, fail: (path: string, what: string) => never): void {
@@ -188,10 +195,6 @@ function checkModel(m: ModelParams, fail: (path: string, what: string) => never)
   if (!(m.sizeTailIndex > 0.5 && m.sizeTailIndex <= 10)) fail('sizeTailIndex', 'must be in (0.5, 10]');
   if (!(m.maxLots >= 1)) fail('maxLots', 'must be >= 1');
   if (!(m.insideProb >= 0 && m.insideProb <= 1)) fail('insideProb', 'must be in [0, 1]');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Keeps the named symbols, in the order given; throws naming every unknown one. */

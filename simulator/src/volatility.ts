@@ -1,4 +1,4 @@
-import type { Distributions } from './random.js';
+import type { Distributions } from './distributions.js';
 import type { ModelParams } from './universe.js';
 
 /** Seconds in the model's year: 365 days of 24 h of continuous trading. */

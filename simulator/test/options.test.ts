@@ -40,6 +40,7 @@ describe('command line', () => {
       [['--bogus'], /unknown flag --bogus/],
       [['stray'], /unexpected argument 'stray'/],
       [['--seed'], /--seed needs a value/],
+      [['--seed', '--rate', '5'], /--seed needs a value/],
       [['--seed', 'x'], /--seed must be an integer, got 'x'/],
       [['--rate', '-5'], /--rate must be a number of ticks per second > 0/],
       [['--symbols', 'aapl'], /--symbols must be a comma-separated list/],

@@ -45,6 +45,25 @@ describe('universe', () => {
     expect(() => parseUniverse({ symbols: [good.symbols[0], good.symbols[0]] }, 'u.json')).toThrow(/symbols\[1\]\.symbol duplicates ABC/);
   });
 
+  it('[S9] every other rule of the file names its field too', () => {
+    const symbol = { symbol: 'ABC', name: 'Abc', kind: 'equity', currency: 'USD', refPrice: 10, vol: 0.3, tickSize: 0.01, lotSize: 1, spread: 0.01, activity: 1 };
+    const bad: Array<[unknown, RegExp]> = [
+      [[], /^u\.json: \(root\) must be an object with a "symbols" array$/],
+      [{ symbols: [symbol], extra: 1 }, /^u\.json: extra is not a known field \(model, factors, symbols\)$/],
+      [{ symbols: [symbol], model: { speed: 1 } }, /^u\.json: model\.speed is not a known model parameter$/],
+      [{ symbols: [symbol], model: { volOfVol: 3 } }, /^u\.json: model\.volOfVol must be in \[0, 2\]$/],
+      [{ symbols: [symbol], factors: { equity: { vol: 0 } } }, /^u\.json: factors\.equity\.vol must be a number > 0$/],
+      [{ symbols: [symbol], factors: 'none' }, /^u\.json: factors must be an object of \{ vol \}$/],
+      [{ symbols: ['ABC'] }, /^u\.json: symbols\[0\] must be an object$/],
+      [{ symbols: [{ ...symbol, name: '' }] }, /^u\.json: symbols\[0\]\.name must be a string of 1-200 characters$/],
+      [{ symbols: [{ ...symbol, currency: undefined }] }, /^u\.json: symbols\[0\]\.currency must be a string of 3-8 characters$/],
+      [{ symbols: [{ ...symbol, vol: 6 }] }, /^u\.json: symbols\[0\]\.vol must be at most 5/],
+      [{ symbols: [{ ...symbol, refPrice: 0.05 }] }, /^u\.json: symbols\[0\]\.refPrice must be at least 10 ticks$/],
+    ];
+    for (const [value, message] of bad) expect(() => parseUniverse(value, 'u.json'), JSON.stringify(value)).toThrow(message);
+    expect(parseUniverse({ symbols: [symbol], factors: { tech: { vol: 0.3 } }, model: { jumpShare: 0.2 } }).model.jumpShare).toBe(0.2);
+  });
+
   it('[S9] --universe reads a JSON file; a missing or invalid file is an error naming it', async () => {
     const file = join(dir, 'mine.json');
     await writeFile(file, JSON.stringify({ factors: { equity: { vol: 0.2 } }, symbols: DEFAULT_UNIVERSE.symbols.slice(0, 2) }));

@@ -1,4 +1,5 @@
 import { Events, type FeedStatus, type SymbolDeclaration } from '@tickfeed/protocol';
+import fc from 'fast-check';
 import type { Rng } from './rng.js';
 
 /*
@@ -6,6 +7,10 @@ import type { Rng } from './rng.js';
  * valid payload of its event and is broken one way: wrong type, a field
  * missing, added or of the wrong type, bad numbers, deep nesting, huge
  * arrays and strings, binary. Pure: the same Rng gives the same requests.
+ * The values themselves are fast-check arbitraries (so property tests over
+ * them shrink a failure); which event, which mutation and where it lands are
+ * ours: they encode what the server must answer, which no generic generator
+ * knows.
  */
 
 /** How a request was broken. */
@@ -123,42 +128,80 @@ const ODD_STRINGS: readonly string[] = [
   '1e999',
 ];
 
-/** A random JSON-ish value: primitives, odd strings and numbers, small arrays and objects, Buffers. */
-export function junkValue(rng: Rng, vocab: Vocabulary, depth = 0): unknown {
-  const nested = depth >= 3 ? 0 : 1;
-  const kind = rng.weighted({ number: 3, string: 3, boolean: 1, null: 1, undefined: 1, array: 2 * nested, object: 2 * nested, buffer: nested });
-  switch (kind) {
-    case 'number':
-      return rng.chance(0.6) ? rng.pick(BAD_NUMBERS) : (rng.next() - 0.5) * 10 ** rng.int(0, 12);
-    case 'string':
-      return junkString(rng, vocab);
-    case 'boolean':
-      return rng.chance(0.5);
-    case 'null':
-      return null;
-    case 'undefined':
-      return undefined;
-    case 'array': {
-      const out: unknown[] = [];
-      for (let i = rng.int(0, 4); i > 0; i--) out.push(junkValue(rng, vocab, depth + 1));
-      return out;
-    }
-    case 'object': {
-      const out: Record<string, unknown> = {};
-      for (let i = rng.int(0, 4); i > 0; i--) defineKey(out, rng.chance(0.6) ? rng.pick(ODD_KEYS) : rng.string(rng.int(1, 8)), junkValue(rng, vocab, depth + 1));
-      return out;
-    }
-    default:
-      return rng.bytes(rng.int(0, 64));
-  }
+/** UTF-16 units of random strings: lone surrogates included on purpose. */
+const STRING_UNITS = 'abcXYZ019 _-.,;:{}[]"\\/\u00e9\u4e2d\ud83d\ude00'.split('');
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'.split('');
+
+/** A hostile string: odd ones, symbol names (known or not), random units, long ones. */
+export function junkStringArbitrary(vocab: Vocabulary): fc.Arbitrary<string> {
+  return fc.oneof(
+    { arbitrary: fc.constantFrom(...ODD_STRINGS), weight: 4 },
+    { arbitrary: fc.constantFrom(...vocab.knownSymbols, ...vocab.ownSymbols, 'NOPE', 'ZZZZ9'), weight: 3 },
+    { arbitrary: fc.string({ unit: fc.constantFrom(...STRING_UNITS), minLength: 1, maxLength: 30 }), weight: 2 },
+    { arbitrary: fc.string({ unit: fc.constantFrom(...ALPHANUMERIC), minLength: 1_000, maxLength: 12_000 }), weight: 1 },
+  );
 }
 
+/**
+ * A random JSON-ish value, up to three levels deep: bad and ordinary numbers,
+ * hostile strings, booleans, null, undefined, small arrays, objects with odd
+ * keys (own properties, '__proto__' included) and Buffers.
+ */
+export function junkValueArbitrary(vocab: Vocabulary): fc.Arbitrary<unknown> {
+  const key = fc.oneof({ arbitrary: fc.constantFrom(...ODD_KEYS), weight: 6 }, { arbitrary: fc.string({ unit: fc.constantFrom(...ALPHANUMERIC), minLength: 1, maxLength: 8 }), weight: 4 });
+  const number = fc.oneof({ arbitrary: fc.constantFrom(...BAD_NUMBERS), weight: 6 }, { arbitrary: fc.double({ min: -5e11, max: 5e11, noNaN: true }), weight: 4 });
+  const { value } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      // At the depth limit oneof takes the first: a leaf.
+      { maxDepth: 3, depthIdentifier: 'junk' },
+      { arbitrary: number, weight: 3 },
+      { arbitrary: junkStringArbitrary(vocab), weight: 3 },
+      { arbitrary: fc.boolean(), weight: 1 },
+      { arbitrary: fc.constant(null), weight: 1 },
+      { arbitrary: fc.constant(undefined), weight: 1 },
+      { arbitrary: fc.array(tie('value'), { maxLength: 4, depthIdentifier: 'junk' }), weight: 2 },
+      {
+        arbitrary: fc.array(fc.tuple(key, tie('value')), { maxLength: 4, depthIdentifier: 'junk' }).map((entries) => {
+          const out: Record<string, unknown> = {};
+          for (const [k, v] of entries) defineKey(out, k, v);
+          return out;
+        }),
+        weight: 2,
+      },
+      { arbitrary: fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)), weight: 1 },
+    ),
+  }));
+  return value;
+}
+
+/**
+ * One value of an arbitrary, drawn from the run's seeded Rng: fast-check's
+ * generators (and their shrinking, in the property tests) with the fuzzer's
+ * reproducible seed.
+ */
+export function draw<T>(rng: Rng, arbitrary: fc.Arbitrary<T>): T {
+  return fc.sample(arbitrary, { seed: rng.int(0, 0x7fff_ffff), numRuns: 1 })[0] as T;
+}
+
+const arbitraries = new WeakMap<Vocabulary, { value: fc.Arbitrary<unknown>; string: fc.Arbitrary<string> }>();
+
+function arbitrariesOf(vocab: Vocabulary): { value: fc.Arbitrary<unknown>; string: fc.Arbitrary<string> } {
+  let found = arbitraries.get(vocab);
+  if (found === undefined) {
+    found = { value: junkValueArbitrary(vocab), string: junkStringArbitrary(vocab) };
+    arbitraries.set(vocab, found);
+  }
+  return found;
+}
+
+/** A random JSON-ish value (junkValueArbitrary), drawn from `rng`. */
+export function junkValue(rng: Rng, vocab: Vocabulary): unknown {
+  return draw(rng, arbitrariesOf(vocab).value);
+}
+
+/** A hostile string (junkStringArbitrary), drawn from `rng`. */
 export function junkString(rng: Rng, vocab: Vocabulary): string {
-  const kind = rng.weighted({ odd: 4, symbol: 3, random: 2, long: 1 });
-  if (kind === 'odd') return rng.pick(ODD_STRINGS);
-  if (kind === 'symbol') return rng.pick([...vocab.knownSymbols, ...vocab.ownSymbols, 'NOPE', 'ZZZZ9']);
-  if (kind === 'random') return rng.string(rng.int(1, 30), 'abcXYZ019 _-.,;:{}[]"\\/\u00e9\u4e2d\ud83d\ude00');
-  return rng.string(rng.int(1_000, 12_000));
+  return draw(rng, arbitrariesOf(vocab).string);
 }
 
 /** A request for a consumer-namespace socket: mostly subscribe/unsubscribe, also every other kind of event. */

@@ -1,6 +1,7 @@
 import type { Socket as NetSocket } from 'node:net';
 import WebSocket from 'ws';
 import { SOCKET_PATH } from '@tickfeed/protocol';
+import { SioType, decodeEio, decodeSio, type EioPacket, type SioPacket } from '../eio-codec.js';
 
 /**
  * A bare Engine.IO v4 / Socket.IO v5 connection over `ws`, for what
@@ -204,71 +205,56 @@ export class RawSocket {
   }
 
   private onFrame(frame: string, ready: () => void): void {
-    const type = frame.charAt(0);
-    if (type === '2') {
-      if (this.answerPings) this.sendRaw(`3${frame.slice(1)}`);
+    let eio: EioPacket;
+    let sio: SioPacket;
+    try {
+      eio = decodeEio(frame);
+      if (eio.kind === 'ping') {
+        if (this.answerPings) this.sendRaw(`3${eio.data}`);
+        return;
+      }
+      if (eio.kind === 'open') {
+        if (this.namespace === null) {
+          ready();
+          return;
+        }
+        const auth = this.options.auth === undefined ? '' : JSON.stringify(this.options.auth);
+        this.sendRaw(this.namespace === '/' ? `40${auth}` : `40${this.namespace},${auth}`);
+        return;
+      }
+      if (eio.kind !== 'message') return;
+      sio = decodeSio(eio.data);
+    } catch {
+      // Not a packet this side understands: the server's replies are checked through what does arrive (acks time out).
       return;
     }
-    if (type === '0') {
-      if (this.namespace === null) {
+    switch (sio.type) {
+      case SioType.EVENT: {
+        if (Array.isArray(sio.data) && sio.data[0] === 'ticks') this.tickFrames++;
+        return;
+      }
+      case SioType.ACK: {
+        const waiter = sio.id === undefined ? undefined : this.acks.get(sio.id);
+        if (waiter === undefined || sio.id === undefined) return;
+        this.acks.delete(sio.id);
+        waiter({ kind: 'ack', args: Array.isArray(sio.data) ? sio.data : [] });
+        return;
+      }
+      case SioType.CONNECT: {
+        const data = sio.data as { sid?: unknown } | undefined;
+        this.connectResult ??= { ok: true, sid: typeof data?.sid === 'string' ? data.sid : '' };
         ready();
         return;
       }
-      const auth = this.options.auth === undefined ? '' : JSON.stringify(this.options.auth);
-      this.sendRaw(this.namespace === '/' ? `40${auth}` : `40${this.namespace},${auth}`);
-      return;
-    }
-    if (type !== '4') return;
-    // Socket.IO packet: type digit, optional "/nsp,", optional ack id, JSON.
-    const sioType = frame.charAt(1);
-    let i = 2;
-    if (frame.charAt(i) === '/') {
-      const comma = frame.indexOf(',', i);
-      i = comma === -1 ? frame.length : comma + 1;
-    }
-    if (sioType === '2') {
-      if (frame.startsWith('["ticks"', i)) this.tickFrames++;
-      return;
-    }
-    if (sioType === '3') {
-      const start = i;
-      while (i < frame.length && frame.charCodeAt(i) >= 48 && frame.charCodeAt(i) <= 57) i++;
-      const id = Number(frame.slice(start, i));
-      const waiter = this.acks.get(id);
-      if (waiter === undefined) return;
-      this.acks.delete(id);
-      let args: unknown[] = [];
-      try {
-        const parsed: unknown = JSON.parse(frame.slice(i));
-        if (Array.isArray(parsed)) args = parsed;
-      } catch {
-        args = [frame.slice(i, i + 200)];
+      case SioType.CONNECT_ERROR: {
+        const data = sio.data as { message?: unknown } | string | undefined;
+        const message = typeof data === 'string' ? data : typeof data?.message === 'string' ? data.message : JSON.stringify(data ?? null).slice(0, 300);
+        this.connectResult ??= { ok: false, message };
+        ready();
+        return;
       }
-      waiter({ kind: 'ack', args });
-      return;
-    }
-    if (sioType === '0') {
-      let sid = '';
-      try {
-        const parsed = JSON.parse(frame.slice(i)) as { sid?: unknown };
-        sid = typeof parsed.sid === 'string' ? parsed.sid : '';
-      } catch {
-        sid = '';
-      }
-      this.connectResult ??= { ok: true, sid };
-      ready();
-      return;
-    }
-    if (sioType === '4') {
-      let message = frame.slice(i, i + 300);
-      try {
-        const parsed = JSON.parse(frame.slice(i)) as { message?: unknown };
-        if (typeof parsed.message === 'string') message = parsed.message;
-      } catch {
-        // keep the raw text
-      }
-      this.connectResult ??= { ok: false, message };
-      ready();
+      default:
+        return;
     }
   }
 

@@ -1,22 +1,25 @@
+import { createRandom, pickDistinct, type RandomSource, type Sfc32 } from '@tickfeed/protocol';
+
 /**
  * Seeded randomness for the fuzzer and the soak (F8): every random choice of a
  * run comes from one of these, so a seed reproduces the same payloads in the
- * same order (timing, and so interleaving, still varies from run to run).
+ * same order (timing, and so interleaving, still varies from run to run). The
+ * draws are the project's one generator (the protocol's sfc32 streams); what
+ * is ours here is only the vocabulary of choices the generators speak in.
  */
-export class Rng {
-  private state: number;
+export class Rng implements RandomSource {
+  private readonly source: Sfc32;
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
+  constructor(
+    private readonly seed: number,
+    private readonly stream = 'fuzz',
+  ) {
+    this.source = createRandom(seed, stream);
   }
 
-  /** Uniform in [0, 1) (mulberry32). */
+  /** Uniform in (0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    return this.source.next();
   }
 
   /** Integer in [min, max], both included. */
@@ -47,15 +50,7 @@ export class Rng {
 
   /** k distinct items, in random order. */
   sample<T>(items: readonly T[], k: number): T[] {
-    const pool = items.slice();
-    const n = Math.min(k, pool.length);
-    for (let i = 0; i < n; i++) {
-      const j = i + Math.floor(this.next() * (pool.length - i));
-      const chosen = pool[j] as T;
-      pool[j] = pool[i] as T;
-      pool[i] = chosen;
-    }
-    return pool.slice(0, n);
+    return pickDistinct(items, k, this);
   }
 
   bytes(length: number): Buffer {
@@ -73,8 +68,6 @@ export class Rng {
 
   /** An independent stream for one actor, reproducible from this one's seed and the label. */
   fork(label: string): Rng {
-    let h = 2_166_136_261 ^ this.int(0, 0xffffffff);
-    for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 16_777_619);
-    return new Rng(h >>> 0);
+    return new Rng(this.seed, `${this.stream}/${label}`);
   }
 }

@@ -180,10 +180,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const reached = await Promise.all(healthy.map((consumer) => consumer.reached(targets, 20_000)));
     for (const [i, consumer] of healthy.entries()) {
       if (!reached[i]) {
-        const behind = consumer.symbols.filter((s) => (consumer.checker.lastSeq(s) ?? 0) < (targets.get(s) ?? 0));
-        ledger.violation('healthy-incomplete', `${consumer.name}: behind on ${behind.length} symbols, e.g. ${behind[0]} at #${consumer.checker.lastSeq(behind[0] ?? '')} of #${targets.get(behind[0] ?? '')}`);
+        const behind = consumer.symbols.filter((s) => (consumer.audit.lastSeq(s) ?? 0) < (targets.get(s) ?? 0));
+        ledger.violation('healthy-incomplete', `${consumer.name}: behind on ${behind.length} symbols, e.g. ${behind[0]} at #${consumer.audit.lastSeq(behind[0] ?? '')} of #${targets.get(behind[0] ?? '')}`);
       }
-      for (const p of consumer.checker.problems) ledger.violation('healthy-gap', `${consumer.name}: ${p}`);
+      for (const p of consumer.audit.problems) ledger.violation('healthy-gap', `${consumer.name}: ${p}`);
       for (const d of consumer.disturbances) ledger.violation('healthy-disturbed', `${consumer.name}: ${d}`);
     }
 
@@ -232,8 +232,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         subscriptions,
         published,
         expected: healthy.reduce((n, c) => n + c.symbols.reduce((m, s) => m + (targets.get(s) ?? 0), 0), 0),
-        delivered: healthy.reduce((n, c) => n + c.checker.received, 0),
-        problems: healthy.flatMap((c) => [...c.checker.problems, ...c.disturbances]),
+        delivered: healthy.reduce((n, c) => n + c.audit.received, 0),
+        problems: healthy.flatMap((c) => [...c.audit.problems, ...c.disturbances]),
       },
       state: {
         ...state,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { churnSlot, newChurnStats } from './churner.js';
+import type { Counter } from './counter.js';
+import { churnSlot, newChurnStats, type ChurnStats } from './churner.js';
 import { getText } from './http.js';
 import { MetricsSnapshot } from './prometheus.js';
 import { pollUntil } from './poll.js';
@@ -87,19 +88,8 @@ export interface SoakReport {
   seed: number;
   serverPid: number;
   serverEnv: Record<string, string>;
-  churn: {
-    connects: number;
-    connectFailures: number;
-    subscribes: number;
-    unsubscribes: number;
-    abandoned: number;
-    ackTimeouts: number;
-    replies: Record<string, number>;
-    leaves: Record<string, number>;
-    serverCloses: Record<string, number>;
-    tickFrames: number;
-    connectsPerSec: number;
-  };
+  /** The churning clients' figures (ChurnStats, counters as JSON) and their connect rate. */
+  churn: { [K in keyof ChurnStats]: ChurnStats[K] extends Counter ? Record<string, number> : ChurnStats[K] } & { connectsPerSec: number };
   published: number;
   steady: { clients: number; subscriptions: number; rooms: number; delivered: number; problems: string[] };
   /** Before the churn (steady clients only) and after it, once the server settled. */
@@ -266,9 +256,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const floorWindow = heapFloor.filter((p) => p.t * 1000 >= warmupMs);
     const heapFit = linearFit(floorWindow.map((p) => ({ x: p.t / 60, y: p.bytes })));
 
-    const problems = steady.flatMap((c) => [...c.checker.problems.map((p) => `${c.name}: ${p}`), ...c.disturbances.map((d) => `${c.name}: ${d}`)]);
+    const problems = steady.flatMap((c) => [...c.audit.problems.map((p) => `${c.name}: ${p}`), ...c.disturbances.map((d) => `${c.name}: ${d}`)]);
     for (const consumer of steady) {
-      const behind = consumer.symbols.filter((s) => (consumer.checker.lastSeq(s) ?? 0) < (publisher.lastSeq.get(s) ?? 0));
+      const behind = consumer.symbols.filter((s) => (consumer.audit.lastSeq(s) ?? 0) < (publisher.lastSeq.get(s) ?? 0));
       if (behind.length > 0) problems.push(`${consumer.name}: did not receive every tick of ${behind.join(', ')}`);
     }
     problems.push(...publisher.problems.map((p) => `publisher: ${p}`));
@@ -299,7 +289,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         connectsPerSec: stats.connects / churnSeconds,
       },
       published: publisher.published,
-      steady: { clients: steady.length, subscriptions: steadySubscriptions, rooms: steadyRooms, delivered: steady.reduce((n, c) => n + c.checker.received, 0), problems },
+      steady: { clients: steady.length, subscriptions: steadySubscriptions, rooms: steadyRooms, delivered: steady.reduce((n, c) => n + c.audit.received, 0), problems },
       start,
       end,
       peak: {

@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { exited, feedServerUrl, spawnReady, stopProcess } from '@tickfeed/dev-tools';
 import WebSocket from 'ws';
 
 /**
@@ -40,85 +39,79 @@ export interface ServerProcessOptions {
   readyTimeoutMs?: number;
 }
 
-export function startServerProcess(env: Record<string, string>, options: ServerProcessOptions = {}): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, options: ServerProcessOptions = {}): Promise<ServerProcess> {
   const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
   const args = options.inspect === true ? ['--inspect=127.0.0.1:0', feedServerMain()] : [feedServerMain()];
-  const child: ChildProcess = spawn(process.execPath, args, {
-    // In memory (DATA_DIR empty): each run starts from a clean state, whatever a previous one left in ./data.
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   const problems: string[] = [];
   const keep = (line: string) => {
     problems.push(line.slice(0, 500));
     if (problems.length > 50) problems.shift();
   };
-  let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exit = { code, signal };
-      resolve(exit);
-    }),
-  );
+  let inspectorUrl: string | undefined;
+  const { child, ready } = spawnReady({
+    name: 'feed server',
+    command: process.execPath,
+    args,
+    // In memory (DATA_DIR empty): each run starts from a clean state, whatever a previous one left in ./data.
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: '', ...env },
+    timeoutMs: readyTimeoutMs,
+    isReady: (line, stream) => (stream === 'stdout' ? feedServerUrl(line) : undefined),
+    onLine: (line, stream) => {
+      if (stream === 'stderr') {
+        const debuggerUrl = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
+        if (debuggerUrl !== undefined) inspectorUrl = debuggerUrl;
+        else if (!/^(For help, see|Debugger attached|Waiting for the debugger)/.test(line)) keep(line);
+        return;
+      }
+      if (logLevel(line) >= 40) keep(line);
+    },
+  });
+  const exit = exited(child);
+  let running = true;
+  void exit.then(() => (running = false));
   // Never leave the server behind, even when this process ends abruptly.
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  let inspectorUrl: string | undefined;
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    const debuggerUrl = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
-    if (debuggerUrl !== undefined) inspectorUrl = debuggerUrl;
-    else if (!/^(For help, see|Debugger attached|Waiting for the debugger)/.test(line)) keep(line);
-  });
+  let url: string;
+  try {
+    url = await ready;
+  } catch (error) {
+    process.off('exit', killOnExit);
+    throw error;
+  }
   let inspector: Promise<Inspector> | undefined;
+  const pid = child.pid!;
+  return {
+    url,
+    pid,
+    rssBytes: () => vmRss(readFileSync(`/proc/${pid}/status`, 'utf8')),
+    get alive() {
+      return running;
+    },
+    problems: () => [...problems],
+    async collectGarbage() {
+      if (inspectorUrl === undefined) throw new Error('the server was not started with inspect');
+      inspector ??= Inspector.connect(inspectorUrl);
+      await (await inspector).call('HeapProfiler.collectGarbage');
+    },
+    async stop(graceMs = 10_000) {
+      // An attached inspector session would keep the process waiting at exit ("Waiting for the debugger to disconnect").
+      if (inspector !== undefined) (await inspector.catch(() => undefined))?.close();
+      const status = await stopProcess(child, { graceMs });
+      process.off('exit', killOnExit);
+      return status;
+    },
+  };
+}
 
-  return new Promise<ServerProcess>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`feed server not listening within ${readyTimeoutMs} ms\n${problems.join('\n')}`));
-    }, readyTimeoutMs);
-    void exited.then((e) => {
-      clearTimeout(timer);
-      reject(new Error(`feed server exited (${e.signal ?? e.code}) before listening\n${problems.join('\n')}`));
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: { msg?: unknown; url?: unknown; level?: unknown };
-      try {
-        entry = JSON.parse(line) as typeof entry;
-      } catch {
-        return;
-      }
-      if (typeof entry.level === 'number' && entry.level >= 40) keep(line);
-      if (entry.msg !== 'feed server listening' || typeof entry.url !== 'string') return;
-      clearTimeout(timer);
-      const pid = child.pid!;
-      resolve({
-        url: entry.url,
-        pid,
-        rssBytes: () => vmRss(readFileSync(`/proc/${pid}/status`, 'utf8')),
-        get alive() {
-          return exit === null;
-        },
-        problems: () => [...problems],
-        async collectGarbage() {
-          if (inspectorUrl === undefined) throw new Error('the server was not started with inspect');
-          inspector ??= Inspector.connect(inspectorUrl);
-          await (await inspector).call('HeapProfiler.collectGarbage');
-        },
-        async stop(graceMs = 10_000) {
-          // An attached inspector session would keep the process waiting at exit ("Waiting for the debugger to disconnect").
-          if (inspector !== undefined) (await inspector.catch(() => undefined))?.close();
-          if (exit === null) {
-            child.kill('SIGTERM');
-            const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-            await exited;
-            clearTimeout(timer);
-          }
-          process.off('exit', killOnExit);
-          return exited;
-        },
-      });
-    });
-  });
+/** The pino level of a log line; 0 for a line that is not pino JSON. */
+function logLevel(line: string): number {
+  try {
+    const entry = JSON.parse(line) as { level?: unknown };
+    return typeof entry.level === 'number' ? entry.level : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** VmRSS of a /proc/<pid>/status text, bytes. */

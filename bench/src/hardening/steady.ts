@@ -11,7 +11,7 @@ import {
   type Tick,
 } from '@tickfeed/protocol';
 import type { Rng } from './rng.js';
-import { SeqChecker } from './seq-checker.js';
+import { DeliveryAudit } from '../delivery-audit.js';
 
 /*
  * The well-behaved side of a fuzz or soak run: one publisher at a steady rate
@@ -193,7 +193,7 @@ export class SteadyPublisher {
 
 /** A consumer that subscribes once and checks every tick it gets (F3, F9). */
 export class SteadyConsumer {
-  readonly checker = new SeqChecker();
+  readonly audit = new DeliveryAudit();
   /** Anything that should not happen to a healthy client: disconnect, reset, notice, shutdown. */
   readonly disturbances: string[] = [];
   private waiters: { done: () => boolean; resolve: () => void }[] = [];
@@ -204,7 +204,7 @@ export class SteadyConsumer {
     private readonly socket: ConsumerSocket,
   ) {
     socket.on(Events.ticks, (ticks) => {
-      for (const tick of ticks) this.checker.tick(tick.symbol, tick.seq);
+      for (const tick of ticks) this.audit.observe(tick.symbol, tick.seq);
       this.waiters = this.waiters.filter((w) => {
         if (!w.done()) return true;
         w.resolve();
@@ -229,13 +229,13 @@ export class SteadyConsumer {
     const reply = await socket.timeout(10_000).emitWithAck(Events.subscribe, { symbols: [...symbols] });
     if (!reply.ok) throw new Error(`${name}: subscribe failed: ${reply.error.code}`);
     if (reply.rejected.length > 0) throw new Error(`${name}: symbols rejected: ${JSON.stringify(reply.rejected)}`);
-    for (const entry of reply.subscribed) consumer.checker.subscribed(entry.symbol, entry.snapshot.seq);
+    for (const entry of reply.subscribed) consumer.audit.start(entry.symbol, entry.snapshot.seq);
     return consumer;
   }
 
   /** Resolves true once every symbol's last seq reached its target, false at the deadline. */
   reached(targets: ReadonlyMap<string, number>, timeoutMs: number): Promise<boolean> {
-    const done = () => this.symbols.every((s) => (this.checker.lastSeq(s) ?? 0) >= (targets.get(s) ?? 0));
+    const done = () => this.symbols.every((s) => (this.audit.lastSeq(s) ?? 0) >= (targets.get(s) ?? 0));
     if (done()) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {

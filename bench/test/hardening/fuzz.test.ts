@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderFuzzReport } from '../../src/hardening/report.js';
+import { renderFuzzReport } from '../../src/hardening/fuzz-soak-report.js';
 import { runFuzz, type FuzzReport } from '../../src/hardening/run-fuzz.js';
 import type { ViolationKind } from '../../src/hardening/ledger.js';
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderSoakReport } from '../../src/hardening/report.js';
+import { renderSoakReport } from '../../src/hardening/fuzz-soak-report.js';
 import { runSoak, type SoakReport } from '../../src/hardening/run-soak.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { AssetKind, FeedStatus, IngestPort, SymbolDeclaration, Tick } from '@tickfeed/protocol';
+import { createRandom, type AssetKind, type FeedStatus, type IngestPort, type RandomSource, type SymbolDeclaration, type Tick } from '@tickfeed/protocol';
 
 export interface InstrumentSpec {
   symbol: string;
@@ -43,7 +43,7 @@ interface Live {
 export class MarketPublisher {
   private readonly live = new Map<string, Live>();
   private timer: ReturnType<typeof setInterval> | undefined;
-  private state: number;
+  private readonly source: RandomSource;
   published = 0;
 
   constructor(
@@ -51,7 +51,7 @@ export class MarketPublisher {
     private readonly universe: InstrumentSpec[] = TEST_UNIVERSE,
     seed = 12345,
   ) {
-    this.state = seed >>> 0;
+    this.source = createRandom(seed, 'market-publisher');
   }
 
   /** Declares every instrument; continues each symbol at the seq the server holds. */
@@ -155,11 +155,7 @@ export class MarketPublisher {
   }
 
   private random(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    return this.source.next();
   }
 }
 

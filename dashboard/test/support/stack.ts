@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFeedServer, testServerConfig, type FeedServer } from '@tickfeed/feed-server';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../bench/frame-bench.js';
 import { MarketPublisher, TEST_UNIVERSE, type InstrumentSpec } from './market-publisher.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -11,16 +12,7 @@ export const DASHBOARD_DIR = resolve(here, '../..');
 export const DIST_DIR = resolve(DASHBOARD_DIR, 'dist');
 export const ARTIFACTS_DIR = resolve(DASHBOARD_DIR, '../test-artifacts');
 
-/** Flags for Debian's chromium in CI and containers; never a downloaded browser. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { CHROMIUM_ARGS } from '../../bench/frame-bench.js';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
@@ -47,7 +39,7 @@ export function ensureDashboardBuilt(): void {
 }
 
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true });
 }
 
 export function artifactPath(name: string): string {

@@ -1,12 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode, type Tick } from '@tickfeed/protocol';
 import { io as connect } from 'socket.io-client';
 import { consumer, makeTicks, onCleanup, publisher, range, stopAll, type ConsumerClient, type PublisherClient } from '../support/harness.js';
-import { startRedisServer } from '../support/redis-server.js';
+import { startRedisServer } from '@tickfeed/dev-tools';
 import {
   FeedView,
   declareOn,
-  eventually,
   getJson,
   metric,
   ok,
@@ -70,7 +69,7 @@ class TickPump {
   /** Waits until at least `count` more ticks per symbol were accepted. */
   async advance(count: number): Promise<void> {
     const target = Math.min(...this.next.values()) + count;
-    await eventually(`${count} more ticks published`, () => Math.min(...this.next.values()) >= target, 15_000, 10);
+    await vi.waitFor(() => expect(Math.min(...this.next.values()), `${count} more ticks published`).toBeGreaterThanOrEqual(target), { timeout: 15_000, interval: 10 });
   }
 }
 
@@ -112,7 +111,7 @@ describe('scale-out faults', () => {
     expect(await readyStatus(a.url)).toBe(200);
 
     await redis.stop();
-    await eventually('both instances report Redis down', async () => (await readyStatus(a.url)) === 503 && (await readyStatus(b.url)) === 503);
+    await vi.waitFor(async () => expect([await readyStatus(a.url), await readyStatus(b.url)], 'both instances report Redis down').toEqual([503, 503]), { timeout: 15_000, interval: 25 });
     expect(await metric(a.url, 'feed_redis_up')).toBe(0);
     expect(await metric(b.url, 'feed_redis_up')).toBe(0);
     expect((await getJson<{ reasons: string[] }>(`${b.url}/readyz`)).body.reasons).toContain('redis unavailable');
@@ -131,7 +130,7 @@ describe('scale-out faults', () => {
 
     // Back, and empty (no persistence): the instances rebuild the store from what they hold.
     await redis.restart();
-    await eventually('both instances ready again', async () => (await readyStatus(a.url)) === 200 && (await readyStatus(b.url)) === 200);
+    await vi.waitFor(async () => expect([await readyStatus(a.url), await readyStatus(b.url)], 'both instances ready again').toEqual([200, 200]), { timeout: 15_000, interval: 25 });
     expect(await metric(b.url, 'feed_redis_up')).toBe(1);
     await pump.advance(30);
     const last = await pump.stop();
@@ -149,7 +148,7 @@ describe('scale-out faults', () => {
       expect(lines.filter((m) => m === 'redis available')).toHaveLength(2);
     }
     // The store holds the whole feed again: a new instance serves the same state.
-    await eventually('B caught up', async () => (await getJson<{ snapshot: { seq: number } }>(`${b.url}/api/symbols/MSFT`)).body.snapshot.seq === last);
+    await vi.waitFor(async () => expect((await getJson<{ snapshot: { seq: number } }>(`${b.url}/api/symbols/MSFT`)).body.snapshot.seq, 'B caught up').toBe(last), { timeout: 15_000, interval: 25 });
     const c = await startInstance(redis.url, 'C');
     expect(bySymbol(await symbolsOf(c.url))).toEqual(bySymbol(await symbolsOf(a.url)));
   });
@@ -166,7 +165,7 @@ describe('scale-out faults', () => {
     pump.start();
     await pump.advance(10);
     await redis.stop();
-    await eventually('B reports Redis down', async () => (await readyStatus(b.url)) === 503);
+    await vi.waitFor(async () => expect(await readyStatus(b.url), 'B reports Redis down').toBe(503), { timeout: 15_000, interval: 25 });
     // More than the 30 ticks of history pass while B hears nothing.
     await pump.advance(60);
     await redis.restart();

@@ -1,11 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { INTERVALS, type CandlesResponse, type FeedControl, type FeedStatus, type TicksResponse } from '@tickfeed/protocol';
 import { consumer, makeTicks, publisher, range, startServer, stopAll } from '../support/harness.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { startRedisServer, type RedisServer } from '@tickfeed/dev-tools';
 import {
   FeedView,
   declareOn,
-  eventually,
   getJson,
   metric,
   ok,
@@ -266,7 +265,7 @@ describe('scale-out over Redis', () => {
       ack({ ok: true, status: { ...status, state: 'paused' } });
     });
     pub.emit('status', status);
-    await eventually('B shows the replay status', async () => (await getJson<FeedStatus>(`${b.url}/api/feed`)).body.source === 'tape.csv');
+    await vi.waitFor(async () => expect((await getJson<FeedStatus>(`${b.url}/api/feed`)).body.source, 'B shows the replay status').toBe('tape.csv'), { timeout: 15_000, interval: 25 });
     const response = await fetch(`${b.url}/api/feed/control`, {
       method: 'POST',
       headers: { authorization: 'Bearer test-admin', 'content-type': 'application/json' },

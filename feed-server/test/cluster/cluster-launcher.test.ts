@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SymbolInfo } from '@tickfeed/protocol';
 import { makeTicks, onCleanup, publisher, stopAll } from '../support/harness.js';
-import { declareOn, eventually, getJson, publishOn } from './cluster-support.js';
+import { declareOn, getJson, publishOn } from './cluster-support.js';
 
 afterEach(stopAll);
 
@@ -32,9 +34,11 @@ function alive(pid: number): boolean {
 }
 
 describe('npm run cluster', () => {
-  it('[C19] starts Redis and two instances sharing it, prints their URLs, and stops every process on Ctrl-C', async () => {
+  it('[C19] [D39] starts Redis (with its append-only file in --data-dir) and two instances sharing it, prints their URLs, and stops every process on Ctrl-C', async () => {
     if (!existsSync(LAUNCHER)) throw new Error(`${LAUNCHER} is missing: build first (npx tsc -b launcher)`);
-    const child = spawn(process.execPath, [LAUNCHER, '--ports', '0,0', '--no-simulator'], {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tickfeed-cluster-'));
+    onCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, [LAUNCHER, '--ports', '0,0', '--no-simulator', '--data-dir', dataDir], {
       env: { PATH: process.env.PATH ?? '', INGEST_TOKEN: 'test-token', ADMIN_TOKEN: 'test-admin', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -52,7 +56,7 @@ describe('npm run cluster', () => {
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    await eventually('the cluster to be running', () => /tickfeed cluster running/.test(output) && /^Try: kill/m.test(output), 30_000);
+    await vi.waitFor(() => expect(/tickfeed cluster running/.test(output) && /^Try: kill/m.test(output), 'the cluster to be running').toBe(true), { timeout: 30_000, interval: 25 });
     const urls = [...output.matchAll(/feed-(\d)\s+(http:\/\/127\.0\.0\.1:\d+)\s.*pid (\d+)/g)].map((m) => ({ url: m[2]!, pid: Number(m[3]) }));
     expect(urls).toHaveLength(2);
     const redisPort = Number(/redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1] ?? '0');
@@ -62,11 +66,16 @@ describe('npm run cluster', () => {
     const pub = await publisher(urls[0]!.url);
     await declareOn(pub, [{ symbol: 'AAPL' }]);
     await publishOn(pub, makeTicks('AAPL', 1, 25));
-    await eventually('feed-2 to have the ticks published on feed-1', async () => {
-      const { status, body } = await getJson<SymbolInfo>(`${urls[1]!.url}/api/symbols/AAPL`);
-      return status === 200 && body.snapshot.seq === 25;
-    });
+    await vi.waitFor(
+      async () => {
+        const { status, body } = await getJson<SymbolInfo>(`${urls[1]!.url}/api/symbols/AAPL`);
+        expect([status, body.snapshot?.seq], 'feed-2 to have the ticks published on feed-1').toEqual([200, 25]);
+      },
+      { timeout: 15_000, interval: 25 },
+    );
     pub.disconnect();
+    // The shared history is in an append-only file under --data-dir (not in the repository's ./data).
+    expect(readdirSync(dataDir)).toContain('appendonlydir');
 
     child.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { feedServerUrl, spawnReady, stopProcess } from '@tickfeed/dev-tools';
 import { io as connect } from 'socket.io-client';
 import type { Reset, SubscribeOk, SubscribeReply, SymbolsResponse, Tick } from '@tickfeed/protocol';
 import { createRedisCluster, type RedisClusterOptions } from '../../src/cluster/redis-cluster.js';
@@ -44,16 +45,6 @@ export async function startInstance(
     { logger, cluster: createRedisCluster({ ...FAST_CLUSTER, ...options }) },
   );
   return { ...running, id, logs };
-}
-
-/** Resolves once `check` holds, checking every `everyMs`; fails after `timeoutMs` saying what it waited for. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000, everyMs = 25): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }
 
 export async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
@@ -204,14 +195,6 @@ export function reconnectingConsumer(urls: string[]): ConsumerClient {
   return socket;
 }
 
-export async function connected(socket: ConsumerClient): Promise<void> {
-  if (socket.connected) return;
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-}
-
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 /** A feed server as a child process (`node feed-server/dist/main.js`), for tests that kill one. */
@@ -225,7 +208,11 @@ export interface ChildInstance {
 
 export async function startChildInstance(redisUrl: string, id: string, env: Record<string, string> = {}): Promise<ChildInstance> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build first (npx tsc -b feed-server)`);
-  const child = spawn(process.execPath, [MAIN], {
+  const output: string[] = [];
+  const { child, ready } = spawnReady({
+    name: `feed server ${id}`,
+    command: process.execPath,
+    args: [MAIN],
     env: {
       PATH: process.env.PATH ?? '',
       PORT: '0',
@@ -238,38 +225,15 @@ export async function startChildInstance(redisUrl: string, id: string, env: Reco
       REST_RATE_LIMIT: '0',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    isReady: (line, stream) => (stream === 'stdout' ? feedServerUrl(line) : undefined),
+    onLine: (line, stream) => {
+      if (stream === 'stdout') output.push(line);
+    },
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = async (signal: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill(signal);
-    await exited;
+    await stopProcess(child, { signal });
   };
   onCleanup(() => kill('SIGKILL'));
-  const output: string[] = [];
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        output.push(line);
-        try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'feed server listening' && typeof entry.url === 'string') resolve(entry.url);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    child.once('exit', (code, signal) => reject(new Error(`feed server ${id} exited (${code ?? signal}): ${stderr.slice(-500)}`)));
-  });
+  const url = await ready;
   return { id, url, child, output, kill };
 }

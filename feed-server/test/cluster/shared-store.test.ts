@@ -6,7 +6,7 @@ import { parseStored, type StoredTick } from '../../src/market/tick-ring.js';
 import { SharedStore, type RedisClient } from '../../src/cluster/shared-store.js';
 import { appendItem } from '../../src/cluster/store-codec.js';
 import { declaration, makeTicks } from '../support/harness.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { startRedisServer, type RedisServer } from '@tickfeed/dev-tools';
 
 let redis: RedisServer;
 let client: RedisClient;

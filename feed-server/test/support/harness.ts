@@ -44,14 +44,7 @@ export async function consumer(url: string, options: { transports?: string[] } =
     forceNew: true,
     reconnection: false,
   });
-  onCleanup(() => {
-    socket.disconnect();
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
+  return connected(socket);
 }
 
 export async function publisher(url: string, token = 'test-token'): Promise<PublisherClient> {
@@ -61,14 +54,7 @@ export async function publisher(url: string, token = 'test-token'): Promise<Publ
     reconnection: false,
     auth: { token },
   });
-  onCleanup(() => {
-    socket.disconnect();
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
+  return connected(socket);
 }
 
 export function declaration(symbol: string, refPrice = 100): SymbolDeclaration {
@@ -127,4 +113,18 @@ export function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let i = from; i <= to; i++) out.push(i);
   return out;
+}
+
+/** Resolves with the socket once it is connected (rejects on connect_error); it is disconnected after the test. */
+export async function connected<S extends ConsumerClient | PublisherClient>(socket: S): Promise<S> {
+  onCleanup(() => {
+    socket.disconnect();
+  });
+  if (!socket.connected) {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+  }
+  return socket;
 }

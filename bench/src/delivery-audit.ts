@@ -1,7 +1,13 @@
 /**
- * Per-connection sequence bookkeeping: every symbol's ticks must arrive
- * exactly once and in order, starting right after the subscribe ack's
- * snapshot seq. Pure: the load generator feeds it what it receives.
+ * The bench's check of what one connection received (B2, F3, F9): every
+ * symbol's ticks must arrive exactly once and in order, starting right after
+ * the subscribe ack's snapshot seq. It counts (the load generator's figures)
+ * and describes the first problems (the fuzz and soak consumers' report).
+ * Pure: the caller feeds it what arrives.
+ *
+ * Ours, and not the feed client's SequenceTracker: that one is a recovery
+ * policy (drop duplicates, stop at a gap and resubscribe); this one audits,
+ * following the stream past a gap so each fault is counted once.
  */
 export type SeqVerdict = 'ok' | 'gap' | 'duplicate' | 'pending' | 'unexpected';
 
@@ -18,12 +24,20 @@ export interface SeqCounts {
   unexpected: number;
 }
 
-export class SeqTracker {
+export class DeliveryAudit {
   /** Next expected seq of each acknowledged subscription. */
   private readonly expected = new Map<string, number>();
   /** Ticks of symbols whose subscribe ack has not arrived yet, in arrival order. */
   private readonly pending = new Map<string, number[]>();
   private counts: SeqCounts = emptyCounts();
+  /** Ticks received, all symbols, since construction. */
+  received = 0;
+  /** Problems seen since construction (the first `keep` are described in `problems`). */
+  problemCount = 0;
+  readonly problems: string[] = [];
+
+  /** @param keep how many problems to describe; the rest are only counted. */
+  constructor(private readonly keep = 20) {}
 
   /** The subscribe request for `symbol` was sent; ticks may precede the ack. */
   expect(symbol: string): void {
@@ -39,7 +53,7 @@ export class SeqTracker {
     const early = this.pending.get(symbol) ?? [];
     this.pending.delete(symbol);
     this.expected.set(symbol, snapshotSeq + 1);
-    for (const seq of early) if (seq > snapshotSeq) this.observe(symbol, seq);
+    for (const seq of early) if (seq > snapshotSeq) this.check(symbol, seq);
   }
 
   /** The symbol was refused or dropped: its ticks are no longer expected. */
@@ -49,6 +63,11 @@ export class SeqTracker {
   }
 
   observe(symbol: string, seq: number): SeqVerdict {
+    this.received++;
+    return this.check(symbol, seq);
+  }
+
+  private check(symbol: string, seq: number): SeqVerdict {
     const next = this.expected.get(symbol);
     if (next === undefined) {
       const early = this.pending.get(symbol);
@@ -57,6 +76,7 @@ export class SeqTracker {
         return 'pending';
       }
       this.counts.unexpected += 1;
+      if (this.describes()) this.problems.push(`tick ${symbol}#${seq} of a symbol not subscribed`);
       return 'unexpected';
     }
     if (seq === next) {
@@ -66,9 +86,11 @@ export class SeqTracker {
     }
     if (seq < next) {
       this.counts.duplicates += 1;
+      if (this.describes()) this.problems.push(`${symbol}: repeat or out of order, expected #${next}, got #${seq}`);
       return 'duplicate';
     }
     // Count the hole, then follow the stream again so one gap is reported once.
+    if (this.describes()) this.problems.push(`${symbol}: gap, expected #${next}, got #${seq}`);
     this.counts.gaps += 1;
     this.counts.missing += seq - next;
     this.expected.set(symbol, seq + 1);
@@ -86,6 +108,23 @@ export class SeqTracker {
 
   get subscribedSymbols(): string[] {
     return [...this.expected.keys()];
+  }
+
+  /** Last seq received of a symbol (the snapshot's seq before any tick); undefined when not subscribed. */
+  lastSeq(symbol: string): number | undefined {
+    const next = this.expected.get(symbol);
+    return next === undefined ? undefined : next - 1;
+  }
+
+  /** Records a problem of this connection (also one its owner saw, e.g. a refused request). */
+  problem(description: string): void {
+    if (this.describes()) this.problems.push(description);
+  }
+
+  /** Counts a problem; whether it is among the first `keep`, to be described (the load generator's hot path builds no string past those). */
+  private describes(): boolean {
+    this.problemCount++;
+    return this.problems.length < this.keep;
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, Distributions, hash128 } from '../src/random.js';
+import { createRandom, hash128 } from '@tickfeed/protocol';
+import { Distributions } from '../src/distributions.js';
 
 describe('seeded random source', () => {
   it('[S1] the same seed and stream give the same sequence; another seed or stream a different one', () => {

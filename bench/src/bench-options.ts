@@ -2,9 +2,13 @@ import type { LadderPlan } from './ladder.js';
 import type { StepTiming } from './rig.js';
 import { DEFAULT_CRITERIA, type PassCriteria } from './verdict.js';
 import { DEFAULT_UNIVERSE } from '@tickfeed/simulator';
+import { readFlags, UsageError, type FlagKinds } from './command-line.js';
+
+export { UsageError } from './command-line.js';
 
 /**
- * Command line of `npm run bench` (B8) and the plan it turns into. Pure.
+ * Options of `npm run bench` (B8), read from its command line, and the plan
+ * they turn into. Pure.
  */
 export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard'] as const;
 export type SuiteName = (typeof SUITES)[number];
@@ -56,10 +60,6 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   help: false,
 };
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick              short windows and ladder (under 2 minutes)
@@ -79,77 +79,63 @@ export const USAGE = `Usage: npm run bench -- [options]
   --help               this text
 `;
 
+const FLAGS = {
+  quick: 'boolean',
+  json: 'boolean',
+  help: 'boolean',
+  clients: 'string',
+  symbols: 'string',
+  'per-client': 'string',
+  seed: 'string',
+  'load-gens': 'string',
+  rates: 'string',
+  nice: 'string',
+  'server-log': 'string',
+  'server-node-flags': 'string',
+  'idle-clients': 'string',
+  only: 'string',
+} as const satisfies FlagKinds;
+
 export function parseOptions(argv: readonly string[]): BenchOptions {
+  // Node flags start with '--', so this one takes its value only as --server-node-flags=a,b.
+  if (argv.includes('--server-node-flags')) throw new UsageError('--server-node-flags takes its value after =, e.g. --server-node-flags=--trace-gc');
+  const flags = readFlags(argv, FLAGS);
   const o: BenchOptions = { ...DEFAULT_OPTIONS };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m) throw new UsageError(`unexpected argument '${arg}'`);
-    const name = m[1] as string;
-    const value = (): string => {
-      if (m[2] !== undefined) return m[2];
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-      i++;
-      return v;
-    };
-    switch (name) {
-      case 'quick':
-        o.quick = true;
-        break;
-      case 'json':
-        o.json = true;
-        break;
-      case 'help':
-        o.help = true;
-        break;
-      case 'clients':
-        o.clients = positiveInt(name, value());
-        break;
-      case 'symbols':
-        o.symbols = positiveInt(name, value());
-        break;
-      case 'per-client':
-        o.perClient = positiveInt(name, value());
-        break;
-      case 'seed':
-        o.seed = positiveInt(name, value());
-        break;
-      case 'load-gens':
-        o.loadGens = positiveInt(name, value());
-        break;
-      case 'rates':
-        o.rates = list(value()).map((v) => positiveInt(name, v));
-        break;
-      case 'nice': {
-        const v = value();
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < -20 || n > 19) throw new UsageError(`--nice must be an integer from -20 to 19, got '${v}'`);
-        o.nice = n;
-        break;
-      }
-      case 'server-log':
-        o.serverLog = value();
-        break;
-      case 'server-node-flags':
-        // Flags start with '--', so this one takes its value only as --server-node-flags=a,b.
-        if (m[2] === undefined) throw new UsageError('--server-node-flags takes its value after =, e.g. --server-node-flags=--trace-gc');
-        o.serverNodeFlags = list(m[2]);
-        break;
-      case 'idle-clients':
-        o.idleClients = list(value()).map((v) => positiveInt(name, v));
-        break;
-      case 'only': {
-        const names = list(value());
-        for (const n of names) {
-          if (!(SUITES as readonly string[]).includes(n)) throw new UsageError(`unknown suite '${n}' (one of ${SUITES.join(', ')})`);
-        }
-        o.only = names as SuiteName[];
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option --${name}`);
+  const text = (name: keyof typeof FLAGS): string | undefined => {
+    const value = flags.get(name);
+    return typeof value === 'string' ? value : undefined;
+  };
+  const int = (name: keyof typeof FLAGS): number | undefined => {
+    const value = text(name);
+    return value === undefined ? undefined : positiveInt(name, value);
+  };
+  const ints = (name: keyof typeof FLAGS): number[] | undefined => text(name)?.split(',').filter((v) => v.trim() !== '').map((v) => positiveInt(name, v.trim()));
+  o.quick = flags.has('quick');
+  o.json = flags.has('json');
+  o.help = flags.has('help');
+  o.clients = int('clients') ?? o.clients;
+  o.symbols = int('symbols') ?? o.symbols;
+  o.perClient = int('per-client') ?? o.perClient;
+  o.seed = int('seed') ?? o.seed;
+  o.loadGens = int('load-gens') ?? o.loadGens;
+  o.rates = ints('rates') ?? o.rates;
+  o.idleClients = ints('idle-clients') ?? o.idleClients;
+  const nice = text('nice');
+  if (nice !== undefined) {
+    const n = Number(nice);
+    if (!Number.isInteger(n) || n < -20 || n > 19) throw new UsageError(`--nice must be an integer from -20 to 19, got '${nice}'`);
+    o.nice = n;
+  }
+  o.serverLog = text('server-log') ?? o.serverLog;
+  const nodeFlags = text('server-node-flags');
+  if (nodeFlags !== undefined) o.serverNodeFlags = list(nodeFlags);
+  const only = text('only');
+  if (only !== undefined) {
+    const names = list(only);
+    for (const n of names) {
+      if (!(SUITES as readonly string[]).includes(n)) throw new UsageError(`unknown suite '${n}' (one of ${SUITES.join(', ')})`);
     }
+    o.only = names as SuiteName[];
   }
   if (o.perClient > o.symbols) throw new UsageError('--per-client cannot exceed --symbols');
   return o;
