@@ -201,7 +201,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
     // F4: state equals what the published ticks make.
     const state = await checkState(
-      { url: target, accepted: publisher.accepted, refPrices: publisher.refPrices, epochs: publisher.epochs, candleLimit, tickLimit: DEFAULT_LIMITS.maxTicksPerRequest },
+      { url: target, accepted: publisher.accepted, declarations: publisher.declarations, epochs: publisher.epochs, candleLimit, tickLimit: DEFAULT_LIMITS.maxTicksPerRequest },
       ledger,
     );
 

@@ -3,9 +3,12 @@ import {
   INTERVAL_MS,
   applyTickToStats,
   candlesFromTrades,
+  formatOf,
   initialStats,
+  roundDeclaration,
   snapshotOf,
   type CandlesResponse,
+  type SymbolDeclaration,
   type SymbolInfo,
   type Tick,
   type TicksResponse,
@@ -23,8 +26,8 @@ export interface StateCheckInput {
   url: string;
   /** Every tick the server accepted from the steady publisher, per symbol, in order. */
   accepted: ReadonlyMap<string, readonly Tick[]>;
-  /** Declared reference price per symbol. */
-  refPrices: ReadonlyMap<string, number>;
+  /** What was declared of each symbol (reference price, tick size). */
+  declarations: ReadonlyMap<string, SymbolDeclaration>;
   /** Epoch per symbol as declared. */
   epochs: ReadonlyMap<string, string>;
   /** Most candles the server keeps and returns per request. */
@@ -47,9 +50,12 @@ export async function checkState(input: StateCheckInput, ledger: Ledger): Promis
     summary.symbols++;
     const base = `${input.url}/api/symbols/${encodeURIComponent(symbol)}`;
 
-    const stats = initialStats(input.refPrices.get(symbol) ?? 0);
-    for (const tick of ticks) applyTickToStats(stats, tick);
-    const expected = snapshotOf(symbol, stats);
+    // The server's own rules (P11-P13): the reference price at the tick size's decimals, sums at the symbol's decimals.
+    const declared = input.declarations.get(symbol);
+    const format = declared === undefined ? undefined : formatOf(declared);
+    const stats = initialStats(declared === undefined ? 0 : roundDeclaration(declared).refPrice);
+    for (const tick of ticks) applyTickToStats(stats, tick, format);
+    const expected = snapshotOf(symbol, stats, format);
     const info = await getJson<SymbolInfo>(base);
     const difference = info.status === 200 ? differingField(expected, info.body.snapshot) : `status ${info.status}`;
     if (difference !== null) ledger.violation('state-snapshot', `${symbol}: snapshot differs (${difference}) after ${ticks.length} ticks`);
@@ -58,7 +64,7 @@ export async function checkState(input: StateCheckInput, ledger: Ledger): Promis
 
     for (const interval of INTERVALS) {
       summary.candleSeriesChecked++;
-      const want = candlesFromTrades(ticks, INTERVAL_MS[interval]).slice(-input.candleLimit);
+      const want = candlesFromTrades(ticks, INTERVAL_MS[interval], format?.size).slice(-input.candleLimit);
       const got = await getJson<CandlesResponse>(`${base}/candles?interval=${interval}&limit=${input.candleLimit}`);
       const lastSeq = ticks.at(-1)?.seq ?? 0;
       if (got.status !== 200) {

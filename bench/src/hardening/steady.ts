@@ -84,9 +84,9 @@ export class SteadyPublisher {
   readonly accepted = new Map<string, Tick[]>();
   /** Accepted tick count per symbol, and the last accepted seq. */
   readonly lastSeq = new Map<string, number>();
-  /** What the declare set up: each symbol's epoch and reference price. */
+  /** What the declare set up: each symbol's epoch and declaration. */
   readonly epochs = new Map<string, string>();
-  readonly refPrices = new Map<string, number>();
+  readonly declarations = new Map<string, SymbolDeclaration>();
   readonly problems: string[] = [];
   published = 0;
   private running = false;
@@ -116,7 +116,7 @@ export class SteadyPublisher {
     });
     // A new epoch for each symbol: nothing published before this run counts.
     const declarations = options.source.declarations();
-    for (const d of declarations) publisher.refPrices.set(d.symbol, d.refPrice);
+    for (const d of declarations) publisher.declarations.set(d.symbol, d);
     const reply = await socket.timeout(10_000).emitWithAck(Events.declare, { symbols: declarations, reset: true, reason: 'fuzz/soak run' });
     if (!reply.ok) throw new Error(`declare failed: ${reply.error.code} ${reply.error.message}`);
     for (const declared of reply.declared) {
