@@ -43,6 +43,8 @@ export interface ServerConfig {
   readonly slowConsumerMaxFrames: number;
   /** SLOW_CONSUMER_POLICY: 'conflate' (latest tick per symbol, gap visible) or 'disconnect' (default conflate). */
   readonly slowConsumerPolicy: SlowConsumerPolicy;
+  /** SSE_MAX_BUFFERED_BYTES: bytes an SSE client may leave unread before its connection is destroyed (default 4 MiB). */
+  readonly sseMaxBufferedBytes: number;
   /** MAX_CONNECTIONS_PER_IP: consumer connections from one address (default 0 = unlimited). */
   readonly maxConnectionsPerIp: number;
   /** REST_RATE_LIMIT: REST requests per minute per address (default 1,200; 0 = off). */
@@ -93,6 +95,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   subscribeRatePerSec: DEFAULT_LIMITS.subscribeRatePerSec,
   slowConsumerMaxFrames: 100,
   slowConsumerPolicy: 'conflate',
+  sseMaxBufferedBytes: 4 * 1024 * 1024,
   maxConnectionsPerIp: 0,
   restRateLimitPerMin: 1_200,
   pingIntervalMs: 10_000,
@@ -129,6 +132,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   subscribeRatePerSec: 'SUBSCRIBE_RATE',
   slowConsumerMaxFrames: 'SLOW_CONSUMER_MAX_FRAMES',
   slowConsumerPolicy: 'SLOW_CONSUMER_POLICY',
+  sseMaxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnectionsPerIp: 'MAX_CONNECTIONS_PER_IP',
   restRateLimitPerMin: 'REST_RATE_LIMIT',
   pingIntervalMs: 'PING_INTERVAL_MS',
@@ -220,6 +224,7 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[] })
     subscribeRatePerSec: int('subscribeRatePerSec', d.subscribeRatePerSec, 1, 1_000_000),
     slowConsumerMaxFrames: int('slowConsumerMaxFrames', d.slowConsumerMaxFrames, 1, 1_000_000),
     slowConsumerPolicy: oneOf('slowConsumerPolicy', ['conflate', 'disconnect'] as const, d.slowConsumerPolicy),
+    sseMaxBufferedBytes: int('sseMaxBufferedBytes', d.sseMaxBufferedBytes, 1_024, 1_073_741_824),
     maxConnectionsPerIp: int('maxConnectionsPerIp', d.maxConnectionsPerIp, 0, 1_000_000),
     restRateLimitPerMin: int('restRateLimitPerMin', d.restRateLimitPerMin, 0, 100_000_000),
     pingIntervalMs: int('pingIntervalMs', d.pingIntervalMs, 100, 600_000),
