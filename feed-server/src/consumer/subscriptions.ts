@@ -13,6 +13,7 @@ import {
 } from '@tickfeed/protocol';
 import type { MarketState } from '../market/market-state.js';
 import { describeSchemaError } from '../validation.js';
+import type { ReplayStart } from '../delivery/replay-cursors.js';
 
 const subscribeCheck = TypeCompiler.Compile(SubscribeRequestSchema);
 const unsubscribeCheck = TypeCompiler.Compile(UnsubscribeRequestSchema);
@@ -28,13 +29,6 @@ export interface SubscriberHandle {
   subscribed(): ReadonlySet<string>;
   join(symbol: string): void;
   leave(symbol: string): void;
-}
-
-/** A recovered resume: the symbol's missed ticks are those of `epoch` after `seq`, up to the ack's snapshot and on. */
-export interface ReplayStart {
-  symbol: string;
-  epoch: string;
-  seq: number;
 }
 
 export interface SubscribePlan {

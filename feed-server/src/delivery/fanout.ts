@@ -11,8 +11,7 @@ import { directFrameSocket } from './frame-sink.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
 import { nextFlushDelay } from './flush-pacing.js';
-import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory } from './replay-cursors.js';
-import type { ReplayStart } from '../consumer/subscriptions.js';
+import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory, type ReplayStart } from './replay-cursors.js';
 
 export interface FanoutOptions {
   flushIntervalMs: number;
@@ -273,7 +272,7 @@ export class Fanout {
     }
     socket.emit(Events.notice, {
       code: ErrorCode.SLOW_CONSUMER,
-      message: 'the resume fell behind the history; these symbols skipped to their newest tick: resubscribe with resume to recover what is still held',
+      message: 'the resume fell behind the history, which no longer holds the next ticks of these symbols: they skipped to their newest tick',
       symbols: symbols.slice(0, 1_000),
     });
     return true;

@@ -13,6 +13,13 @@ export const REPLAY_FRAME_TICKS = 1_000;
  */
 export const REPLAY_WINDOW_FRAMES = 8;
 
+/** A recovered resume: the symbol's missed ticks are those of `epoch` after `seq`, up to the ack's snapshot and on. */
+export interface ReplayStart {
+  symbol: string;
+  epoch: string;
+  seq: number;
+}
+
 /** What a replay reads: a symbol's current epoch, the seqs its history holds, and their texts. */
 export interface ReplayHistory {
   /** The epoch and the held seq range of a symbol (first = last = 0 when nothing is held); undefined when unknown. */
