@@ -24,6 +24,7 @@ import type { ServerConfig } from './config.js';
 import { MarketState } from './market/market-state.js';
 import { Fanout } from './delivery/fanout.js';
 import { SseHub } from './delivery/sse-hub.js';
+import { marketHistory } from './delivery/replay-cursors.js';
 import { trackConnections } from './delivery/terminate.js';
 import { FeedCore } from './feed-core.js';
 import { IngestService } from './ingest/ingest-service.js';
@@ -146,12 +147,15 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     socket.on('disconnect', () => ingestConnections--);
   });
 
-  const sse = new SseHub();
   const market = new MarketState({
     historyTicks: config.historyTicks,
     candlesPerInterval: config.candlesPerInterval,
     newEpoch: deps.newEpoch ?? (() => randomBytes(6).toString('base64url')),
   });
+  const history = marketHistory(market);
+  const sse = new SseHub(history, { maxBufferedBytes: config.sseMaxBufferedBytes }, (reason) =>
+    metrics.limitHits.inc({ limit: reason === 'buffer' ? 'sse_buffer' : 'sse_history' }),
+  );
   let redisHealthy = () => true;
   const metrics = createMetrics({
     connections: () => fanout.connectionCount,
@@ -174,7 +178,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     pendingSessions: () => gate.pending.total,
   });
   metrics.redisUp.set(1);
-  const fanout = new Fanout(consumers, sse, config, metrics, log);
+  const fanout = new Fanout(consumers, sse, history, config, metrics, log);
   const core = new FeedCore(market, fanout, sse, consumers, metrics, log);
   const store = config.dataDir !== undefined ? openDurableStore(config, market, metrics, log, deps.cluster !== undefined) : undefined;
   if (store !== undefined) core.journal = store;

@@ -55,6 +55,8 @@ export interface ServerConfig {
   readonly slowConsumerMaxFrames: number;
   /** SLOW_CONSUMER_POLICY: 'conflate' (latest tick per symbol, gap visible) or 'disconnect' (default conflate). */
   readonly slowConsumerPolicy: SlowConsumerPolicy;
+  /** SSE_MAX_BUFFERED_BYTES: bytes an SSE client may leave unread before its connection is destroyed (default 4 MiB). */
+  readonly sseMaxBufferedBytes: number;
   /** MAX_CONNECTIONS_PER_IP: consumer Socket.IO connections plus SSE streams from one address (default 0 = unlimited). */
   readonly maxConnectionsPerIp: number;
   /** MAX_PENDING_SESSIONS_PER_IP: Engine.IO sessions from one address that have not joined a namespace yet (default 256; 0 = unlimited). */
@@ -155,6 +157,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   subscribeRatePerSec: DEFAULT_LIMITS.subscribeRatePerSec,
   slowConsumerMaxFrames: 100,
   slowConsumerPolicy: 'conflate',
+  sseMaxBufferedBytes: 4 * 1024 * 1024,
   maxConnectionsPerIp: 0,
   maxPendingSessionsPerIp: 256,
   connectTimeoutMs: 5_000,
@@ -205,6 +208,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   subscribeRatePerSec: 'SUBSCRIBE_RATE',
   slowConsumerMaxFrames: 'SLOW_CONSUMER_MAX_FRAMES',
   slowConsumerPolicy: 'SLOW_CONSUMER_POLICY',
+  sseMaxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnectionsPerIp: 'MAX_CONNECTIONS_PER_IP',
   maxPendingSessionsPerIp: 'MAX_PENDING_SESSIONS_PER_IP',
   connectTimeoutMs: 'CONNECT_TIMEOUT_MS',
@@ -309,6 +313,7 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[]; d
     subscribeRatePerSec: int('subscribeRatePerSec', d.subscribeRatePerSec, 1, 1_000_000),
     slowConsumerMaxFrames: int('slowConsumerMaxFrames', d.slowConsumerMaxFrames, 1, 1_000_000),
     slowConsumerPolicy: oneOf('slowConsumerPolicy', ['conflate', 'disconnect'] as const, d.slowConsumerPolicy),
+    sseMaxBufferedBytes: int('sseMaxBufferedBytes', d.sseMaxBufferedBytes, 1_024, 1_073_741_824),
     maxConnectionsPerIp: int('maxConnectionsPerIp', d.maxConnectionsPerIp, 0, 1_000_000),
     maxPendingSessionsPerIp: int('maxPendingSessionsPerIp', d.maxPendingSessionsPerIp, 0, 1_000_000),
     connectTimeoutMs: int('connectTimeoutMs', d.connectTimeoutMs, 100, 600_000),

@@ -83,7 +83,7 @@ export function attachConsumerNamespace(
     const plan = planSubscribe(request.raw, roomsHandle(this), core.market, config);
     if (!plan.reply.ok) return reject(request.reply, 'subscribe', plan.reply);
     request.reply(plan.reply);
-    if (plan.replay.length > 0) fanout.writeNow(this.id, plan.replay);
+    fanout.subscribed(this.id, plan.reply.subscribed.map((entry) => entry.symbol), plan.replay);
   }
 
   function onUnsubscribe(this: ConsumerSocket, ...args: unknown[]): void {
@@ -92,6 +92,7 @@ export function attachConsumerNamespace(
     const result = planUnsubscribe(request.raw, roomsHandle(this));
     if (!result.ok) return reject(request.reply, 'unsubscribe', result);
     request.reply(result);
+    fanout.unsubscribed(this.id, result.unsubscribed);
   }
 
   function onDisconnect(this: ConsumerSocket): void {

@@ -13,6 +13,7 @@ import {
 } from '@tickfeed/protocol';
 import type { MarketState } from '../market/market-state.js';
 import { describeSchemaError } from '../validation.js';
+import type { ReplayStart } from '../delivery/replay-cursors.js';
 
 const subscribeCheck = TypeCompiler.Compile(SubscribeRequestSchema);
 const unsubscribeCheck = TypeCompiler.Compile(UnsubscribeRequestSchema);
@@ -32,15 +33,15 @@ export interface SubscriberHandle {
 
 export interface SubscribePlan {
   reply: SubscribeReply;
-  /** Missed ticks to send right after the ack, oldest first (resume). */
-  /** JSON texts of the missed ticks to send before anything newer. */
-  replay: string[];
+  /** Symbols whose missed ticks must reach the client before any newer tick of theirs (resume with recovered: true and ticks missed). */
+  replay: ReplayStart[];
 }
 
 /**
  * The subscription rules of one request, apart from any socket: validation,
  * limits, unknown symbols, snapshots and resume. The caller sends the reply,
- * then `replay`, with nothing in between.
+ * then starts `replay`; the missed ticks are read from history as the client
+ * takes them, not copied here.
  */
 export function planSubscribe(
   raw: unknown,
@@ -81,16 +82,16 @@ export function planSubscribe(
     };
   }
   const subscribed: Subscribed[] = [];
-  const replay: string[] = [];
+  const replay: ReplayStart[] = [];
   for (const symbol of accepted) {
     const book = market.get(symbol)!;
     handle.join(symbol);
     const entry: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
     const point = raw.resume?.[symbol];
     if (point !== undefined) {
-      const missed = point.epoch === book.epoch && point.seq <= book.stats.seq ? book.ring.after(point.seq) : null;
-      entry.recovered = missed !== null;
-      if (missed !== null) for (const t of missed) replay.push(t);
+      const recovered = point.epoch === book.epoch && point.seq <= book.stats.seq && book.ring.holdsAfter(point.seq);
+      entry.recovered = recovered;
+      if (recovered && point.seq < book.stats.seq) replay.push({ symbol, epoch: book.epoch, seq: point.seq });
     }
     subscribed.push(entry);
   }

@@ -37,6 +37,17 @@ export class ClientOutbox {
     return out;
   }
 
+  /**
+   * Drops what is held for a symbol while conflating (its subscription was
+   * replaced by a new ack, or ended). Pending ticks need nothing: the fan-out
+   * sends them before any ack.
+   */
+  forget(symbol: string): void {
+    if (this.conflated === null) return;
+    this.conflated.delete(symbol);
+    this.dropped?.delete(symbol);
+  }
+
   /** Switches to conflation: keeps the newest pending tick of each symbol. */
   startConflating(symbolOf: (json: string) => string): void {
     if (this.conflated !== null) return;

@@ -11,6 +11,7 @@ import { directFrameSocket } from './frame-sink.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
 import { nextFlushDelay } from './flush-pacing.js';
+import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory, type ReplayStart } from './replay-cursors.js';
 
 export interface FanoutOptions {
   flushIntervalMs: number;
@@ -20,11 +21,13 @@ export interface FanoutOptions {
   slowConsumerPolicy: SlowConsumerPolicy;
 }
 
-/** One consumer of this instance: its socket, its outbox, and the write callback shared by all its frames. */
+/** One consumer of this instance: its socket, its outbox, the write callback shared by all its frames, its pending resume replays. */
 interface Consumer {
   readonly socket: ConsumerSocket;
   readonly outbox: ClientOutbox;
   readonly written: () => void;
+  /** Null unless a resume replay is under way (most clients never have one). */
+  replay: ReplayCursors | null;
 }
 
 /**
@@ -34,6 +37,11 @@ interface Consumer {
  * whole server, paced by the cost of the last flush (see nextFlushDelay); a
  * flush yields to the event loop when it runs past its budget, so a thousand
  * clients never block it in one go.
+ *
+ * A resume replay is not written at once: it is a cursor per symbol that each
+ * flush reads a frame at a time from the history, only while the client has
+ * fewer than REPLAY_WINDOW_FRAMES frames in flight. Replay frames count in
+ * the same in-flight total as live ones, so the slow-consumer policy sees them.
  */
 export class Fanout {
   private readonly consumers = new Map<string, Consumer>();
@@ -48,6 +56,7 @@ export class Fanout {
   constructor(
     private readonly nsp: ConsumerNamespace,
     private readonly sse: SseHub,
+    private readonly history: ReplayHistory,
     private readonly options: FanoutOptions,
     private readonly metrics: FeedMetrics,
     private readonly log: Logger,
@@ -96,7 +105,7 @@ export class Fanout {
   register(socket: ConsumerSocket): void {
     const outbox = new ClientOutbox(socket.id);
     // One callback per client, not one per frame: fewer allocations, and Node batches repeated callbacks.
-    this.consumers.set(socket.id, { socket, outbox, written: () => this.onFrameWritten(outbox) });
+    this.consumers.set(socket.id, { socket, outbox, written: () => this.onFrameWritten(outbox), replay: null });
   }
 
   unregister(socketId: string): void {
@@ -105,6 +114,7 @@ export class Fanout {
       consumer.outbox.closed = true;
       consumer.outbox.pending = [];
       consumer.outbox.conflated = null;
+      consumer.replay = null;
     }
     this.consumers.delete(socketId);
   }
@@ -116,6 +126,8 @@ export class Fanout {
       for (const socketId of room) {
         const consumer = this.consumers.get(socketId);
         if (consumer === undefined) continue;
+        // A replaying symbol's live ticks are read by its cursor, in order, from the history.
+        if (consumer.replay !== null && consumer.replay.has(symbol)) continue;
         const outbox = consumer.outbox;
         outbox.add(symbol, json);
         if (!outbox.queued) {
@@ -133,12 +145,33 @@ export class Fanout {
     if (consumer !== undefined && consumer.outbox.pending.length > 0) this.writeFrame(consumer, consumer.outbox.take());
   }
 
-  /** Writes ticks to one client at once, ahead of anything queued later (resume replay). */
-  writeNow(socketId: string, tickJsons: readonly string[]): void {
+  /**
+   * After a subscribe ack: the given symbols start over from the ack's snapshot
+   * (an earlier replay or conflated tick of theirs is dropped), and those in
+   * `replay` get their missed ticks first, starting now and paced by the client.
+   */
+  subscribed(socketId: string, symbols: readonly string[], replay: readonly ReplayStart[]): void {
     const consumer = this.consumers.get(socketId);
-    if (consumer === undefined || tickJsons.length === 0) return;
-    // Large replays go out in bounded frames so one resume cannot build a huge string.
-    for (let i = 0; i < tickJsons.length; i += 1_000) this.writeFrame(consumer, tickJsons.slice(i, i + 1_000));
+    if (consumer === undefined) return;
+    this.forget(consumer, symbols);
+    if (replay.length === 0) return;
+    const cursors = (consumer.replay ??= new ReplayCursors());
+    for (const start of replay) cursors.start(start.symbol, { epoch: start.epoch, seq: start.seq });
+    if (consumer.outbox.conflated === null && !consumer.outbox.closed) this.pumpReplay(consumer);
+  }
+
+  /** After an unsubscribe ack: nothing more of these symbols, not even a pending replay or conflated tick. */
+  unsubscribed(socketId: string, symbols: readonly string[]): void {
+    const consumer = this.consumers.get(socketId);
+    if (consumer !== undefined) this.forget(consumer, symbols);
+  }
+
+  private forget(consumer: Consumer, symbols: readonly string[]): void {
+    for (const symbol of symbols) {
+      consumer.replay?.cancel(symbol);
+      consumer.outbox.forget(symbol);
+    }
+    if (consumer.replay !== null && consumer.replay.size === 0) consumer.replay = null;
   }
 
   /** Flushes every client at once (before a reset, at shutdown). */
@@ -193,6 +226,56 @@ export class Fanout {
       return;
     }
     if (outbox.pending.length > 0) this.writeFrame(consumer, outbox.take());
+    if (consumer.replay !== null) this.pumpReplay(consumer);
+  }
+
+  /**
+   * Writes the next replay frames while the client has fewer than the window in
+   * flight, and keeps the client in the flush queue until its replays end. A
+   * client that took none of them yet is left alone, unless the history moved
+   * past a cursor meanwhile: then it is a slow consumer.
+   */
+  private pumpReplay(consumer: Consumer): void {
+    const { outbox } = consumer;
+    const cursors = consumer.replay!;
+    const window = Math.min(this.options.slowConsumerMaxFrames, REPLAY_WINDOW_FRAMES);
+    if (outbox.inflight >= window && cursors.overrun(this.history)) {
+      this.onSlowConsumer(consumer);
+      return;
+    }
+    for (let frames = 0; frames < window && outbox.inflight < window && cursors.size > 0; frames++) {
+      const chunk = cursors.next(this.history, REPLAY_FRAME_TICKS);
+      if (chunk.overrun.length > 0 && !this.onReplayOverrun(consumer, chunk.overrun)) return;
+      if (chunk.ticks.length > 0) this.writeFrame(consumer, chunk.ticks);
+    }
+    if (cursors.size === 0) {
+      consumer.replay = null;
+    } else if (!outbox.queued) {
+      outbox.queued = true;
+      this.queue.push(consumer);
+    }
+  }
+
+  /**
+   * The history no longer holds the next tick of these replaying symbols. Under
+   * `conflate` they skip to their newest tick and the client is told, like a
+   * conflated client (true: go on); under `disconnect` the client is cut off.
+   */
+  private onReplayOverrun(consumer: Consumer, symbols: readonly string[]): boolean {
+    const { socket } = consumer;
+    this.metrics.slowConsumers.inc({ policy: this.options.slowConsumerPolicy });
+    if (this.options.slowConsumerPolicy === 'disconnect') {
+      this.log.warn({ socketId: socket.id }, 'slow consumer disconnected: its resume fell behind the history');
+      this.unregister(socket.id);
+      terminateConnection(socket);
+      return false;
+    }
+    socket.emit(Events.notice, {
+      code: ErrorCode.SLOW_CONSUMER,
+      message: 'the resume fell behind the history, which no longer holds the next ticks of these symbols: they skipped to their newest tick',
+      symbols: symbols.slice(0, 1_000),
+    });
+    return true;
   }
 
   private writeFrame(consumer: Consumer, tickJsons: readonly string[]): void {
@@ -243,5 +326,9 @@ export class Fanout {
       });
     }
     if (latest.length > 0) this.writeFrame(consumer, latest);
+    if (consumer.replay !== null && !outbox.queued) {
+      outbox.queued = true;
+      this.queue.push(consumer);
+    }
   }
 }

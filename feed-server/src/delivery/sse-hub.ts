@@ -1,35 +1,58 @@
 import type { ServerResponse } from 'node:http';
-import { encodeStreamPosition, type ResumePoint } from '@tickfeed/protocol';
+import { Events, encodeStreamPosition, type ResumePoint } from '@tickfeed/protocol';
+import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory } from './replay-cursors.js';
 
 /** One Server-Sent-Events consumer: its symbols, its resume position, what waits to be sent. */
 interface SseClient {
   readonly res: ServerResponse;
+  /** Per symbol, the last seq sent; a replaying symbol's entry is its replay cursor. */
   readonly positions: Map<string, ResumePoint>;
   pending: string[];
+  /** Null unless a resume replay is under way. */
+  replay: ReplayCursors | null;
+  /** The response's buffer is full: the replay continues on 'drain'. */
+  awaitingDrain: boolean;
+  closed: boolean;
 }
 
-/** Largest number of bytes an SSE client may leave unread before it is disconnected. */
-const SSE_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+export interface SseHubOptions {
+  /** Bytes a client may leave unread before its connection is destroyed (SSE_MAX_BUFFERED_BYTES). */
+  maxBufferedBytes: number;
+}
+
+/** Why a client was cut off: its unread bytes passed the cap, or the history moved past its replay. */
+export type SseDropReason = 'buffer' | 'history';
 
 /**
  * The consumers of GET /api/stream. Socket.IO clients are tracked by rooms;
  * SSE responses are not sockets, so this one module owns their subscriptions.
  * Ticks are coalesced per flush like the Socket.IO path: one `ticks` event per
  * client per flush, whose id is the client's resume position after it.
+ *
+ * A resume replay is written a frame at a time, the next one only once the
+ * response has drained (the client read the previous one), so it never sits
+ * in memory. A client that does not read is destroyed once its unread bytes
+ * pass the cap or the history no longer holds where its replay stands; it
+ * reconnects with Last-Event-ID like any SSE client.
  */
 export class SseHub {
   private readonly bySymbol = new Map<string, Set<SseClient>>();
   private readonly dirty = new Set<SseClient>();
   private readonly clients = new Set<SseClient>();
+  private readonly replaying = new Set<SseClient>();
 
-  constructor(private readonly onSlowClient: () => void = () => undefined) {}
+  constructor(
+    private readonly history: ReplayHistory,
+    private readonly options: SseHubOptions,
+    private readonly onSlowClient: (reason: SseDropReason) => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.clients.size;
   }
 
   add(res: ServerResponse, positions: Map<string, ResumePoint>): SseClient {
-    const client: SseClient = { res, positions, pending: [] };
+    const client: SseClient = { res, positions, pending: [], replay: null, awaitingDrain: false, closed: false };
     this.clients.add(client);
     for (const symbol of positions.keys()) {
       let set = this.bySymbol.get(symbol);
@@ -40,8 +63,12 @@ export class SseHub {
   }
 
   remove(client: SseClient): void {
+    client.closed = true;
+    client.replay = null;
+    client.pending = [];
     this.clients.delete(client);
     this.dirty.delete(client);
+    this.replaying.delete(client);
     for (const symbol of client.positions.keys()) {
       const set = this.bySymbol.get(symbol);
       set?.delete(client);
@@ -53,6 +80,8 @@ export class SseHub {
     const set = this.bySymbol.get(symbol);
     if (set === undefined) return;
     for (const client of set) {
+      // A replaying symbol's live ticks are read by its cursor, in order, from the history.
+      if (client.replay !== null && client.replay.has(symbol)) continue;
       const position = client.positions.get(symbol);
       if (position !== undefined) position.seq = seq;
       client.pending.push(json);
@@ -86,10 +115,28 @@ export class SseHub {
     this.write(client, event, JSON.stringify(data), withId);
   }
 
+  /**
+   * Replays these symbols after their positions (set to the client's resume
+   * points), then sends `resumed` with the position after the replay.
+   */
+  replay(client: SseClient, symbols: readonly string[]): void {
+    if (client.closed || symbols.length === 0) return;
+    const cursors = (client.replay ??= new ReplayCursors());
+    for (const symbol of symbols) {
+      const position = client.positions.get(symbol);
+      if (position !== undefined) cursors.start(symbol, position);
+    }
+    this.replaying.add(client);
+    this.pump(client);
+  }
+
   flush(): void {
-    if (this.dirty.size === 0) return;
     for (const client of this.dirty) this.flushClient(client);
     this.dirty.clear();
+    for (const client of this.replaying) {
+      if (!client.awaitingDrain) this.pump(client);
+      else if (client.replay?.overrun(this.history) === true) this.drop(client, 'history');
+    }
   }
 
   /** A comment line to every client, so proxies keep idle streams open and dead ones are noticed. */
@@ -98,10 +145,46 @@ export class SseHub {
   }
 
   closeAll(): void {
-    for (const client of this.clients) client.res.end();
+    for (const client of this.clients) {
+      client.closed = true;
+      client.res.end();
+    }
     this.clients.clear();
     this.bySymbol.clear();
     this.dirty.clear();
+    this.replaying.clear();
+  }
+
+  /**
+   * Writes replay frames until the response's buffer is full (then 'drain'
+   * continues) or REPLAY_WINDOW_FRAMES were written (then the next flush does).
+   * Pending live ticks go first, so each frame's id counts only ticks sent.
+   */
+  private pump(client: SseClient): void {
+    const cursors = client.replay;
+    if (cursors === null || client.closed) return;
+    this.flushClient(client);
+    for (let frames = 0; frames < REPLAY_WINDOW_FRAMES && !client.awaitingDrain && cursors.size > 0; frames++) {
+      const chunk = cursors.next(this.history, REPLAY_FRAME_TICKS);
+      if (chunk.overrun.length > 0) {
+        this.drop(client, 'history');
+        return;
+      }
+      if (chunk.ticks.length === 0) continue;
+      if (!this.write(client, Events.ticks, `[${chunk.ticks.join(',')}]`, true)) {
+        if (client.closed) return;
+        client.awaitingDrain = true;
+        client.res.once('drain', () => {
+          client.awaitingDrain = false;
+          this.pump(client);
+        });
+      }
+    }
+    if (cursors.size === 0 && !client.closed) {
+      client.replay = null;
+      this.replaying.delete(client);
+      this.write(client, 'resumed', JSON.stringify({ symbols: client.positions.size }), true);
+    }
   }
 
   private flushClient(client: SseClient): void {
@@ -111,16 +194,25 @@ export class SseHub {
     this.write(client, 'ticks', body, true);
   }
 
-  private write(client: SseClient, event: string, body: string, withId: boolean): void {
-    if (client.res.writableEnded) return;
-    if (client.res.writableLength > SSE_MAX_BUFFERED_BYTES) {
-      this.onSlowClient();
-      this.remove(client);
-      client.res.end();
-      return;
+  /** Writes one event; false when the response wants a 'drain' first, or the client is gone. */
+  private write(client: SseClient, event: string, body: string, withId: boolean): boolean {
+    if (client.closed || client.res.writableEnded) return false;
+    if (client.res.writableLength > this.options.maxBufferedBytes) {
+      this.drop(client, 'buffer');
+      return false;
     }
     const id = withId ? `id: ${encodeStreamPosition(client.positions)}\n` : '';
-    client.res.write(`${id}event: ${event}\ndata: ${body}\n\n`);
+    return client.res.write(`${id}event: ${event}\ndata: ${body}\n\n`);
+  }
+
+  /**
+   * Cuts a client off now. Ending the response would leave everything it did
+   * not read buffered until the TCP connection closes; destroying frees it.
+   */
+  private drop(client: SseClient, reason: SseDropReason): void {
+    this.onSlowClient(reason);
+    this.remove(client);
+    client.res.destroy();
   }
 }
 

@@ -79,6 +79,11 @@ export class TickRing {
     this.bytesHeld += length;
   }
 
+  /** Whether every tick with seq > after is still held (what `after` would return without null), without reading them. */
+  holdsAfter(after: number): boolean {
+    return after >= this.last || (this.last !== 0 && after + 1 >= this.first);
+  }
+
   /**
    * The JSON texts of every tick with seq > after, oldest first, at most
    * `limit` of them; or null when some of those ticks are no longer held

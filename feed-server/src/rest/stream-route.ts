@@ -57,27 +57,29 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gat
         });
         res.write('retry: 1000\n\n');
         const positions = new Map<string, ResumePoint>();
-        const replays: string[][] = [];
+        const replay: string[] = [];
         for (const symbol of symbols) {
           const book = core.market.get(symbol)!;
           const subscribed: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
           const point = resume.get(symbol);
+          let from = book.stats.seq;
           if (point !== undefined) {
-            const missed = point.epoch === book.epoch && point.seq <= book.stats.seq ? book.ring.after(point.seq) : null;
-            subscribed.recovered = missed !== null;
-            if (missed !== null && missed.length > 0) replays.push(missed);
+            const recovered = point.epoch === book.epoch && point.seq <= book.stats.seq && book.ring.holdsAfter(point.seq);
+            subscribed.recovered = recovered;
+            if (recovered && point.seq < book.stats.seq) {
+              replay.push(symbol);
+              from = point.seq;
+            }
           }
-          positions.set(symbol, { epoch: book.epoch, seq: book.stats.seq });
+          positions.set(symbol, { epoch: book.epoch, seq: from });
           res.write(`event: subscribed\ndata: ${JSON.stringify(subscribed)}\n\n`);
         }
+        // Registered before anything is replayed: the client counts, and is held to the buffer cap, from the start.
         const client = sse.add(res, positions);
-        for (const jsons of replays) {
-          for (let i = 0; i < jsons.length; i += 1_000) res.write(`event: ${Events.ticks}\ndata: [${jsons.slice(i, i + 1_000).join(',')}]\n\n`);
-        }
-        // The replayed ticks end at the current seq, already in `positions`: one id after them marks the resume point.
-        if (replays.length > 0) sse.send(client, 'resumed', { symbols: symbols.length }, true);
-        sse.send(client, Events.feedStatus, core.feedStatus, false);
         req.raw.on('close', () => sse.remove(client));
+        sse.send(client, Events.feedStatus, core.feedStatus, false);
+        // The missed ticks go out as the client reads them; `resumed` (with the position after them) follows the last.
+        sse.replay(client, replay);
       },
     );
   };
