@@ -38,6 +38,9 @@ import { opsRoutes } from './rest/ops-routes.js';
 import { codedErrorBody } from './rest/error-bodies.js';
 import type { ConsumerNamespace, FeedIo, IngestNamespace } from './types.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
+import { ConsumerAuth } from './auth/socket-auth.js';
+import { restAccess } from './auth/rest-auth.js';
 
 export interface FeedServerDeps {
   /** Logger to use instead of one built from the config. */
@@ -170,7 +173,12 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   const ingest = new IngestService(core, metrics, log);
   const controller = new FeedController();
 
-  attachConsumerNamespace(consumers, { config, core, fanout, metrics, log, isDraining: () => draining });
+  const verifier = config.authMode === 'jwt' ? createTokenVerifier(config, log) : undefined;
+  if (verifier === undefined) log.info('AUTH_MODE=none: consumers are anonymous and may read every symbol (set AUTH_MODE=jwt to require access tokens)');
+  else log.info({ algorithms: config.authJwtAlgorithms, jwks: config.authJwksUrl !== undefined }, 'AUTH_MODE=jwt: consumers need an access token');
+  const auth = new ConsumerAuth(verifier, config, { metrics, log, now: Date.now, flushClient: (id) => fanout.flushClient(id) });
+  const access = restAccess(verifier, config.adminToken);
+  attachConsumerNamespace(consumers, { config, core, fanout, metrics, log, isDraining: () => draining, auth });
   attachIngestNamespace(producers, { config, core, ingest, controller, metrics, log, isDraining: () => draining });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
@@ -226,8 +234,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     },
   });
   await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await fastify.register(apiRoutes(core, controller, config.adminToken));
-  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest));
+  await fastify.register(apiRoutes(core, controller, access));
+  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, access));
 
   let cluster: ClusterLink | undefined;
   await fastify.register(
@@ -242,6 +250,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         },
       },
       metrics.registry,
+      config.metricsToken,
     ),
   );
   if (config.dashboardDir !== undefined) {
@@ -283,6 +292,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         consumers.local.emit(Events.shutdown, shutdown);
         producers.local.emit(Events.shutdown, shutdown);
         fanout.stop();
+        auth.stop();
         clearInterval(sseKeepAlive);
         sse.closeAll();
         await cluster?.close();

@@ -16,6 +16,7 @@ import { TokenBucket } from './token-bucket.js';
 import { planSubscribe, planUnsubscribe, type SubscriberHandle } from './subscriptions.js';
 import { ConnectionsPerIp } from './connections-per-ip.js';
 import { splitRequestArgs } from './request-args.js';
+import type { ConsumerAuth } from '../auth/socket-auth.js';
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
 export function attachConsumerNamespace(
@@ -27,11 +28,13 @@ export function attachConsumerNamespace(
     metrics: FeedMetrics;
     log: Logger;
     isDraining: () => boolean;
+    auth: ConsumerAuth;
   },
 ): void {
-  const { config, core, fanout, metrics, log } = deps;
+  const { config, core, fanout, metrics, log, auth } = deps;
   const perIp = new ConnectionsPerIp(config.maxConnectionsPerIp);
 
+  nsp.use(auth.middleware);
   nsp.use((socket, next) => {
     const ip = clientIp(socket, config.trustProxy);
     if (deps.isDraining()) {
@@ -63,7 +66,7 @@ export function attachConsumerNamespace(
     const { payload: raw, ack } = splitRequestArgs(args);
     const reply = guard(socket, event, ack);
     if (reply === undefined) return undefined;
-    if (!socket.data.bucket.take()) {
+    if (!socket.data.bucket.take() || !auth.takeUserToken(socket)) {
       reject(reply, event, errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
       return undefined;
     }
@@ -74,7 +77,7 @@ export function attachConsumerNamespace(
   function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, 'subscribe', args);
     if (request === undefined) return;
-    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, config);
+    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, auth.limitsFor(this), this.data.entitlement);
     if (!plan.reply.ok) return reject(request.reply, 'subscribe', plan.reply);
     request.reply(plan.reply);
     if (plan.replay.length > 0) fanout.writeNow(this.id, plan.replay);
@@ -95,7 +98,7 @@ export function attachConsumerNamespace(
 
   /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
   function onAnyEvent(event: unknown, ...args: unknown[]): void {
-    if (event === Events.subscribe || event === Events.unsubscribe) return;
+    if (event === Events.subscribe || event === Events.unsubscribe || event === Events.authRefresh) return;
     metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
     splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
   }
@@ -116,6 +119,7 @@ export function attachConsumerNamespace(
     socket.on(Events.unsubscribe, onUnsubscribe);
     socket.on('disconnect', onDisconnect);
     socket.onAny(onAnyEvent);
+    auth.attach(socket);
   });
 
   function guard(socket: ConsumerSocket, event: string, ack: ((value: unknown) => void) | undefined): ((value: unknown) => void) | undefined {

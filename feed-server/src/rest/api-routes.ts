@@ -20,7 +20,7 @@ import {
 import type { FeedCore } from '../feed-core.js';
 import type { SymbolBook } from '../market/market-state.js';
 import type { FeedController } from '../ingest/feed-controller.js';
-import { tokensEqual } from '../ingest/ingest-namespace.js';
+import type { RestAccess } from '../auth/rest-auth.js';
 
 const SymbolParams = Type.Object({ symbol: Type.String({ maxLength: 64 }) });
 const IntervalSchema = Type.Union(INTERVALS.map((i) => Type.Literal(i)));
@@ -33,24 +33,27 @@ const TicksQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0, description: 'Only ticks with a greater seq' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: DEFAULT_LIMITS.maxTicksPerRequest, default: 200 })),
 });
-const NotFound = { 404: ErrorReplySchema };
+const NotFound = { 401: ErrorReplySchema, 403: ErrorReplySchema, 404: ErrorReplySchema };
 
 function symbolInfo(book: SymbolBook): SymbolInfo {
   return { meta: { ...book.meta }, epoch: book.epoch, snapshot: snapshotOf(book.meta.symbol, book.stats) };
 }
 
 /** The REST API: symbols, snapshots, candle and tick history, the feed status and its controls. */
-export function apiRoutes(core: FeedCore, controller: FeedController, adminToken: string | undefined): FastifyPluginAsyncTypebox {
+export function apiRoutes(core: FeedCore, controller: FeedController, access: RestAccess): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/symbols',
-      { schema: { summary: 'The symbol universe with metadata and snapshots', response: { 200: SymbolsResponseSchema } } },
-      async () => ({ symbols: [...core.market.all()].map(symbolInfo) }),
+      { onRequest: access.authenticate, schema: { summary: 'The symbol universe with metadata and snapshots', response: { 200: SymbolsResponseSchema } } },
+      async (req) => {
+        const entitled = access.entitlementOf(req);
+        return { symbols: [...core.market.all()].filter((book) => entitled.allows(book.meta.symbol)).map(symbolInfo) };
+      },
     );
 
     app.get(
       '/api/symbols/:symbol',
-      { schema: { summary: 'One symbol: metadata, epoch, snapshot', params: SymbolParams, response: { 200: SymbolInfoSchema, ...NotFound } } },
+      { onRequest: access.symbol, schema: { summary: 'One symbol: metadata, epoch, snapshot', params: SymbolParams, response: { 200: SymbolInfoSchema, ...NotFound } } },
       async (req, reply) => {
         const book = core.market.get(req.params.symbol);
         if (book === undefined) return reply.code(404).send(unknownSymbol(req.params.symbol));
@@ -61,6 +64,7 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
     app.get(
       '/api/symbols/:symbol/candles',
       {
+        onRequest: access.symbol,
         schema: {
           summary: 'Candle history; `seq` is the last tick included, so the live stream continues at seq + 1',
           params: SymbolParams,
@@ -85,6 +89,7 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
     app.get(
       '/api/symbols/:symbol/ticks',
       {
+        onRequest: access.symbol,
         schema: {
           summary: 'Recent ticks, oldest first: the newest `limit`, or those after `after`',
           params: SymbolParams,
@@ -110,25 +115,22 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
 
     app.get(
       '/api/feed',
-      { schema: { summary: 'What the feed is: live or replay, speed, replay clock, state', response: { 200: FeedStatusSchema } } },
+      { onRequest: access.authenticate, schema: { summary: 'What the feed is: live or replay, speed, replay clock, state', response: { 200: FeedStatusSchema } } },
       async () => core.feedStatus,
     );
 
     app.post(
       '/api/feed/control',
       {
+        onRequest: access.control,
         schema: {
-          summary: 'Pause, resume, change speed or seek a replay (requires the admin token as a Bearer token)',
+          summary: 'Pause, resume, change speed or seek a replay (requires the admin token, or an access token with replayControl, as a Bearer token)',
           body: FeedControlSchema,
           headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
-          response: { 200: Type.Object({ ok: Type.Literal(true), status: FeedStatusSchema }), 401: ErrorReplySchema, 409: ErrorReplySchema },
+          response: { 200: Type.Object({ ok: Type.Literal(true), status: FeedStatusSchema }), 401: ErrorReplySchema, 403: ErrorReplySchema, 409: ErrorReplySchema },
         },
       },
       async (req, reply) => {
-        const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-        if (adminToken === undefined || given === undefined || !tokensEqual(given, adminToken)) {
-          return reply.code(401).send(errorReply(ErrorCode.UNAUTHORIZED, adminToken === undefined ? 'the control API is disabled (ADMIN_TOKEN is not set)' : 'missing or wrong admin token'));
-        }
         const result = await controller.send(req.body);
         if (!result.ok) return reply.code(409).send(result);
         return result;
