@@ -102,7 +102,8 @@ function explain(error: unknown, log: Logger): VerifyResult {
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) {
     return refuse('malformed token');
   }
-  if (error instanceof errors.JOSEError) return refuse('invalid token');
+  // The base class itself (no subclass) is what a key set answer other than 200 OK raises.
+  if (error instanceof errors.JOSEError && error.constructor !== errors.JOSEError) return refuse('invalid token');
   // Anything else comes from fetching the key set (connection refused, bad status...).
   log.warn({ error: error instanceof Error ? error.message.slice(0, 200) : 'unknown' }, 'access token refused: the JWKS endpoint is unavailable');
   return refuse('key set unavailable');
