@@ -17,6 +17,7 @@ import {
   type Tick,
   type Welcome,
 } from '@tickfeed/protocol';
+import { renewDelay, resolveToken, tokenExpiry, type AccessTokenSource } from './access-token.js';
 import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffPolicy, type RandomSource } from './backoff.js';
 import {
   INITIAL_CONNECTION_STATE,
@@ -53,6 +54,14 @@ export interface FeedClientOptions {
   readonly connectTimeoutMs?: number;
   /** How long to wait for a subscribe/unsubscribe ack, ms. Default 10,000. */
   readonly ackTimeoutMs?: number;
+  /**
+   * Access token for servers with AUTH_MODE=jwt, or a function fetching a current one: it is called
+   * on every connect and, `renewBeforeMs` before the held token expires, to renew it on the open
+   * connection (`auth:refresh`), so the connection is never dropped for an expired token.
+   */
+  readonly token?: AccessTokenSource;
+  /** How long before expiry a token from a callback is renewed, ms (halfway for shorter tokens). Default 30,000. */
+  readonly renewBeforeMs?: number;
 }
 
 /**
@@ -131,6 +140,11 @@ export class FeedClient {
   private recoverScheduled = false;
   private welcomeInfo: Welcome | undefined;
   private feed: FeedStatus | undefined;
+  private readonly token: AccessTokenSource | undefined;
+  private readonly renewBeforeMs: number;
+  /** The token the current connection was opened or last renewed with. */
+  private heldToken: string | undefined;
+  private renewTimer: unknown = undefined;
 
   constructor(options: FeedClientOptions) {
     this.policy = validateBackoff({ ...DEFAULT_BACKOFF, ...options.backoff });
@@ -141,7 +155,27 @@ export class FeedClient {
       clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
     };
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.token = options.token;
+    this.renewBeforeMs = options.renewBeforeMs ?? 30_000;
+    const token = this.token;
     this.socket = io(options.url, {
+      // Called on every connect, so each one carries a current token.
+      ...(token === undefined
+        ? {}
+        : {
+            auth: (callback: (data: object) => void) => {
+              resolveToken(token).then(
+                (value) => {
+                  this.heldToken = value;
+                  callback({ token: value });
+                },
+                (error: unknown) => {
+                  this.emitter.emit('error', { code: ErrorCode.UNAUTHORIZED, message: `token callback failed: ${String(error)}` });
+                  callback({});
+                },
+              );
+            },
+          }),
       path: options.path ?? SOCKET_PATH,
       transports: options.transports ?? ['websocket'],
       autoConnect: false,
@@ -253,6 +287,7 @@ export class FeedClient {
     const previous = this.current;
     this.current = next;
     this.clearRetryTimer();
+    if (next.kind !== 'connected') this.clearRenewTimer();
     switch (next.kind) {
       case 'connecting':
         if (this.socket.connected || previous.kind === 'connected') this.socket.disconnect();
@@ -277,7 +312,51 @@ export class FeedClient {
         break;
     }
     this.emitter.emit('state', next);
-    if (next.kind === 'connected') this.resubscribeAll();
+    if (next.kind === 'connected') {
+      this.scheduleRenewal();
+      this.resubscribeAll();
+    }
+  }
+
+  /* ------------------------------ token renewal ----------------------------- */
+
+  private clearRenewTimer(): void {
+    if (this.renewTimer !== undefined) {
+      this.timers.clearTimeout(this.renewTimer);
+      this.renewTimer = undefined;
+    }
+  }
+
+  /** Renews a callback's token on the open connection before it expires; a fixed token cannot be renewed. */
+  private scheduleRenewal(): void {
+    this.clearRenewTimer();
+    if (typeof this.token !== 'function' || this.heldToken === undefined) return;
+    const expiresAt = tokenExpiry(this.heldToken);
+    if (expiresAt === undefined) return;
+    const generation = this.generation;
+    this.renewTimer = this.timers.setTimeout(() => {
+      this.renewTimer = undefined;
+      void this.renew(generation);
+    }, renewDelay(expiresAt, this.now(), this.renewBeforeMs));
+  }
+
+  private async renew(generation: number): Promise<void> {
+    if (typeof this.token !== 'function') return;
+    let reply;
+    let token: string;
+    try {
+      token = await this.token();
+      if (generation !== this.generation) return;
+      reply = await this.socket.timeout(this.ackTimeoutMs).emitWithAck(Events.authRefresh, { token });
+    } catch (error) {
+      reply = { ok: false as const, error: { code: ErrorCode.UNAUTHORIZED, message: `token renewal failed: ${String(error)}` } };
+    }
+    if (generation !== this.generation) return;
+    if (reply.ok) this.heldToken = token!;
+    else this.emitter.emit('error', reply.error);
+    // After a failure the held token still counts: the next try comes halfway to its expiry; once it expires the
+    // server closes the connection and the reconnect fetches a new token.
+    this.scheduleRenewal();
   }
 
   private clearRetryTimer(): void {
@@ -320,6 +399,17 @@ export class FeedClient {
       // The server dropped ticks of these symbols: recover them now rather than at their next tick.
       if (notice.code === ErrorCode.SLOW_CONSUMER && notice.symbols !== undefined) {
         for (const symbol of notice.symbols) this.queueRecovery(symbol);
+      }
+      // A renewed token no longer covers these symbols: the server unsubscribed them.
+      if (notice.code === ErrorCode.FORBIDDEN && notice.symbols !== undefined) {
+        const refused: RejectedSymbol[] = [];
+        for (const symbol of notice.symbols) {
+          if (!this.wanted.delete(symbol)) continue;
+          this.tracker.remove(symbol);
+          this.recoverQueue.delete(symbol);
+          refused.push({ symbol, code: ErrorCode.FORBIDDEN, message: notice.message });
+        }
+        if (refused.length > 0) this.emitter.emit('rejected', refused);
       }
     });
     socket.on(Events.shutdown, (shutdown: Shutdown) => {
