@@ -30,6 +30,9 @@ import { SequenceTracker, type GapInfo } from './sequence-tracker.js';
 
 export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** Shortest wait between two renewal attempts when one failed or the token source had nothing newer, ms. */
+const RENEW_RETRY_MS = 1_000;
+
 /** Timer functions, injectable so tests can drive time; defaults to the global ones. */
 export interface Timers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -327,17 +330,24 @@ export class FeedClient {
     }
   }
 
-  /** Renews a callback's token on the open connection before it expires; a fixed token cannot be renewed. */
-  private scheduleRenewal(): void {
+  /**
+   * Renews a callback's token on the open connection before it expires; a fixed token cannot be renewed.
+   * Tries at most every RENEW_RETRY_MS; once the held token has expired it stops, the server closes the
+   * connection, and the reconnect asks the callback again.
+   */
+  private scheduleRenewal(retry = false): void {
     this.clearRenewTimer();
     if (typeof this.token !== 'function' || this.heldToken === undefined) return;
     const expiresAt = tokenExpiry(this.heldToken);
-    if (expiresAt === undefined) return;
+    const now = this.now();
+    if (expiresAt === undefined || expiresAt <= now) return;
+    const delay = Math.max(retry ? RENEW_RETRY_MS : 0, renewDelay(expiresAt, now, this.renewBeforeMs));
+    if (now + delay >= expiresAt) return;
     const generation = this.generation;
     this.renewTimer = this.timers.setTimeout(() => {
       this.renewTimer = undefined;
       void this.renew(generation);
-    }, renewDelay(expiresAt, this.now(), this.renewBeforeMs));
+    }, delay);
   }
 
   private async renew(generation: number): Promise<void> {
@@ -347,6 +357,11 @@ export class FeedClient {
     try {
       token = await this.token();
       if (generation !== this.generation) return;
+      // The source has nothing newer yet: ask again later rather than re-send the same token.
+      if (token === this.heldToken) {
+        this.scheduleRenewal(true);
+        return;
+      }
       reply = await this.socket.timeout(this.ackTimeoutMs).emitWithAck(Events.authRefresh, { token });
     } catch (error) {
       reply = { ok: false as const, error: { code: ErrorCode.UNAUTHORIZED, message: `token renewal failed: ${String(error)}` } };
@@ -354,9 +369,7 @@ export class FeedClient {
     if (generation !== this.generation) return;
     if (reply.ok) this.heldToken = token!;
     else this.emitter.emit('error', reply.error);
-    // After a failure the held token still counts: the next try comes halfway to its expiry; once it expires the
-    // server closes the connection and the reconnect fetches a new token.
-    this.scheduleRenewal();
+    this.scheduleRenewal(!reply.ok);
   }
 
   private clearRetryTimer(): void {
