@@ -120,4 +120,38 @@ describe('feed client with access tokens', () => {
     await expect(rest.ticks('MSFT')).rejects.toBeInstanceOf(RestError);
     await expect(new RestClient({ baseUrl: feed.url }).symbols()).rejects.toMatchObject({ status: 401, code: ErrorCode.UNAUTHORIZED });
   });
+
+  it('[A19] a renewal that narrows the claims drops the removed symbols from the subscription set, reported as rejected', async () => {
+    const feed = await startFeed();
+    let calls = 0;
+    const token = () => (++calls === 1 ? mint(['AAPL', 'MSFT'], 2) : mint(['AAPL'], 3_600));
+    const r = recording(new FeedClient({ url: feed.url, token, renewBeforeMs: 1_500 }));
+    r.client.connect();
+    expect((await r.client.subscribe(['AAPL', 'MSFT'])).subscribed.sort()).toEqual(['AAPL', 'MSFT']);
+    const [rejected] = await nextEvent(r.client, 'rejected');
+    expect(rejected).toEqual([{ symbol: 'MSFT', code: ErrorCode.FORBIDDEN, message: expect.any(String) }]);
+    expect(r.client.symbols).toEqual(['AAPL']);
+    await feed.publish('MSFT', 5);
+    await feed.publish('AAPL', 5);
+    await until(r.client, ['ticks'], () => r.seqs('AAPL').length === 5, '5 AAPL ticks');
+    expect(r.seqs('MSFT')).toEqual([]);
+    expect(r.states.filter((s) => s.kind === 'connecting')).toHaveLength(1);
+  });
+
+  it('[A19] a token source with nothing newer is asked again later, and the held token is never re-sent', async () => {
+    const feed = await startFeed();
+    let refreshes = 0;
+    feed.server.io.of('/').on('connection', (socket) => socket.on('auth:refresh', () => refreshes++));
+    const fixed = await mint(['AAPL'], 2);
+    let calls = 0;
+    const r = recording(new FeedClient({ url: feed.url, token: () => (calls++, fixed), renewBeforeMs: 1_500, backoff: { baseMs: 2_000, maxMs: 2_000 } }));
+    r.client.connect();
+    await r.client.subscribe(['AAPL']);
+    // Unrenewed, the token expires: the server says so and closes the connection.
+    await nextEvent(r.client, 'notice', (n) => n.code === ErrorCode.TOKEN_EXPIRED);
+    expect(refreshes).toBe(0);
+    // One call at connect, then at most one per second until expiry (2 s): never a tight loop.
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(calls).toBeLessThanOrEqual(4);
+  });
 });
