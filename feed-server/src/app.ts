@@ -41,6 +41,7 @@ import type { ClusterLink } from './cluster/cluster-link.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import { ConsumerAuth } from './auth/socket-auth.js';
 import { restAccess } from './auth/rest-auth.js';
+import type { UserUsageLink, UserUsageParts } from './cluster/shared-user-usage.js';
 
 export interface FeedServerDeps {
   /** Logger to use instead of one built from the config. */
@@ -49,6 +50,8 @@ export interface FeedServerDeps {
   newEpoch?: () => string;
   /** Connects this instance to the others (set when REDIS_URL is configured; see main.ts). */
   cluster?: (parts: ClusterParts) => Promise<ClusterLink>;
+  /** Shares per-user usage with the other instances (REDIS_URL with AUTH_MODE=jwt; see main.ts). */
+  userUsage?: (parts: UserUsageParts) => Promise<UserUsageLink>;
 }
 
 /** What a cluster link needs of the server it joins. */
@@ -263,6 +266,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     redisHealthy = () => link.healthy();
   }
 
+  const userUsage = deps.userUsage !== undefined && verifier !== undefined ? await deps.userUsage({ config, log, auth }) : undefined;
+
   const sseKeepAlive = setInterval(() => sse.keepAlive(), SSE_KEEPALIVE_MS);
   fanout.start();
   await fastify.ready();
@@ -293,6 +298,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         producers.local.emit(Events.shutdown, shutdown);
         fanout.stop();
         auth.stop();
+        await userUsage?.close();
         clearInterval(sseKeepAlive);
         sse.closeAll();
         await cluster?.close();

@@ -13,3 +13,4 @@ export { MarketState, type SymbolBook, type BookImage } from './market/market-st
 export { TickRing, parseStored, type StoredTick } from './market/tick-ring.js';
 export { installShutdown } from './shutdown.js';
 export { redisCluster } from './cluster/redis-cluster.js';
+export { createRedisUserUsage, redisUserUsage, type UserUsageOptions } from './cluster/shared-user-usage.js';

@@ -1,6 +1,7 @@
 import { ConfigError, parseServerConfig } from './config.js';
 import { createFeedServer, type FeedServer } from './app.js';
 import { redisCluster } from './cluster/redis-cluster.js';
+import { redisUserUsage } from './cluster/shared-user-usage.js';
 import { installShutdown } from './shutdown.js';
 
 /** Entry point of a standalone feed server: environment and flags in, a listening server out. */
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     process.stderr.write(`feed-server: unknown argument ${unknownArgs[0]} (settings: see README, e.g. --port 3000)\n`);
     process.exit(2);
   }
-  const server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster } : {});
+  const server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster, userUsage: redisUserUsage } : {});
   installShutdown(server, config.shutdownTimeoutMs);
   const { url } = await server.listen();
   server.log.info({ url, redis: config.redisUrl !== undefined }, 'feed server listening');

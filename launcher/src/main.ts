@@ -1,4 +1,4 @@
-import { ConfigError, createFeedServer, installShutdown, redisCluster } from '@tickfeed/feed-server';
+import { ConfigError, createFeedServer, installShutdown, redisCluster, redisUserUsage } from '@tickfeed/feed-server';
 import { parseSimulatorArgs, startSimulator } from '@tickfeed/simulator';
 import { parseEmbeddedConfig } from './embedded-config.js';
 
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { server: config } = embedded;
-  const server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster } : {});
+  const server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster, userUsage: redisUserUsage } : {});
   const simulator = simulatorOptions !== undefined ? await startSimulator(simulatorOptions, server.localIngest(), { logger: server.log.child({ part: 'simulator' }) }) : undefined;
   installShutdown(server, config.shutdownTimeoutMs, async () => {
     await simulator?.stop();

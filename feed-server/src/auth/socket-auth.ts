@@ -9,7 +9,7 @@ import { splitRequestArgs } from '../consumer/request-args.js';
 import { ANONYMOUS, connectionCap } from './entitlements.js';
 import { ExpiryWheel } from './expiry-wheel.js';
 import type { TokenVerifier } from './token-verifier.js';
-import { UserLimits } from './user-limits.js';
+import { UserLimits, type RemoteUsage } from './user-limits.js';
 
 const refreshCheck = TypeCompiler.Compile(AuthRefreshRequestSchema);
 
@@ -112,8 +112,18 @@ export class ConsumerAuth {
   limitsFor(socket: ConsumerSocket): SubscriptionLimits {
     const entitlement = socket.data.entitlement;
     let max = connectionCap(this.config.maxSubscriptions, entitlement);
-    if (entitlement.sub !== undefined) max = Math.min(max, held(socket) + this.users.room(entitlement.sub, socket));
+    if (entitlement.sub !== undefined) max = Math.min(max, held(socket) + this.users.room(entitlement.sub));
     return { maxSubscriptions: max, maxSymbolsPerRequest: this.config.maxSymbolsPerRequest };
+  }
+
+  /** What each user connected here holds here: reported to the other instances. */
+  localUsage(): Map<string, number> {
+    return this.users.localUsage();
+  }
+
+  /** What the other instances report; their holdings count against each user's cap, and share its rate. */
+  setRemoteUsage(remote: RemoteUsage): void {
+    this.users.setRemote(remote);
   }
 
   /** Users with at least one connection on this instance. */

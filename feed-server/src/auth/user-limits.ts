@@ -1,13 +1,27 @@
 import { TokenBucket } from '../consumer/token-bucket.js';
 
+/** What the other instances report about a user (through Redis); none when the instance runs alone. */
+export interface RemoteUsage {
+  /** Subscriptions the user holds on other instances. */
+  held(sub: string): number;
+  /** Other instances where the user has at least one connection. */
+  instances(sub: string): number;
+}
+
+const ALONE: RemoteUsage = { held: () => 0, instances: () => 0 };
+
 /**
- * Limits per user (`sub`) across that user's connections on this instance: a
- * cap on the subscriptions they hold together and one token bucket for their
+ * Limits per user (`sub`) across that user's connections: a cap on the
+ * subscriptions they hold together and a token bucket for their
  * subscribe/unsubscribe/refresh requests. Subscriptions are not counted here:
  * `held` reads each connection's own count (its rooms), so nothing can drift.
+ * With other instances (RemoteUsage), their holdings count against the cap,
+ * and each instance charges a request as many tokens as there are instances
+ * the user is on, so the user's total rate stays near the configured one.
  */
 export class UserLimits<C> {
   private readonly users = new Map<string, { connections: Set<C>; bucket: TokenBucket }>();
+  private remote: RemoteUsage = ALONE;
 
   constructor(
     private readonly limits: { maxSubscriptions: number; burst: number; ratePerSec: number },
@@ -18,6 +32,11 @@ export class UserLimits<C> {
   /** Users with at least one connection. */
   get size(): number {
     return this.users.size;
+  }
+
+  /** Uses what the other instances report from now on. */
+  setRemote(remote: RemoteUsage): void {
+    this.remote = remote;
   }
 
   add(sub: string, connection: C): void {
@@ -37,17 +56,31 @@ export class UserLimits<C> {
     if (user.connections.size === 0) this.users.delete(sub);
   }
 
-  /** Takes one request token of the user; false when the user is over its rate. */
+  /** Takes request tokens of the user; false when the user is over its rate. */
   take(sub: string): boolean {
-    return this.users.get(sub)?.bucket.take() ?? true;
+    const user = this.users.get(sub);
+    if (user === undefined) return true;
+    return user.bucket.take(Math.min(this.limits.burst, 1 + this.remote.instances(sub)));
   }
 
   /** Subscriptions this connection may still add: the user's cap minus what all its connections hold. */
-  room(sub: string, connection: C): number {
+  room(sub: string): number {
+    return Math.max(0, this.limits.maxSubscriptions - this.localHeld(sub) - this.remote.held(sub));
+  }
+
+  /** Subscriptions the user holds on this instance. */
+  localHeld(sub: string): number {
     const user = this.users.get(sub);
-    if (user === undefined) return this.limits.maxSubscriptions;
+    if (user === undefined) return 0;
     let total = 0;
     for (const c of user.connections) total += this.held(c);
-    return Math.max(0, this.limits.maxSubscriptions - total);
+    return total;
+  }
+
+  /** Every user connected here, with what it holds here (what this instance reports to the others). */
+  localUsage(): Map<string, number> {
+    const usage = new Map<string, number>();
+    for (const sub of this.users.keys()) usage.set(sub, this.localHeld(sub));
+    return usage;
   }
 }

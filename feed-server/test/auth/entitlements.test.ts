@@ -95,8 +95,8 @@ describe('per-user limits', () => {
     limits.add('alice', 'c2');
     limits.add('bob', 'c3');
     held.set('c1', 4).set('c2', 3).set('c3', 9);
-    expect(limits.room('alice', 'c1')).toBe(3);
-    expect(limits.room('bob', 'c3')).toBe(1);
+    expect(limits.room('alice')).toBe(3);
+    expect(limits.room('bob')).toBe(1);
     expect(limits.take('alice')).toBe(true);
     expect(limits.take('alice')).toBe(true);
     expect(limits.take('alice')).toBe(false);
@@ -105,9 +105,23 @@ describe('per-user limits', () => {
     expect(limits.take('alice')).toBe(true);
     limits.remove('alice', 'c1');
     held.delete('c1');
-    expect(limits.room('alice', 'c2')).toBe(7);
+    expect(limits.room('alice')).toBe(7);
     limits.remove('alice', 'c2');
     expect(limits.size).toBe(1);
+  });
+});
+
+describe('per-user limits with other instances', () => {
+  it('[A12] other instances\' holdings count against the cap, and each request costs one token per instance the user is on', () => {
+    const limits = new UserLimits<string>({ maxSubscriptions: 10, burst: 4, ratePerSec: 2 }, () => 3, () => 0);
+    limits.add('alice', 'c1');
+    limits.setRemote({ held: (sub) => (sub === 'alice' ? 5 : 0), instances: (sub) => (sub === 'alice' ? 1 : 0) });
+    expect(limits.room('alice')).toBe(2);
+    expect(limits.take('alice')).toBe(true);
+    expect(limits.take('alice')).toBe(true);
+    expect(limits.take('alice')).toBe(false);
+    limits.setRemote({ held: () => 0, instances: () => 0 });
+    expect(limits.room('alice')).toBe(7);
   });
 });
 

@@ -4,7 +4,11 @@ import { ErrorCode, type SubscribeReply, type SymbolsResponse, type Tick } from 
 import { makeTicks, onCleanup, publisher, range, stopAll, type ConsumerClient } from '../support/harness.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
 import { jwtConfig, mint } from '../support/tokens.js';
-import { declareOn, ok, publishOn, startInstance } from './cluster-support.js';
+import { declareOn, eventually, ok, publishOn, startInstance } from './cluster-support.js';
+import { createRedisUserUsage } from '../../src/cluster/shared-user-usage.js';
+import { createRedisCluster } from '../../src/cluster/redis-cluster.js';
+import { startServer } from '../support/harness.js';
+import { FAST_CLUSTER } from './cluster-support.js';
 
 let redis: RedisServer;
 
@@ -64,5 +68,35 @@ describe('access control across instances', () => {
       expect((await fetch(`${url}/api/symbols/MSFT/ticks`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
       expect((await fetch(`${url}/api/symbols`)).status).toBe(401);
     }
+  });
+
+  it('[A12] a user\'s subscriptions count against USER_MAX_SUBSCRIPTIONS across instances (shared through Redis)', async () => {
+    const keyPrefix = 'access2:';
+    const limits = { userMaxSubscriptions: 3, userSubscribeBurst: 10_000, userSubscribeRatePerSec: 10_000, subscribeBurst: 10_000, subscribeRatePerSec: 10_000 };
+    const instance = (id: string) =>
+      startServer(
+        { redisUrl: redis.url, serverId: id, ...jwtConfig(limits) },
+        { cluster: createRedisCluster({ ...FAST_CLUSTER, keyPrefix }), userUsage: createRedisUserUsage({ keyPrefix, syncIntervalMs: 100 }) },
+      );
+    const a = await instance('A');
+    const b = await instance('B');
+    const pub = await publisher(a.url);
+    await declareOn(pub, [{ symbol: 'S1' }, { symbol: 'S2' }, { symbol: 'S3' }, { symbol: 'S4' }]);
+    const token = await mint({ symbols: ['*'] });
+    const onA = await userSocket(a.url, token, []);
+    const onB = await userSocket(b.url, token, []);
+    ok(await onA.emitWithAck('subscribe', { symbols: ['S1', 'S2'] }));
+    // Until B has read A's report, two more fit on B: undo and ask again; once it has, they do not.
+    await eventually('B counts the user\'s subscriptions on A', async () => {
+      const reply: SubscribeReply = await onB.emitWithAck('subscribe', { symbols: ['S3', 'S4'] });
+      if (reply.ok) await onB.emitWithAck('unsubscribe', { symbols: ['S3', 'S4'] });
+      return !reply.ok && reply.error.code === ErrorCode.TOO_MANY_SYMBOLS;
+    }, 5_000, 50);
+    ok(await onB.emitWithAck('subscribe', { symbols: ['S3'] }));
+    const bob = await userSocket(b.url, await mint({ sub: 'bob', symbols: ['*'] }), []);
+    ok(await bob.emitWithAck('subscribe', { symbols: ['S1', 'S2', 'S3'] }));
+    // When the user leaves A, B gives the room back once A's report is gone.
+    onA.disconnect();
+    await eventually('B sees the user\'s subscriptions on A released', async () => (await onB.emitWithAck('subscribe', { symbols: ['S4'] })).ok, 5_000, 50);
   });
 });
