@@ -18,6 +18,7 @@ import {
   type Tick,
   type Welcome,
 } from '@tickfeed/protocol';
+import { renewDelay, resolveToken, tokenExpiry, type AccessTokenSource } from './access-token.js';
 import { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffPolicy } from './backoff.js';
 import {
   INITIAL_CONNECTION_STATE,
@@ -29,6 +30,9 @@ import { TypedEmitter } from './emitter.js';
 import { SequenceTracker, type GapInfo } from './sequence-tracker.js';
 
 export type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Shortest wait between two renewal attempts when one failed or the token source had nothing newer, ms. */
+const RENEW_RETRY_MS = 1_000;
 
 /** Timer functions, injectable so tests can drive time; defaults to the global ones. */
 export interface Timers {
@@ -54,6 +58,14 @@ export interface FeedClientOptions {
   readonly connectTimeoutMs?: number;
   /** How long to wait for a subscribe/unsubscribe ack, ms. Default 10,000. */
   readonly ackTimeoutMs?: number;
+  /**
+   * Access token for servers with AUTH_MODE=jwt, or a function fetching a current one: it is called
+   * on every connect and, `renewBeforeMs` before the held token expires, to renew it on the open
+   * connection (`auth:refresh`), so the connection is never dropped for an expired token.
+   */
+  readonly token?: AccessTokenSource;
+  /** How long before expiry a token from a callback is renewed, ms (halfway for shorter tokens). Default 30,000. */
+  readonly renewBeforeMs?: number;
 }
 
 /**
@@ -132,6 +144,11 @@ export class FeedClient {
   private recoverScheduled = false;
   private welcomeInfo: Welcome | undefined;
   private feed: FeedStatus | undefined;
+  private readonly token: AccessTokenSource | undefined;
+  private readonly renewBeforeMs: number;
+  /** The token the current connection was opened or last renewed with. */
+  private heldToken: string | undefined;
+  private renewTimer: unknown = undefined;
 
   constructor(options: FeedClientOptions) {
     this.policy = validateBackoff({ ...DEFAULT_BACKOFF, ...options.backoff });
@@ -142,7 +159,27 @@ export class FeedClient {
       clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
     };
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.token = options.token;
+    this.renewBeforeMs = options.renewBeforeMs ?? 30_000;
+    const token = this.token;
     this.socket = io(options.url, {
+      // Called on every connect, so each one carries a current token.
+      ...(token === undefined
+        ? {}
+        : {
+            auth: (callback: (data: object) => void) => {
+              resolveToken(token).then(
+                (value) => {
+                  this.heldToken = value;
+                  callback({ token: value });
+                },
+                (error: unknown) => {
+                  this.emitter.emit('error', { code: ErrorCode.UNAUTHORIZED, message: `token callback failed: ${String(error)}` });
+                  callback({});
+                },
+              );
+            },
+          }),
       path: options.path ?? SOCKET_PATH,
       transports: options.transports ?? ['websocket'],
       autoConnect: false,
@@ -254,6 +291,7 @@ export class FeedClient {
     const previous = this.current;
     this.current = next;
     this.clearRetryTimer();
+    if (next.kind !== 'connected') this.clearRenewTimer();
     switch (next.kind) {
       case 'connecting':
         if (this.socket.connected || previous.kind === 'connected') this.socket.disconnect();
@@ -278,7 +316,61 @@ export class FeedClient {
         break;
     }
     this.emitter.emit('state', next);
-    if (next.kind === 'connected') this.resubscribeAll();
+    if (next.kind === 'connected') {
+      this.scheduleRenewal();
+      this.resubscribeAll();
+    }
+  }
+
+  /* ------------------------------ token renewal ----------------------------- */
+
+  private clearRenewTimer(): void {
+    if (this.renewTimer !== undefined) {
+      this.timers.clearTimeout(this.renewTimer);
+      this.renewTimer = undefined;
+    }
+  }
+
+  /**
+   * Renews a callback's token on the open connection before it expires; a fixed token cannot be renewed.
+   * Tries at most every RENEW_RETRY_MS; once the held token has expired it stops, the server closes the
+   * connection, and the reconnect asks the callback again.
+   */
+  private scheduleRenewal(retry = false): void {
+    this.clearRenewTimer();
+    if (typeof this.token !== 'function' || this.heldToken === undefined) return;
+    const expiresAt = tokenExpiry(this.heldToken);
+    const now = this.now();
+    if (expiresAt === undefined || expiresAt <= now) return;
+    const delay = Math.max(retry ? RENEW_RETRY_MS : 0, renewDelay(expiresAt, now, this.renewBeforeMs));
+    if (now + delay >= expiresAt) return;
+    const generation = this.generation;
+    this.renewTimer = this.timers.setTimeout(() => {
+      this.renewTimer = undefined;
+      void this.renew(generation);
+    }, delay);
+  }
+
+  private async renew(generation: number): Promise<void> {
+    if (typeof this.token !== 'function') return;
+    let reply;
+    let token: string;
+    try {
+      token = await this.token();
+      if (generation !== this.generation) return;
+      // The source has nothing newer yet: ask again later rather than re-send the same token.
+      if (token === this.heldToken) {
+        this.scheduleRenewal(true);
+        return;
+      }
+      reply = await this.socket.timeout(this.ackTimeoutMs).emitWithAck(Events.authRefresh, { token });
+    } catch (error) {
+      reply = { ok: false as const, error: { code: ErrorCode.UNAUTHORIZED, message: `token renewal failed: ${String(error)}` } };
+    }
+    if (generation !== this.generation) return;
+    if (reply.ok) this.heldToken = token!;
+    else this.emitter.emit('error', reply.error);
+    this.scheduleRenewal(!reply.ok);
   }
 
   private clearRetryTimer(): void {
@@ -321,6 +413,17 @@ export class FeedClient {
       // The server dropped ticks of these symbols: recover them now rather than at their next tick.
       if (notice.code === ErrorCode.SLOW_CONSUMER && notice.symbols !== undefined) {
         for (const symbol of notice.symbols) this.queueRecovery(symbol);
+      }
+      // A renewed token no longer covers these symbols: the server unsubscribed them.
+      if (notice.code === ErrorCode.FORBIDDEN && notice.symbols !== undefined) {
+        const refused: RejectedSymbol[] = [];
+        for (const symbol of notice.symbols) {
+          if (!this.wanted.delete(symbol)) continue;
+          this.tracker.remove(symbol);
+          this.recoverQueue.delete(symbol);
+          refused.push({ symbol, code: ErrorCode.FORBIDDEN, message: notice.message });
+        }
+        if (refused.length > 0) this.emitter.emit('rejected', refused);
       }
     });
     socket.on(Events.shutdown, (shutdown: Shutdown) => {

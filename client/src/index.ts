@@ -1,3 +1,4 @@
+export * from './access-token.js';
 export * from './backoff.js';
 export * from './connection-state.js';
 export * from './sequence-tracker.js';

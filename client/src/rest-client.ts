@@ -8,6 +8,7 @@ import {
   type SymbolsResponse,
   type TicksResponse,
 } from '@tickfeed/protocol';
+import { resolveToken, type AccessTokenSource } from './access-token.js';
 
 /** A REST call that did not return 2xx; `code` comes from the protocol's catalog when the body carried one. */
 export class RestError extends Error {
@@ -32,6 +33,8 @@ export interface RestClientOptions {
   readonly baseUrl: string;
   /** Default globalThis.fetch. */
   readonly fetch?: FetchLike;
+  /** Access token sent as `Authorization: Bearer` (servers with AUTH_MODE=jwt). */
+  readonly token?: AccessTokenSource;
 }
 
 export interface CandlesQuery {
@@ -51,9 +54,11 @@ export interface TicksQuery {
 export class RestClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: FetchLike;
+  private readonly token: AccessTokenSource | undefined;
 
   constructor(options: RestClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.token = options.token;
     this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
@@ -100,8 +105,9 @@ export class RestClient {
   }
 
   private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    const token = this.token === undefined ? undefined : await resolveToken(this.token);
     const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-      headers: { accept: 'application/json' },
+      headers: { accept: 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       ...(signal === undefined ? {} : { signal }),
     });
     const body: unknown = await response.json().catch(() => undefined);

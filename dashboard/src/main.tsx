@@ -34,11 +34,31 @@ function persist(prefs: Prefs): void {
   if (search !== window.location.search) window.history.replaceState(null, '', search);
 }
 
+const TOKEN_STORAGE_KEY = 'tickfeed.token';
+
+/**
+ * The access token of a `?token=` link (servers with AUTH_MODE=jwt). It is kept for this tab only
+ * (sessionStorage) and read again at every connect, so a newer link or a page that stores a renewed
+ * token under the same key takes effect without a reload; persist() drops it from the address bar.
+ */
+function readToken(): (() => string) | undefined {
+  const fromLink = new URLSearchParams(window.location.search).get('token');
+  try {
+    if (fromLink !== null && fromLink !== '') window.sessionStorage.setItem(TOKEN_STORAGE_KEY, fromLink);
+    if (window.sessionStorage.getItem(TOKEN_STORAGE_KEY) === null) return undefined;
+    return () => window.sessionStorage.getItem(TOKEN_STORAGE_KEY) ?? '';
+  } catch {
+    return fromLink !== null && fromLink !== '' ? () => fromLink : undefined;
+  }
+}
+
+const token = readToken();
 const prefs = readPrefs(window.location.search, readStored());
 const service = createFeedService({
   baseUrl: '',
   socketUrl: window.location.origin,
   schedule: (callback) => void window.requestAnimationFrame(() => callback()),
+  ...(token !== undefined ? { token } : {}),
 });
 if (prefs.watchlist !== null) service.setSymbols(prefs.watchlist);
 service.start();

@@ -42,6 +42,10 @@ import type { ClusterLink } from './cluster/cluster-link.js';
 import { EdgeGate } from './edge/edge-gate.js';
 import { trustFunction } from './edge/client-address.js';
 import { openDurableStore } from './store/open-store.js';
+import { createTokenVerifier } from './auth/token-verifier.js';
+import { ConsumerAuth } from './auth/socket-auth.js';
+import { restAccess } from './auth/rest-auth.js';
+import type { UserUsageLink, UserUsageParts } from './cluster/shared-user-usage.js';
 
 export interface FeedServerDeps {
   /** Logger to use instead of one built from the config. */
@@ -52,6 +56,8 @@ export interface FeedServerDeps {
   now?: () => number;
   /** Connects this instance to the others (set when REDIS_URL is configured; see main.ts). */
   cluster?: (parts: ClusterParts) => Promise<ClusterLink>;
+  /** Shares per-user usage with the other instances (REDIS_URL with AUTH_MODE=jwt; see main.ts). */
+  userUsage?: (parts: UserUsageParts) => Promise<UserUsageLink>;
 }
 
 /** What a cluster link needs of the server it joins. */
@@ -189,7 +195,12 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     now: deps.now ?? Date.now,
   });
 
-  attachConsumerNamespace(consumers, { config, core, fanout, gate, metrics, log, isDraining: () => draining });
+  const verifier = config.authMode === 'jwt' ? createTokenVerifier(config, log) : undefined;
+  if (verifier === undefined) log.info('AUTH_MODE=none: consumers are anonymous and may read every symbol (set AUTH_MODE=jwt to require access tokens)');
+  else log.info({ algorithms: config.authJwtAlgorithms, jwks: config.authJwksUrl !== undefined }, 'AUTH_MODE=jwt: consumers need an access token');
+  const auth = new ConsumerAuth(verifier, config, { metrics, log, now: Date.now, flushClient: (id) => fanout.flushClient(id) });
+  const access = restAccess(verifier, config.adminToken);
+  attachConsumerNamespace(consumers, { config, core, fanout, gate, metrics, log, isDraining: () => draining, auth });
   attachIngestNamespace(producers, { config, ingest, metrics, log, isDraining: () => draining });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
@@ -246,8 +257,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     },
   });
   await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await fastify.register(apiRoutes(core, controller, config.adminToken, store));
-  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, gate));
+  await fastify.register(apiRoutes(core, controller, access, store));
+  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, gate, access));
 
   let cluster: ClusterLink | undefined;
   await fastify.register(
@@ -264,6 +275,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         },
       },
       metrics.registry,
+      config.metricsToken,
     ),
   );
   if (config.dashboardDir !== undefined) {
@@ -275,6 +287,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     const link = cluster;
     redisHealthy = () => link.healthy();
   }
+
+  const userUsage = deps.userUsage !== undefined && verifier !== undefined ? await deps.userUsage({ config, log, auth }) : undefined;
 
   const sseKeepAlive = setInterval(() => sse.keepAlive(), SSE_KEEPALIVE_MS);
   fanout.start();
@@ -306,6 +320,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         producers.local.emit(Events.shutdown, shutdown);
         fanout.stop();
         ingest.stop();
+        auth.stop();
+        await userUsage?.close();
         clearInterval(sseKeepAlive);
         sse.closeAll();
         await cluster?.close();

@@ -3,9 +3,12 @@ import { hostname } from 'node:os';
 import proxyAddr from '@fastify/proxy-addr';
 import { resolve } from 'node:path';
 import { DEFAULT_LIMITS } from '@tickfeed/protocol';
+import { parseAuthSettings } from './auth/config-keys.js';
 
 /** What to do with a consumer whose outbound buffer is over its cap. */
 export type SlowConsumerPolicy = 'conflate' | 'disconnect';
+/** How consumers authenticate: 'none' (anonymous, every symbol) or 'jwt' (access tokens with entitlements). */
+export type AuthMode = 'none' | 'jwt';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 /**
  * Which peers may tell the client's address in X-Forwarded-For: nobody, the
@@ -124,6 +127,36 @@ export interface ServerConfig {
   readonly checkpointTicks: number;
   /** MIN_FREE_DISK_MB: below this much free space on DATA_DIR's disk the server refuses ticks and is not ready (default 256 MB). */
   readonly minFreeDiskMb: number;
+  /** AUTH_MODE: 'none' (consumers are anonymous and read every symbol) or 'jwt' (access tokens; default none). */
+  readonly authMode: AuthMode;
+  /** AUTH_JWT_SECRET: HS256 shared secret, at least 32 bytes (one of the three key sources with AUTH_MODE=jwt). */
+  readonly authJwtSecret: string | undefined;
+  /** AUTH_JWT_PUBLIC_KEY: PEM public key (RSA, EC or Ed25519; `\n` escapes allowed) that verifies tokens. */
+  readonly authJwtPublicKey: string | undefined;
+  /** AUTH_JWKS_URL: JSON Web Key Set URL; keys are fetched, cached and picked by `kid`. */
+  readonly authJwksUrl: string | undefined;
+  /** AUTH_JWT_ALGORITHMS: accepted algorithms, comma-separated (default: HS256 for a secret, the key's own for a PEM key, RS256 for JWKS). */
+  readonly authJwtAlgorithms: readonly string[];
+  /** AUTH_ISSUER: required `iss` claim (default: not checked). */
+  readonly authIssuer: string | undefined;
+  /** AUTH_AUDIENCE: required `aud` claim (default: not checked). */
+  readonly authAudience: string | undefined;
+  /** AUTH_CLOCK_TOLERANCE_S: allowed clock skew for `exp` and `nbf` (default 5 s). */
+  readonly authClockToleranceSec: number;
+  /** AUTH_MAX_TOKEN_BYTES: longest access token accepted (default 8,192 bytes). */
+  readonly authMaxTokenBytes: number;
+  /** AUTH_JWKS_TIMEOUT_MS: longest wait for the JWKS endpoint before a token is refused (default 5,000 ms). */
+  readonly authJwksTimeoutMs: number;
+  /** AUTH_JWKS_CACHE_MS: how long fetched keys are used before they are fetched again (default 600,000 ms). */
+  readonly authJwksCacheMs: number;
+  /** USER_MAX_SUBSCRIPTIONS: symbols one user (`sub`) may hold across all its connections (default 1,000; jwt mode). */
+  readonly userMaxSubscriptions: number;
+  /** USER_SUBSCRIBE_BURST: subscribe/unsubscribe/refresh requests one user may make at once, all connections together (default 100). */
+  readonly userSubscribeBurst: number;
+  /** USER_SUBSCRIBE_RATE: such requests per second sustained per user (default 50). */
+  readonly userSubscribeRatePerSec: number;
+  /** METRICS_TOKEN: bearer token GET /metrics requires (default: unset, /metrics is open). */
+  readonly metricsToken: string | undefined;
 }
 
 /** When a publisher's batch counts as stored. */
@@ -184,6 +217,21 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   checkpointIntervalMs: 60_000,
   checkpointTicks: 1_000_000,
   minFreeDiskMb: 256,
+  authMode: 'none',
+  authJwtSecret: undefined,
+  authJwtPublicKey: undefined,
+  authJwksUrl: undefined,
+  authJwtAlgorithms: [],
+  authIssuer: undefined,
+  authAudience: undefined,
+  authClockToleranceSec: 5,
+  authMaxTokenBytes: 8_192,
+  authJwksTimeoutMs: 5_000,
+  authJwksCacheMs: 600_000,
+  userMaxSubscriptions: 1_000,
+  userSubscribeBurst: 100,
+  userSubscribeRatePerSec: 50,
+  metricsToken: undefined,
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -234,6 +282,21 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   checkpointIntervalMs: 'CHECKPOINT_INTERVAL_MS',
   checkpointTicks: 'CHECKPOINT_TICKS',
   minFreeDiskMb: 'MIN_FREE_DISK_MB',
+  authMode: 'AUTH_MODE',
+  authJwtSecret: 'AUTH_JWT_SECRET',
+  authJwtPublicKey: 'AUTH_JWT_PUBLIC_KEY',
+  authJwksUrl: 'AUTH_JWKS_URL',
+  authJwtAlgorithms: 'AUTH_JWT_ALGORITHMS',
+  authIssuer: 'AUTH_ISSUER',
+  authAudience: 'AUTH_AUDIENCE',
+  authClockToleranceSec: 'AUTH_CLOCK_TOLERANCE_S',
+  authMaxTokenBytes: 'AUTH_MAX_TOKEN_BYTES',
+  authJwksTimeoutMs: 'AUTH_JWKS_TIMEOUT_MS',
+  authJwksCacheMs: 'AUTH_JWKS_CACHE_MS',
+  userMaxSubscriptions: 'USER_MAX_SUBSCRIPTIONS',
+  userSubscribeBurst: 'USER_SUBSCRIBE_BURST',
+  userSubscribeRatePerSec: 'USER_SUBSCRIBE_RATE',
+  metricsToken: 'METRICS_TOKEN',
 };
 
 export const SERVER_ENV_VARS: readonly string[] = Object.values(ENV_NAMES);
@@ -339,6 +402,23 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[]; d
     checkpointIntervalMs: int('checkpointIntervalMs', d.checkpointIntervalMs, 1_000, 86_400_000),
     checkpointTicks: int('checkpointTicks', d.checkpointTicks, 1_000, 1_000_000_000),
     minFreeDiskMb: int('minFreeDiskMb', d.minFreeDiskMb, 0, 10_000_000),
+    ...parseAuthSettings({
+      mode: oneOf('authMode', ['none', 'jwt'] as const, d.authMode),
+      secret: str('authJwtSecret'),
+      publicKey: str('authJwtPublicKey'),
+      jwksUrl: str('authJwksUrl'),
+      algorithms: str('authJwtAlgorithms'),
+    }),
+    authIssuer: str('authIssuer'),
+    authAudience: str('authAudience'),
+    authClockToleranceSec: int('authClockToleranceSec', d.authClockToleranceSec, 0, 3_600),
+    authMaxTokenBytes: int('authMaxTokenBytes', d.authMaxTokenBytes, 256, DEFAULT_LIMITS.maxAccessTokenBytes),
+    authJwksTimeoutMs: int('authJwksTimeoutMs', d.authJwksTimeoutMs, 50, 60_000),
+    authJwksCacheMs: int('authJwksCacheMs', d.authJwksCacheMs, 1_000, 86_400_000),
+    userMaxSubscriptions: int('userMaxSubscriptions', d.userMaxSubscriptions, 1, 10_000_000),
+    userSubscribeBurst: int('userSubscribeBurst', d.userSubscribeBurst, 1, 1_000_000),
+    userSubscribeRatePerSec: int('userSubscribeRatePerSec', d.userSubscribeRatePerSec, 1, 1_000_000),
+    metricsToken: str('metricsToken'),
   };
   const dataDir = resolveDataDir(flags, input.env, ephemeral, redisUrl, input.defaultDataDir);
   const flushMaxIntervalMs = int('flushMaxIntervalMs', Math.max(d.flushMaxIntervalMs, config.flushIntervalMs), 1, 10_000);

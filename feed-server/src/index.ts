@@ -18,3 +18,4 @@ export { redisCluster } from './cluster/redis-cluster.js';
 export { DurableStore, StoreError, type DurableStoreOptions, type RestoreReport } from './store/durable-store.js';
 export { TickLog } from './store/tick-log.js';
 export { readEntries, EntryKind } from './store/frame-codec.js';
+export { createRedisUserUsage, redisUserUsage, type UserUsageOptions } from './cluster/shared-user-usage.js';

@@ -1,6 +1,7 @@
 import { ConfigError, DEFAULT_DATA_DIR, parseServerConfig } from './config.js';
 import { createFeedServer, type FeedServer } from './app.js';
 import { redisCluster } from './cluster/redis-cluster.js';
+import { redisUserUsage } from './cluster/shared-user-usage.js';
 import { installShutdown } from './shutdown.js';
 import { StoreError } from './store/durable-store.js';
 
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   }
   let server: FeedServer;
   try {
-    server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster } : {});
+    server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster, userUsage: redisUserUsage } : {});
   } catch (error) {
     if (error instanceof StoreError) {
       process.stderr.write(`feed-server: ${error.message}\n`);

@@ -6,11 +6,14 @@ import type {
   ServerToClientEvents,
 } from '@tickfeed/protocol';
 import type { TokenBucket } from './consumer/token-bucket.js';
+import type { Entitlement } from './auth/entitlements.js';
 import type { InterServerEvents } from './cluster/inter-server-events.js';
 
 export interface ConsumerSocketData {
   ip: string;
   bucket: TokenBucket;
+  /** What this consumer may read (ANONYMOUS with AUTH_MODE=none); set before the connection exists. */
+  entitlement: Entitlement;
 }
 
 export interface IngestSocketData {

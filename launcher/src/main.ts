@@ -1,4 +1,4 @@
-import { ConfigError, StoreError, createFeedServer, installShutdown, redisCluster } from '@tickfeed/feed-server';
+import { ConfigError, StoreError, createFeedServer, installShutdown, redisCluster, redisUserUsage } from '@tickfeed/feed-server';
 import { parseSimulatorArgs, startSimulator } from '@tickfeed/simulator';
 import { parseEmbeddedConfig } from './embedded-config.js';
 
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const { server: config } = embedded;
   let server;
   try {
-    server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster } : {});
+    server = await createFeedServer(config, config.redisUrl !== undefined ? { cluster: redisCluster, userUsage: redisUserUsage } : {});
   } catch (error) {
     if (!(error instanceof StoreError)) throw error;
     process.stderr.write(`tickfeed: ${error.message}\n`);

@@ -13,8 +13,12 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   /** The payload is larger than the configured limit. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  /** Missing or wrong credentials (ingest token, admin token). */
+  /** Missing or wrong credentials (access token, ingest token, admin token). */
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** The credentials are valid but do not cover this symbol or action (entitlements). */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The access token expired and was not renewed (`auth:refresh`); the connection is closed. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   /** A published tick failed validation (price, size, quote, timestamp). */
   INVALID_TICK: 'INVALID_TICK',
   /** A published tick's seq is not the symbol's last seq + 1. */

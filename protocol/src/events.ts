@@ -1,4 +1,6 @@
 import type {
+  AuthRefreshReply,
+  AuthRefreshRequest,
   ControlReply,
   DeclareReply,
   DeclareRequest,
@@ -30,6 +32,11 @@ export const Events = {
   subscribe: 'subscribe',
   /** consumer → server, with ack: leave symbols' rooms. */
   unsubscribe: 'unsubscribe',
+  /**
+   * consumer → server, with ack: a renewed access token (AUTH_MODE=jwt); its claims apply at once and
+   * subscribed symbols it no longer covers are unsubscribed (a `notice` FORBIDDEN names them).
+   */
+  authRefresh: 'auth:refresh',
   /** server → consumer: an array of ticks, each symbol's in ascending seq. */
   ticks: 'ticks',
   /** server → consumer: a symbol's history started over (usually a new epoch): drop what you hold and start from the snapshot. */
@@ -66,6 +73,7 @@ export interface ServerToClientEvents {
 export interface ClientToServerEvents {
   subscribe: (request: SubscribeRequest, ack: Ack<SubscribeReply>) => void;
   unsubscribe: (request: UnsubscribeRequest, ack: Ack<UnsubscribeReply>) => void;
+  'auth:refresh': (request: AuthRefreshRequest, ack: Ack<AuthRefreshReply>) => void;
 }
 
 export interface IngestClientToServerEvents {

@@ -30,6 +30,8 @@ export const DEFAULT_LIMITS = {
   candlesPerInterval: 2_000,
   /** Ticks returned by one REST ticks request at most. */
   maxTicksPerRequest: 1_000,
+  /** Longest access token (JWT) a server may accept, in bytes; servers may set a lower cap (AUTH_MAX_TOKEN_BYTES). */
+  maxAccessTokenBytes: 65_536,
   /** Candles returned by one REST candles request at most. */
   maxCandlesPerRequest: 2_000,
   /** Symbols in one page of GET /api/symbols when `limit` is not given. */

@@ -134,6 +134,20 @@ export const UnsubscribeRequestSchema = Type.Object({
 export type UnsubscribeRequest = Static<typeof UnsubscribeRequestSchema>;
 export type UnsubscribeReply = { ok: true; unsubscribed: string[] } | Static<typeof ErrorReplySchema>;
 
+/** `auth:refresh`: a renewed access token for the same user (`sub`). */
+export const AuthRefreshRequestSchema = Type.Object({
+  token: Type.String({ minLength: 1, maxLength: DEFAULT_LIMITS.maxAccessTokenBytes }),
+});
+export type AuthRefreshRequest = Static<typeof AuthRefreshRequestSchema>;
+export const AuthRefreshOkSchema = Type.Object({
+  ok: Type.Literal(true),
+  /** When the new token expires, epoch ms. */
+  expiresAt: Type.Number(),
+  /** Subscribed symbols the new claims no longer cover; they were unsubscribed before this ack. */
+  unsubscribed: Type.Array(SymbolName),
+});
+export type AuthRefreshReply = Static<typeof AuthRefreshOkSchema> | Static<typeof ErrorReplySchema>;
+
 /** Sent to a symbol's room when its history starts over (replay seek or loop, history lost). */
 export const ResetSchema = Type.Object({
   symbol: SymbolName,

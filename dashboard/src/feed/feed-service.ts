@@ -3,6 +3,7 @@ import { createStore, produce } from 'solid-js/store';
 import {
   FeedClient,
   RestClient,
+  type AccessTokenSource,
   type ConnectionState,
   type SymbolEvent,
 } from '@tickfeed/client';
@@ -41,6 +42,8 @@ export interface FeedServiceOptions {
   readonly socketUrl: string;
   readonly schedule: FrameScheduler;
   readonly now?: () => number;
+  /** Access token (or a callback fetching a current one) for servers with AUTH_MODE=jwt; sent on REST and Socket.IO. */
+  readonly token?: AccessTokenSource;
 }
 
 export const STATS_WINDOW_MS = 5_000;
@@ -59,8 +62,9 @@ const MESSAGE_TTL_MS = 6_000;
  */
 export function createFeedService(options: FeedServiceOptions) {
   const now = options.now ?? Date.now;
-  const rest = new RestClient({ baseUrl: options.baseUrl });
-  const client = new FeedClient({ url: options.socketUrl });
+  const token = options.token;
+  const rest = new RestClient({ baseUrl: options.baseUrl, ...(token !== undefined ? { token } : {}) });
+  const client = new FeedClient({ url: options.socketUrl, ...(token !== undefined ? { token } : {}) });
 
   const [connection, setConnection] = createSignal<ConnectionState>(client.state);
   const [feedStatus, setFeedStatus] = createSignal<{ status: FeedStatus; receivedAt: number } | null>(null);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFeedServer, testServerConfig, type FeedServer } from '@tickfeed/feed-server';
+import { createFeedServer, testServerConfig, type FeedServer, type ServerConfig } from '@tickfeed/feed-server';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../../bench/frame-bench.js';
 import { MarketPublisher, TEST_UNIVERSE, type InstrumentSpec } from './market-publisher.js';
@@ -57,17 +57,21 @@ export class Stack {
     readonly url: string,
     readonly port: number,
     readonly publisher: MarketPublisher,
+    private readonly config: Partial<ServerConfig>,
   ) {}
 
   running = true;
 
-  static async start(options: { universe?: InstrumentSpec[]; historyMinutes?: number; ticksPerSecond?: number } = {}): Promise<Stack> {
-    const server = await createFeedServer(testServerConfig({ dashboardDir: DIST_DIR, logLevel: 'silent' }));
+  static async start(
+    options: { universe?: InstrumentSpec[]; historyMinutes?: number; ticksPerSecond?: number; config?: Partial<ServerConfig> } = {},
+  ): Promise<Stack> {
+    const config = options.config ?? {};
+    const server = await createFeedServer(testServerConfig({ dashboardDir: DIST_DIR, logLevel: 'silent', ...config }));
     const { url, port } = await server.listen();
     const publisher = new MarketPublisher(server.localIngest(), options.universe ?? TEST_UNIVERSE);
     await publisher.declare();
     if ((options.historyMinutes ?? 0) > 0) await publisher.history(options.historyMinutes!, 2_000);
-    const stack = new Stack(server, url, port, publisher);
+    const stack = new Stack(server, url, port, publisher, config);
     if ((options.ticksPerSecond ?? 0) > 0) publisher.start(options.ticksPerSecond!);
     return stack;
   }
@@ -81,7 +85,7 @@ export class Stack {
 
   async restart(ticksPerSecond: number): Promise<void> {
     await this.kill();
-    this.server = await createFeedServer(testServerConfig({ dashboardDir: DIST_DIR, logLevel: 'silent', port: this.port }));
+    this.server = await createFeedServer(testServerConfig({ dashboardDir: DIST_DIR, logLevel: 'silent', ...this.config, port: this.port }));
     await this.server.listen();
     this.running = true;
     await this.publisher.reattach(this.server.localIngest());

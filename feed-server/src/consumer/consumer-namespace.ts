@@ -17,6 +17,7 @@ import { planSubscribe, planUnsubscribe, type SubscriberHandle } from './subscri
 import type { EdgeGate } from '../edge/edge-gate.js';
 import { clientIp } from '../edge/client-address.js';
 import { splitRequestArgs } from './request-args.js';
+import type { ConsumerAuth } from '../auth/socket-auth.js';
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
 export function attachConsumerNamespace(
@@ -29,10 +30,12 @@ export function attachConsumerNamespace(
     metrics: FeedMetrics;
     log: Logger;
     isDraining: () => boolean;
+    auth: ConsumerAuth;
   },
 ): void {
-  const { config, core, fanout, gate, metrics, log } = deps;
+  const { config, core, fanout, gate, metrics, log, auth } = deps;
 
+  nsp.use(auth.middleware);
   nsp.use((socket, next) => {
     const ip = clientIp(socket, config.trustProxy);
     if (deps.isDraining()) {
@@ -69,7 +72,7 @@ export function attachConsumerNamespace(
     const { payload: raw, ack } = splitRequestArgs(args);
     const reply = guard(socket, event, ack);
     if (reply === undefined) return undefined;
-    if (!socket.data.bucket.take()) {
+    if (!socket.data.bucket.take() || !auth.takeUserToken(socket)) {
       reject(reply, event, errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
       return undefined;
     }
@@ -80,7 +83,7 @@ export function attachConsumerNamespace(
   function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, 'subscribe', args);
     if (request === undefined) return;
-    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, config);
+    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, auth.limitsFor(this), this.data.entitlement);
     if (!plan.reply.ok) return reject(request.reply, 'subscribe', plan.reply);
     request.reply(plan.reply);
     fanout.subscribed(this.id, plan.reply.subscribed.map((entry) => entry.symbol), plan.replay);
@@ -101,7 +104,7 @@ export function attachConsumerNamespace(
 
   /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
   function onAnyEvent(event: unknown, ...args: unknown[]): void {
-    if (event === Events.subscribe || event === Events.unsubscribe) return;
+    if (event === Events.subscribe || event === Events.unsubscribe || event === Events.authRefresh) return;
     metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
     splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
   }
@@ -122,6 +125,7 @@ export function attachConsumerNamespace(
     socket.on(Events.unsubscribe, onUnsubscribe);
     socket.on('disconnect', onDisconnect);
     socket.onAny(onAnyEvent);
+    auth.attach(socket);
   });
 
   function guard(socket: ConsumerSocket, event: string, ack: ((value: unknown) => void) | undefined): ((value: unknown) => void) | undefined {

@@ -48,6 +48,7 @@ export function planSubscribe(
   handle: SubscriberHandle,
   market: MarketState,
   limits: SubscriptionLimits,
+  entitlement: { allows(symbol: string): boolean } = { allows: () => true },
 ): SubscribePlan {
   if (!subscribeCheck.Check(raw)) {
     return { reply: errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`), replay: [] };
@@ -65,6 +66,9 @@ export function planSubscribe(
   for (const symbol of symbols) {
     if (!isValidSymbol(symbol)) {
       rejected.push({ symbol: symbol.slice(0, 40), code: ErrorCode.BAD_REQUEST, message: 'not a valid symbol name' });
+    } else if (!entitlement.allows(symbol)) {
+      // Before the universe lookup, so a refusal says nothing about whether the symbol exists.
+      rejected.push({ symbol, code: ErrorCode.FORBIDDEN, message: `your access does not cover ${symbol}` });
     } else if (!market.has(symbol)) {
       rejected.push({ symbol, code: ErrorCode.UNKNOWN_SYMBOL, message: `${symbol} is not in the universe` });
     } else {

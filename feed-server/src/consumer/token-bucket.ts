@@ -15,14 +15,14 @@ export class TokenBucket {
     this.updatedAt = now();
   }
 
-  /** Takes one token; false when none is left (the request is over the rate). */
-  take(): boolean {
+  /** Takes `cost` tokens (default one); false when fewer are left (the request is over the rate). */
+  take(cost = 1): boolean {
     const now = this.now();
     const elapsed = Math.max(0, now - this.updatedAt);
     this.updatedAt = now;
     this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerSec) / 1000);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
     return true;
   }
 }

@@ -25,7 +25,7 @@ import {
 import type { FeedCore } from '../feed-core.js';
 import type { SymbolBook } from '../market/market-state.js';
 import type { FeedController } from '../ingest/feed-controller.js';
-import { tokensEqual } from '../ingest/ingest-namespace.js';
+import type { RestAccess } from '../auth/rest-auth.js';
 
 const SymbolParams = Type.Object({ symbol: Type.String({ maxLength: 64 }) });
 const IntervalSchema = Type.Union(INTERVALS.map((i) => Type.Literal(i)));
@@ -38,7 +38,7 @@ const TicksQuery = Type.Object({
   after: Type.Optional(Type.Integer({ minimum: 0, description: 'Only ticks with a greater seq' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: DEFAULT_LIMITS.maxTicksPerRequest, default: 200 })),
 });
-const NotFound = { 404: ErrorReplySchema };
+const NotFound = { 401: ErrorReplySchema, 403: ErrorReplySchema, 404: ErrorReplySchema };
 
 function symbolInfo(book: SymbolBook): SymbolInfo {
   return { meta: { ...book.meta }, epoch: book.epoch, snapshot: snapshotOf(book.meta.symbol, book.stats, book.format) };
@@ -53,19 +53,22 @@ export interface OlderHistory {
 }
 
 /** The REST API: symbols, snapshots, candle and tick history, the feed status and its controls. */
-export function apiRoutes(core: FeedCore, controller: FeedController, adminToken: string | undefined, older?: OlderHistory): FastifyPluginAsyncTypebox {
+export function apiRoutes(core: FeedCore, controller: FeedController, access: RestAccess, older?: OlderHistory): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/symbols',
       {
+        onRequest: access.authenticate,
         schema: {
-          summary: 'The symbol universe with metadata and snapshots, in declaration order, a page at a time (follow `nextCursor`)',
+          summary: 'The symbols this caller may read, with metadata and snapshots, in declaration order, a page at a time (follow `nextCursor`)',
           querystring: SymbolsQuerySchema,
-          response: { 200: SymbolsResponseSchema, 400: ErrorReplySchema },
+          response: { 200: SymbolsResponseSchema, 400: ErrorReplySchema, 401: ErrorReplySchema },
         },
       },
       async (req, reply) => {
-        const page = symbolsPage(core.market.all(), req.query, (symbol) => core.market.has(symbol));
+        const entitled = access.entitlementOf(req);
+        const visible = (symbol: string) => entitled.allows(symbol) && core.market.has(symbol);
+        const page = symbolsPage([...core.market.all()].filter((book) => entitled.allows(book.meta.symbol)), req.query, visible);
         if (page === null) return reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, 'cursor: not a symbol of this server (use the nextCursor of a previous page)'));
         return page;
       },
@@ -73,7 +76,7 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
 
     app.get(
       '/api/symbols/:symbol',
-      { schema: { summary: 'One symbol: metadata, epoch, snapshot', params: SymbolParams, response: { 200: SymbolInfoSchema, ...NotFound } } },
+      { onRequest: access.symbol, schema: { summary: 'One symbol: metadata, epoch, snapshot', params: SymbolParams, response: { 200: SymbolInfoSchema, ...NotFound } } },
       async (req, reply) => {
         const book = core.market.get(req.params.symbol);
         if (book === undefined) return reply.code(404).send(unknownSymbol(req.params.symbol));
@@ -84,6 +87,7 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
     app.get(
       '/api/symbols/:symbol/candles',
       {
+        onRequest: access.symbol,
         schema: {
           summary: 'Candle history; `seq` is the last tick included, so the live stream continues at seq + 1',
           params: SymbolParams,
@@ -113,6 +117,7 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
     app.get(
       '/api/symbols/:symbol/ticks',
       {
+        onRequest: access.symbol,
         schema: {
           summary: 'Recent ticks, oldest first: the newest `limit`, or those after `after`',
           params: SymbolParams,
@@ -144,27 +149,19 @@ export function apiRoutes(core: FeedCore, controller: FeedController, adminToken
 
     app.get(
       '/api/feed',
-      { schema: { summary: 'What the feed is: live or replay, speed, replay clock, state', response: { 200: FeedStatusSchema } } },
+      { onRequest: access.authenticate, schema: { summary: 'What the feed is: live or replay, speed, replay clock, state', response: { 200: FeedStatusSchema } } },
       async () => core.feedStatus,
     );
 
     app.post(
       '/api/feed/control',
       {
+        onRequest: access.control,
         schema: {
-          summary: 'Pause, resume, change speed or seek a replay (requires the admin token as a Bearer token)',
+          summary: 'Pause, resume, change speed or seek a replay (requires the admin token, or an access token with replayControl, as a Bearer token)',
           body: FeedControlSchema,
           headers: Type.Object({ authorization: Type.Optional(Type.String()) }),
-          response: { 200: Type.Object({ ok: Type.Literal(true), status: FeedStatusSchema }), 401: ErrorReplySchema, 409: ErrorReplySchema },
-        },
-        // The token is checked before the body is read or validated: a caller without it learns nothing of the schema.
-        onRequest: async (req, reply) => {
-          const header = req.headers.authorization;
-          const given = /^Bearer (.+)$/.exec(typeof header === 'string' ? header : '')?.[1];
-          if (adminToken === undefined || given === undefined || !tokensEqual(given, adminToken)) {
-            return reply.code(401).send(errorReply(ErrorCode.UNAUTHORIZED, adminToken === undefined ? 'the control API is disabled (ADMIN_TOKEN is not set)' : 'missing or wrong admin token'));
-          }
-          return undefined;
+          response: { 200: Type.Object({ ok: Type.Literal(true), status: FeedStatusSchema }), 401: ErrorReplySchema, 403: ErrorReplySchema, 409: ErrorReplySchema },
         },
       },
       async (req, reply) => {

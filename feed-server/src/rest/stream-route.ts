@@ -13,9 +13,11 @@ import {
 import type { FeedCore } from '../feed-core.js';
 import type { SseHub } from '../delivery/sse-hub.js';
 import type { EdgeGate } from '../edge/edge-gate.js';
+import type { RestAccess } from '../auth/rest-auth.js';
 
 const StreamQuery = Type.Object({
   symbols: Type.String({ minLength: 1, maxLength: 4_000, description: 'Comma-separated symbols, e.g. AAPL,BTC-USD' }),
+  access_token: Type.Optional(Type.String({ description: 'Access token when the Authorization header cannot be set (AUTH_MODE=jwt); never logged' })),
   lastEventId: Type.Optional(Type.String({ maxLength: 100_000, description: 'Resume position when the Last-Event-ID header cannot be set' })),
 });
 
@@ -24,15 +26,21 @@ const StreamQuery = Type.Object({
  * `subscribed` event (snapshot, epoch, recovered), then `ticks` events whose
  * id is the resume position; reconnecting with Last-Event-ID resumes exactly.
  */
-export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gate: EdgeGate): FastifyPluginAsyncTypebox {
+export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gate: EdgeGate, access: RestAccess): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/stream',
-      { schema: { summary: 'Live ticks as Server-Sent Events (resumable with Last-Event-ID)', querystring: StreamQuery } },
+      { onRequest: access.stream, schema: { summary: 'Live ticks as Server-Sent Events (resumable with Last-Event-ID)', querystring: StreamQuery } },
       async (req, reply) => {
         const symbols = [...new Set(req.query.symbols.split(',').map((s) => s.trim()).filter((s) => s.length > 0))];
         if (symbols.length > maxSymbols) {
           return reply.code(400).send(errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${maxSymbols} symbols per stream`));
+        }
+        // Every requested symbol must be entitled, so Last-Event-ID positions of any other symbol are never looked at.
+        const entitled = access.entitlementOf(req);
+        const forbidden = symbols.filter((s) => !entitled.allows(s));
+        if (forbidden.length > 0) {
+          return reply.code(403).send(errorReply(ErrorCode.FORBIDDEN, `your access does not cover: ${forbidden.slice(0, 10).join(', ').slice(0, 200)}`));
         }
         const unknown = symbols.filter((s) => !isValidSymbol(s) || !core.market.has(s));
         if (unknown.length > 0) {
