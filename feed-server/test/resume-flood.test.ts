@@ -16,7 +16,7 @@ const HISTORY = 10_000;
 /** The feed server from source in a child process of its own, so its memory is measured alone. */
 async function serverProcess(): Promise<{ url: string; port: number; rss: () => number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', INGEST_TOKEN: 'test-token', LOG_LEVEL: 'info', REST_RATE_LIMIT: '0' },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', INGEST_TOKEN: 'test-token', LOG_LEVEL: 'info', REST_RATE_LIMIT: '0', DATA_DIR: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import { ErrorCode, type SubscribeReply, type SymbolsResponse, type Tick } from '@tickfeed/protocol';
 import { makeTicks, onCleanup, publisher, range, stopAll, type ConsumerClient } from '../support/harness.js';
-import { startRedisServer, type RedisServer } from '../support/redis-server.js';
+import { startRedisServer, type RedisServer } from '@tickfeed/dev-tools';
 import { jwtConfig, mint } from '../support/tokens.js';
-import { declareOn, eventually, ok, publishOn, startInstance } from './cluster-support.js';
+import { declareOn, ok, publishOn, startInstance } from './cluster-support.js';
 import { createRedisUserUsage } from '../../src/cluster/shared-user-usage.js';
 import { createRedisCluster } from '../../src/cluster/redis-cluster.js';
 import { startServer } from '../support/harness.js';
@@ -87,16 +87,22 @@ describe('access control across instances', () => {
     const onB = await userSocket(b.url, token, []);
     ok(await onA.emitWithAck('subscribe', { symbols: ['S1', 'S2'] }));
     // Until B has read A's report, two more fit on B: undo and ask again; once it has, they do not.
-    await eventually('B counts the user\'s subscriptions on A', async () => {
-      const reply: SubscribeReply = await onB.emitWithAck('subscribe', { symbols: ['S3', 'S4'] });
-      if (reply.ok) await onB.emitWithAck('unsubscribe', { symbols: ['S3', 'S4'] });
-      return !reply.ok && reply.error.code === ErrorCode.TOO_MANY_SYMBOLS;
-    }, 5_000, 50);
+    await vi.waitFor(
+      async () => {
+        const reply: SubscribeReply = await onB.emitWithAck('subscribe', { symbols: ['S3', 'S4'] });
+        if (reply.ok) await onB.emitWithAck('unsubscribe', { symbols: ['S3', 'S4'] });
+        expect(!reply.ok && reply.error.code === ErrorCode.TOO_MANY_SYMBOLS, "B counts the user's subscriptions on A").toBe(true);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
     ok(await onB.emitWithAck('subscribe', { symbols: ['S3'] }));
     const bob = await userSocket(b.url, await mint({ sub: 'bob', symbols: ['*'] }), []);
     ok(await bob.emitWithAck('subscribe', { symbols: ['S1', 'S2', 'S3'] }));
     // When the user leaves A, B gives the room back once A's report is gone.
     onA.disconnect();
-    await eventually('B sees the user\'s subscriptions on A released', async () => (await onB.emitWithAck('subscribe', { symbols: ['S4'] })).ok, 5_000, 50);
+    await vi.waitFor(
+      async () => expect((await onB.emitWithAck('subscribe', { symbols: ['S4'] })).ok, "B sees the user's subscriptions on A released").toBe(true),
+      { timeout: 5_000, interval: 50 },
+    );
   });
 });
