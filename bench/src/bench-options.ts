@@ -10,7 +10,7 @@ export { UsageError } from './command-line.js';
  * Options of `npm run bench` (B8), read from its command line, and the plan
  * they turn into. Pure.
  */
-export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard'] as const;
+export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -171,7 +171,7 @@ export function buildPlan(o: BenchOptions): BenchPlan {
   // Capacity (10,000 connections), scale-out and the dashboard take a while: full runs only, unless asked for.
   const defaults: SuiteName[] = quick
     ? ['fanout', 'baseline', 'idle', 'ingest', 'persistence']
-    : ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard'];
+    : ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes'];
   return {
     options: o,
     suites: o.only ?? defaults,

@@ -3,6 +3,7 @@ import type { Scenario, StepMeasurement } from './rig.js';
 import type { ScaleoutResult } from './scaleout.js';
 import { fmtInt, type FanoutResult, type IdleResult, type IngestResult, type PersistenceResult } from './suites.js';
 import { formatDashboardFrames, type DashboardFrameRun } from './dashboard-frames.js';
+import type { QuotesResult } from './quotes-suite.js';
 
 /** The run's results: JSON for tooling (B10), a table for people. */
 export interface MachineInfo {
@@ -30,6 +31,8 @@ export interface BenchResults {
   scaleout?: ScaleoutResult;
   /** Frame times of the dashboard in headless Chromium at the default rate and 10× it. */
   dashboard?: DashboardFrameRun[];
+  /** The quotes channel with dashboard-like clients (SPEC Q14). */
+  quotes?: QuotesResult;
   /** Suites skipped, with why. */
   skipped: { suite: string; reason: string }[];
   /** Suites that could not run to the end. */

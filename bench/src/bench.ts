@@ -7,6 +7,7 @@ import { RESULTS_DIR } from './scripts.js';
 import { ScaleoutUnsupported, runScaleout } from './scaleout.js';
 import { runFanout, runIdle, runIngest, runPersistence, scenarioOf, type Log } from './suites.js';
 import { CHROMIUM_PATH, formatDashboardFrames, runDashboardFrames } from './dashboard-frames.js';
+import { runQuotes } from './quotes-suite.js';
 
 /** Runs the plan's suites in order; a failing suite is reported and the others still run. */
 export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults> {
@@ -71,6 +72,10 @@ export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults>
     }
     results.dashboard = await runDashboardFrames(plan.dashboardSeconds);
     log(formatDashboardFrames(results.dashboard));
+  });
+
+  await suite('quotes', async () => {
+    results.quotes = await runQuotes(plan, log);
   });
 
   const finished = Date.now();

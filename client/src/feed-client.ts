@@ -8,6 +8,7 @@ import {
   type FeedStatus,
   type Notice,
   type ProtocolError,
+  type Quotes,
   type RandomSource,
   type RejectedSymbol,
   type ResumePoint,
@@ -86,6 +87,14 @@ export interface SymbolEvent {
   readonly reason?: string;
 }
 
+export interface QuoteOptions {
+  /** Longest rate of quotes per symbol: at most one per this many ms (100 to 60,000; the server may round or raise it). Default 250. */
+  readonly throttleMs?: number;
+}
+
+/** The interval subscribeQuotes uses when none is given, ms. */
+export const DEFAULT_QUOTE_THROTTLE_MS = 250;
+
 export interface SubscribeOutcome {
   readonly subscribed: string[];
   readonly rejected: RejectedSymbol[];
@@ -98,6 +107,8 @@ export interface FeedClientEvents {
   state: [state: ConnectionState];
   /** Ticks applied in this socket event, each symbol's in ascending seq, no gap, no duplicate. */
   ticks: [ticks: Tick[]];
+  /** Latest snapshots of symbols subscribed with subscribeQuotes that changed (one `quotes` event of the server). */
+  quotes: [quotes: Quotes];
   /** A symbol (re)starts from a snapshot; on anything but `recovered` consumers reload its history. */
   symbol: [event: SymbolEvent];
   /** Symbols the server refused (e.g. UNKNOWN_SYMBOL); they are dropped from the subscription set. */
@@ -129,6 +140,8 @@ export class FeedClient {
   );
   private readonly tracker = new SequenceTracker();
   private readonly wanted = new Set<string>();
+  /** Wanted symbols delivered as quotes, with their throttleMs; the others get every tick. */
+  private readonly quoteModes = new Map<string, number>();
   private readonly policy: BackoffPolicy;
   private readonly random: RandomSource;
   private readonly now: () => number;
@@ -255,19 +268,43 @@ export class FeedClient {
    * for them: at once when connected, else after the next connect.
    */
   subscribe(symbols: readonly string[]): Promise<SubscribeOutcome> {
+    return this.want(symbols, 0);
+  }
+
+  /**
+   * Adds symbols as conflated quotes: the server sends each one's latest
+   * snapshot at most once per `throttleMs` (event `quotes`), not every tick.
+   * A symbol already subscribed switches; `subscribe` switches it back.
+   * Resolves like subscribe.
+   */
+  subscribeQuotes(symbols: readonly string[], options: QuoteOptions = {}): Promise<SubscribeOutcome> {
+    return this.want(symbols, options.throttleMs ?? DEFAULT_QUOTE_THROTTLE_MS);
+  }
+
+  /** How a wanted symbol is delivered: 0 every tick, else its quotes interval (ms); undefined when not wanted. */
+  throttleOf(symbol: string): number | undefined {
+    return this.wanted.has(symbol) ? (this.quoteModes.get(symbol) ?? 0) : undefined;
+  }
+
+  private want(symbols: readonly string[], throttleMs: number): Promise<SubscribeOutcome> {
     const fresh = unique(symbols);
-    for (const symbol of fresh) this.wanted.add(symbol);
+    for (const symbol of fresh) {
+      this.wanted.add(symbol);
+      if (throttleMs === 0) this.quoteModes.delete(symbol);
+      else this.quoteModes.set(symbol, throttleMs);
+    }
     if (fresh.length === 0) return Promise.resolve({ subscribed: [], rejected: [] });
     if (this.current.kind !== 'connected') {
       return new Promise((resolve) => this.waiters.push({ symbols: new Set(fresh), resolve }));
     }
-    return this.sendSubscribe(fresh, this.generation);
+    return this.sendSubscribe(fresh, this.generation, throttleMs);
   }
 
   /** Removes symbols from the subscription set and leaves their rooms. */
   async unsubscribe(symbols: readonly string[]): Promise<void> {
     const gone = unique(symbols).filter((symbol) => this.wanted.delete(symbol));
     for (const symbol of gone) {
+      this.quoteModes.delete(symbol);
       this.tracker.remove(symbol);
       this.recoverQueue.delete(symbol);
     }
@@ -390,6 +427,7 @@ export class FeedClient {
       this.dispatch({ type: 'lost', reason });
     });
     socket.on(Events.ticks, (ticks) => this.onTicks(ticks));
+    socket.on(Events.quotes, (quotes) => this.onQuotes(quotes));
     socket.on(Events.reset, (reset) => {
       if (!this.wanted.has(reset.symbol)) return;
       this.tracker.start(reset.symbol, reset.epoch, reset.snapshot.seq);
@@ -419,6 +457,7 @@ export class FeedClient {
         const refused: RejectedSymbol[] = [];
         for (const symbol of notice.symbols) {
           if (!this.wanted.delete(symbol)) continue;
+          this.quoteModes.delete(symbol);
           this.tracker.remove(symbol);
           this.recoverQueue.delete(symbol);
           refused.push({ symbol, code: ErrorCode.FORBIDDEN, message: notice.message });
@@ -446,12 +485,27 @@ export class FeedClient {
   }
 
   private resubscribeAll(): void {
-    const symbols = [...this.wanted];
+    // One request (or several) per delivery: every tick, and each quotes interval.
+    const byThrottle = new Map<number, string[]>();
+    for (const symbol of this.wanted) {
+      const throttleMs = this.quoteModes.get(symbol) ?? 0;
+      const group = byThrottle.get(throttleMs);
+      if (group === undefined) byThrottle.set(throttleMs, [symbol]);
+      else group.push(symbol);
+    }
+    if (byThrottle.size === 0) byThrottle.set(0, []);
     const waiters = this.waiters;
     this.waiters = [];
     this.recoverQueue.clear();
     const generation = this.generation;
-    void this.sendSubscribe(symbols, generation).then((outcome) => {
+    const sent = [...byThrottle].map(([throttleMs, symbols]) => this.sendSubscribe(symbols, generation, throttleMs));
+    void Promise.all(sent).then((outcomes) => {
+      const error = outcomes.find((o) => o.error !== undefined)?.error;
+      const outcome: SubscribeOutcome = {
+        subscribed: outcomes.flatMap((o) => o.subscribed),
+        rejected: outcomes.flatMap((o) => o.rejected),
+        ...(error === undefined ? {} : { error }),
+      };
       for (const waiter of waiters) {
         waiter.resolve({
           subscribed: outcome.subscribed.filter((symbol) => waiter.symbols.has(symbol)),
@@ -468,8 +522,8 @@ export class FeedClient {
    * the replayed ticks that follow it may be parsed from the same network read,
    * before any promise continuation would run.
    */
-  private sendSubscribe(symbols: readonly string[], generation: number): Promise<SubscribeOutcome> {
-    const parts = chunks(symbols, this.maxPerRequest()).map((chunk) => this.subscribeChunk(chunk, generation, 1));
+  private sendSubscribe(symbols: readonly string[], generation: number, throttleMs = 0): Promise<SubscribeOutcome> {
+    const parts = chunks(symbols, this.maxPerRequest()).map((chunk) => this.subscribeChunk(chunk, generation, 1, throttleMs));
     return Promise.all(parts).then((outcomes) => {
       const subscribed = outcomes.flatMap((o) => o.subscribed);
       const rejected = outcomes.flatMap((o) => o.rejected);
@@ -478,14 +532,17 @@ export class FeedClient {
     });
   }
 
-  private subscribeChunk(chunk: readonly string[], generation: number, attempt: number): Promise<SubscribeOutcome> {
+  private subscribeChunk(chunk: readonly string[], generation: number, attempt: number, throttleMs: number): Promise<SubscribeOutcome> {
     const none: SubscribeOutcome = { subscribed: [], rejected: [] };
-    const symbols = chunk.filter((symbol) => this.wanted.has(symbol));
+    // A symbol whose delivery changed meanwhile is left to the later request.
+    const symbols = chunk.filter((symbol) => this.wanted.has(symbol) && (this.quoteModes.get(symbol) ?? 0) === throttleMs);
     if (symbols.length === 0 || generation !== this.generation) return Promise.resolve(none);
     return new Promise((resolve) => {
-      const resume = this.tracker.resumePoints(symbols);
-      for (const symbol of symbols) this.tracker.markPending(symbol);
-      const request = Object.keys(resume).length > 0 ? { symbols, resume } : { symbols };
+      // Quotes are state, not a stream: nothing to resume, no seq to track.
+      const resume = throttleMs === 0 ? this.tracker.resumePoints(symbols) : {};
+      if (throttleMs === 0) for (const symbol of symbols) this.tracker.markPending(symbol);
+      const request =
+        throttleMs > 0 ? { symbols, throttleMs } : Object.keys(resume).length > 0 ? { symbols, resume } : { symbols };
       this.socket.timeout(this.ackTimeoutMs).emit(Events.subscribe, request, (timeout: Error | null, reply: SubscribeReply) => {
         if (generation !== this.generation) {
           resolve(none);
@@ -503,7 +560,7 @@ export class FeedClient {
           if (reply.error.code === ErrorCode.RATE_LIMITED && attempt < 8) {
             // The symbols stay pending (their ticks dropped) until the retry's ack.
             this.timers.setTimeout(() => {
-              void this.subscribeChunk(symbols, generation, attempt + 1).then(resolve);
+              void this.subscribeChunk(symbols, generation, attempt + 1, throttleMs).then(resolve);
             }, backoffDelay(this.policy, attempt + 2, this.random));
             return;
           }
@@ -513,7 +570,7 @@ export class FeedClient {
         }
         const subscribed: string[] = [];
         const rejected: RejectedSymbol[] = [];
-        this.applySubscribeReply(reply, resume, subscribed, rejected);
+        this.applySubscribeReply(reply, resume, subscribed, rejected, throttleMs);
         resolve({ subscribed, rejected });
       });
     });
@@ -524,11 +581,19 @@ export class FeedClient {
     resume: Record<string, ResumePoint>,
     subscribed: string[],
     rejected: RejectedSymbol[],
+    throttleMs: number,
   ): void {
     for (const entry of reply.subscribed) {
       // Unsubscribed while the request was in flight: the later unsubscribe wins.
       if (!this.wanted.has(entry.symbol)) continue;
       subscribed.push(entry.symbol);
+      if (throttleMs > 0) {
+        // Its ticks no longer come; a later switch to every tick starts it from that ack's snapshot.
+        this.tracker.remove(entry.symbol);
+        this.recoverQueue.delete(entry.symbol);
+        this.emitter.emit('symbol', { symbol: entry.symbol, epoch: entry.epoch, snapshot: entry.snapshot, cause: 'subscribed' });
+        continue;
+      }
       const point = resume[entry.symbol];
       if (point !== undefined && entry.recovered === true && entry.epoch === point.epoch) {
         this.tracker.resumed(entry.symbol);
@@ -546,6 +611,7 @@ export class FeedClient {
     const refused = reply.rejected.filter((entry) => this.wanted.has(entry.symbol));
     for (const entry of refused) {
       this.wanted.delete(entry.symbol);
+      this.quoteModes.delete(entry.symbol);
       this.tracker.remove(entry.symbol);
       rejected.push(entry);
     }
@@ -570,6 +636,15 @@ export class FeedClient {
     if (applied.length > 0) this.emitter.emit('ticks', applied);
   }
 
+  private onQuotes(quotes: unknown): void {
+    if (!Array.isArray(quotes)) return;
+    const applied: Snapshot[] = [];
+    for (const quote of quotes as unknown[]) {
+      if (isSnapshotLike(quote) && this.quoteModes.has(quote.symbol) && this.wanted.has(quote.symbol)) applied.push(quote);
+    }
+    if (applied.length > 0) this.emitter.emit('quotes', applied);
+  }
+
   /** Resubscribes a symbol with its resume point, batched with others found in the same turn. */
   private queueRecovery(symbol: string): void {
     if (!this.wanted.has(symbol)) return;
@@ -591,6 +666,12 @@ function isTickLike(value: unknown): value is Tick {
   if (typeof value !== 'object' || value === null) return false;
   const tick = value as Record<string, unknown>;
   return typeof tick.symbol === 'string' && typeof tick.seq === 'number' && typeof tick.price === 'number';
+}
+
+function isSnapshotLike(value: unknown): value is Snapshot {
+  if (typeof value !== 'object' || value === null) return false;
+  const quote = value as Record<string, unknown>;
+  return typeof quote.symbol === 'string' && typeof quote.seq === 'number' && typeof quote.last === 'number';
 }
 
 function unique(symbols: readonly string[]): string[] {

@@ -23,6 +23,7 @@ import {
 import type { ServerConfig } from './config.js';
 import { MarketState } from './market/market-state.js';
 import { Fanout } from './delivery/fanout.js';
+import { QuoteHub } from './delivery/quote-hub.js';
 import { SseHub } from './delivery/sse-hub.js';
 import { marketHistory } from './delivery/replay-cursors.js';
 import { trackConnections } from './delivery/terminate.js';
@@ -186,6 +187,9 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   metrics.redisUp.set(1);
   const fanout = new Fanout(consumers, sse, history, config, metrics, log);
   const core = new FeedCore(market, fanout, sse, consumers, metrics, log);
+  // Quotes channel (conflated `throttleMs` subscriptions): see delivery/quote-hub.ts.
+  const quotes = new QuoteHub({ members: (room) => consumers.adapter.rooms.get(room), socket: (id) => consumers.sockets.get(id) }, market);
+  core.quotes = quotes;
   const store = config.dataDir !== undefined ? openDurableStore(config, market, metrics, log, deps.cluster !== undefined) : undefined;
   if (store !== undefined) core.journal = store;
   const controller = new FeedController();
@@ -200,7 +204,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   else log.info({ algorithms: config.authJwtAlgorithms, jwks: config.authJwksUrl !== undefined }, 'AUTH_MODE=jwt: consumers need an access token');
   const auth = new ConsumerAuth(verifier, config, { metrics, log, now: Date.now, flushClient: (id) => fanout.flushClient(id) });
   const access = restAccess(verifier, config.adminToken);
-  attachConsumerNamespace(consumers, { config, core, fanout, gate, metrics, log, isDraining: () => draining, auth });
+  attachConsumerNamespace(consumers, { config, core, fanout, quotes, gate, metrics, log, isDraining: () => draining, auth });
   attachIngestNamespace(producers, { config, ingest, metrics, log, isDraining: () => draining });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
@@ -291,6 +295,9 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   const userUsage = deps.userUsage !== undefined && verifier !== undefined ? await deps.userUsage({ config, log, auth }) : undefined;
 
   const sseKeepAlive = setInterval(() => sse.keepAlive(), SSE_KEEPALIVE_MS);
+  // Quotes channel: after the cluster link, which replaces the namespace's adapter.
+  consumers.adapter.on('create-room', (room: string) => quotes.roomCreated(room));
+  consumers.adapter.on('delete-room', (room: string) => quotes.roomDeleted(room));
   fanout.start();
   await fastify.ready();
 
@@ -319,6 +326,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         consumers.local.emit(Events.shutdown, shutdown);
         producers.local.emit(Events.shutdown, shutdown);
         fanout.stop();
+        quotes.stop();
         ingest.stop();
         auth.stop();
         await userUsage?.close();

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import proxyAddr from '@fastify/proxy-addr';
 import { resolve } from 'node:path';
-import { DEFAULT_LIMITS } from '@tickfeed/protocol';
+import { DEFAULT_LIMITS, QUOTE_LIMITS } from '@tickfeed/protocol';
 import { parseAuthSettings } from './auth/config-keys.js';
 
 /** What to do with a consumer whose outbound buffer is over its cap. */
@@ -58,6 +58,8 @@ export interface ServerConfig {
   readonly slowConsumerMaxFrames: number;
   /** SLOW_CONSUMER_POLICY: 'conflate' (latest tick per symbol, gap visible) or 'disconnect' (default conflate). */
   readonly slowConsumerPolicy: SlowConsumerPolicy;
+  /** QUOTES_MIN_THROTTLE_MS: shortest interval a conflated (`throttleMs`) subscription gets; a request below it is raised to it, and the ack says so (default 100 ms, 100 to 60,000). */
+  readonly quotesMinThrottleMs: number;
   /** SSE_MAX_BUFFERED_BYTES: bytes an SSE client may leave unread before its connection is destroyed (default 4 MiB). */
   readonly sseMaxBufferedBytes: number;
   /** MAX_CONNECTIONS_PER_IP: consumer Socket.IO connections plus SSE streams from one address (default 0 = unlimited). */
@@ -190,6 +192,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   subscribeRatePerSec: DEFAULT_LIMITS.subscribeRatePerSec,
   slowConsumerMaxFrames: 100,
   slowConsumerPolicy: 'conflate',
+  quotesMinThrottleMs: QUOTE_LIMITS.minThrottleMs,
   sseMaxBufferedBytes: 4 * 1024 * 1024,
   maxConnectionsPerIp: 0,
   maxPendingSessionsPerIp: 256,
@@ -256,6 +259,7 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   subscribeRatePerSec: 'SUBSCRIBE_RATE',
   slowConsumerMaxFrames: 'SLOW_CONSUMER_MAX_FRAMES',
   slowConsumerPolicy: 'SLOW_CONSUMER_POLICY',
+  quotesMinThrottleMs: 'QUOTES_MIN_THROTTLE_MS',
   sseMaxBufferedBytes: 'SSE_MAX_BUFFERED_BYTES',
   maxConnectionsPerIp: 'MAX_CONNECTIONS_PER_IP',
   maxPendingSessionsPerIp: 'MAX_PENDING_SESSIONS_PER_IP',
@@ -376,6 +380,7 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[]; d
     subscribeRatePerSec: int('subscribeRatePerSec', d.subscribeRatePerSec, 1, 1_000_000),
     slowConsumerMaxFrames: int('slowConsumerMaxFrames', d.slowConsumerMaxFrames, 1, 1_000_000),
     slowConsumerPolicy: oneOf('slowConsumerPolicy', ['conflate', 'disconnect'] as const, d.slowConsumerPolicy),
+    quotesMinThrottleMs: int('quotesMinThrottleMs', d.quotesMinThrottleMs, QUOTE_LIMITS.minThrottleMs, QUOTE_LIMITS.maxThrottleMs),
     sseMaxBufferedBytes: int('sseMaxBufferedBytes', d.sseMaxBufferedBytes, 1_024, 1_073_741_824),
     maxConnectionsPerIp: int('maxConnectionsPerIp', d.maxConnectionsPerIp, 0, 1_000_000),
     maxPendingSessionsPerIp: int('maxPendingSessionsPerIp', d.maxPendingSessionsPerIp, 0, 1_000_000),

@@ -59,6 +59,8 @@ export class FeedCore {
   replicator: Replicator = NO_REPLICATION;
   /** The durable store of a single instance (DATA_DIR); nothing in memory-only and cluster modes. */
   journal: Journal = NO_JOURNAL;
+  /** Conflated delivery (the quote hub): told which symbols changed; nothing until the app wires it. */
+  quotes: { changed(symbol: string): void } = { changed: () => undefined };
 
   constructor(
     readonly market: MarketState,
@@ -105,6 +107,7 @@ export class FeedCore {
     this.journal.tick(entry);
     this.market.apply(entry);
     this.fanout.enqueue(entry.tick.symbol, entry.tick.seq, entry.json);
+    this.quotes.changed(entry.tick.symbol);
   }
 
   /** Applies ticks from another instance; ones this instance already has are skipped, a gap is reported. */
@@ -143,6 +146,8 @@ export class FeedCore {
       const reset = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format), reason };
       this.nsp.local.to(symbol).emit(Events.reset, reset);
       this.sse.sendToSymbol(symbol, Events.reset, reset, book.epoch);
+      // Conflated subscribers get no `reset`: their next quote carries the new epoch's snapshot.
+      this.quotes.changed(symbol);
     }
     this.log.info({ symbols: symbols.length, reason }, 'new epoch');
   }

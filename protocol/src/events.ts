@@ -8,6 +8,7 @@ import type {
   FeedStatus,
   Notice,
   PublishReply,
+  Quotes,
   PublishRequest,
   Reset,
   Shutdown,
@@ -39,6 +40,12 @@ export const Events = {
   authRefresh: 'auth:refresh',
   /** server → consumer: an array of ticks, each symbol's in ascending seq. */
   ticks: 'ticks',
+  /**
+   * server → consumer: conflated quotes, an array of snapshots (latest state and
+   * session stats) of the symbols subscribed with `throttleMs > 0` that changed,
+   * each at most once per its throttleMs.
+   */
+  quotes: 'quotes',
   /** server → consumer: a symbol's history started over (usually a new epoch): drop what you hold and start from the snapshot. */
   reset: 'reset',
   /** server → consumer (and REST /api/feed): what the feed is and where a replay stands. */
@@ -63,6 +70,7 @@ export type Ack<T> = (reply: T) => void;
 
 export interface ServerToClientEvents {
   ticks: (ticks: Tick[]) => void;
+  quotes: (quotes: Quotes) => void;
   reset: (reset: Reset) => void;
   'feed:status': (status: FeedStatus) => void;
   welcome: (welcome: Welcome) => void;

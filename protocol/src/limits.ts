@@ -40,6 +40,21 @@ export const DEFAULT_LIMITS = {
   maxSymbolsPerPage: 2_000,
 } as const;
 
+/**
+ * Bounds of a conflated (quotes) subscription: `subscribe { throttleMs }`.
+ * 0 means every tick (`ticks` events); any other value lies in
+ * [minThrottleMs, maxThrottleMs] and is rounded to a multiple of
+ * throttleStepMs, so the server's one quotes timer wakes at most every step.
+ */
+export const QUOTE_LIMITS = {
+  /** Shortest interval between two quotes of one symbol, ms; servers may raise it (QUOTES_MIN_THROTTLE_MS). */
+  minThrottleMs: 100,
+  /** Longest interval between two quotes of one symbol, ms. */
+  maxThrottleMs: 60_000,
+  /** Granularity of the intervals, ms: a requested interval is rounded to the nearest multiple. */
+  throttleStepMs: 50,
+} as const;
+
 /** Symbol names: upper-case letters, digits, '.', '_' and '-', 1 to 20 characters, starting with a letter or digit. */
 export const SYMBOL_PATTERN = '^[A-Z0-9][A-Z0-9._-]{0,19}$';
 export const SYMBOL_MAX_LENGTH = 20;

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DEFAULT_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN, TICK_LIMITS } from './limits.js';
+import { DEFAULT_LIMITS, QUOTE_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN, TICK_LIMITS } from './limits.js';
 import { ERROR_CODES } from './errors.js';
 
 /*
@@ -90,8 +90,24 @@ export const ResumePointSchema = Type.Object({
 });
 export type ResumePoint = Static<typeof ResumePointSchema>;
 
+/**
+ * How a subscription is delivered: 0 = every tick as `ticks` events; otherwise
+ * `quotes` events carrying each changed symbol's latest snapshot at most once
+ * per this many ms (QUOTE_LIMITS: 100 to 60,000).
+ */
+export const ThrottleMsSchema = Type.Union([
+  Type.Literal(0),
+  Type.Integer({ minimum: QUOTE_LIMITS.minThrottleMs, maximum: QUOTE_LIMITS.maxThrottleMs }),
+]);
+
 export const SubscribeRequestSchema = Type.Object({
   symbols: Type.Array(Type.String({ maxLength: 64 }), { maxItems: DEFAULT_LIMITS.maxSymbolsPerRequest }),
+  /**
+   * 0 or absent: every tick (`ticks`). Otherwise these symbols are delivered
+   * conflated, as `quotes`, at most once per throttleMs each; subscribing
+   * again with another value switches them. `resume` does not apply to them.
+   */
+  throttleMs: Type.Optional(ThrottleMsSchema),
   resume: Type.Optional(
     Type.Record(Type.String({ maxLength: 64 }), ResumePointSchema, {
       maxProperties: DEFAULT_LIMITS.maxSymbolsPerRequest,
@@ -124,9 +140,24 @@ export const SubscribeOkSchema = Type.Object({
   ok: Type.Literal(true),
   subscribed: Type.Array(SubscribedSchema),
   rejected: Type.Array(RejectedSymbolSchema),
+  /**
+   * Present when the request carried `throttleMs`: the interval the server
+   * applies to the subscribed symbols (the request's, rounded to
+   * QUOTE_LIMITS.throttleStepMs and raised to the server's minimum; 0 = every tick).
+   */
+  throttleMs: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type SubscribeOk = Static<typeof SubscribeOkSchema>;
 export type SubscribeReply = SubscribeOk | Static<typeof ErrorReplySchema>;
+
+/**
+ * `quotes` event: the latest state of each symbol subscribed with
+ * `throttleMs > 0` that changed since it was last sent to this client (the
+ * ack's snapshot shape; `seq` is the last tick it covers). Each symbol at
+ * most once per event and at most once per its throttleMs.
+ */
+export const QuotesSchema = Type.Array(SnapshotSchema);
+export type Quotes = Static<typeof QuotesSchema>;
 
 export const UnsubscribeRequestSchema = Type.Object({
   symbols: Type.Array(Type.String({ maxLength: 64 }), { maxItems: DEFAULT_LIMITS.maxSymbolsPerRequest }),

@@ -7,13 +7,12 @@ import {
   type ConnectionState,
   type SymbolEvent,
 } from '@tickfeed/client';
-import { ErrorCode, INTERVAL_MS, type FeedStatus, type SymbolInfo, type Tick } from '@tickfeed/protocol';
-import { CandleModel } from '../lib/candle-model.js';
+import { ErrorCode, INTERVAL_MS, type FeedStatus, type Snapshot, type SymbolInfo, type Tick } from '@tickfeed/protocol';
 import { FrameConflator, groupBy, type FrameScheduler } from '../lib/frame-conflator.js';
 import { QuoteModel, type QuoteView } from '../lib/quote-model.js';
 import { RollingWindow, staleSeconds } from '../lib/rolling-stats.js';
 import { sparklinePath } from '../lib/sparkline.js';
-import { StitchedFeed } from './stitched-feed.js';
+import { QuoteSpark } from './quote-spark.js';
 import type { SymbolFeed } from './symbol-feed.js';
 
 export interface Message {
@@ -51,6 +50,12 @@ export const STALE_AFTER_MS = 10_000;
 const SPARK_INTERVAL = '1m';
 const SPARK_CANDLES = 240;
 const SPARK_LOAD_CONCURRENCY = 4;
+/**
+ * The watchlist runs on conflated quotes: each symbol's latest state at most
+ * this often. Symbols a view follows tick by tick (the chart and the time &
+ * sales register onTicks) get every tick instead.
+ */
+export const WATCHLIST_THROTTLE_MS = 250;
 const MESSAGE_TTL_MS = 6_000;
 
 /**
@@ -86,7 +91,14 @@ export function createFeedService(options: FeedServiceOptions) {
   let totalTicks = 0;
 
   const symbolFeed: SymbolFeed = {
-    onTicks: (symbol, listener) => addListener(tickListeners, symbol, listener),
+    onTicks: (symbol, listener) => {
+      const off = addListener(tickListeners, symbol, listener);
+      scheduleDelivery(symbol);
+      return () => {
+        off();
+        scheduleDelivery(symbol);
+      };
+    },
     onSymbolEvent: (symbol, listener) => addListener(eventListeners, symbol, listener),
     epoch: (symbol) => client.position(symbol)?.epoch,
     seq: (symbol) => client.position(symbol)?.seq ?? 0,
@@ -105,9 +117,11 @@ export function createFeedService(options: FeedServiceOptions) {
         const model = models.get(symbol);
         if (model === undefined) continue;
         model.apply(group);
-        setQuotes(symbol, model.view());
+        const view = model.view();
+        setQuotes(symbol, view);
         lastUpdate.set(symbol, t);
         latency.add(t, t - group[group.length - 1]!.ts);
+        updateSpark(symbol, view);
       }
     });
     for (const [symbol, group] of groups) {
@@ -127,6 +141,8 @@ export function createFeedService(options: FeedServiceOptions) {
   });
   client.on('feedStatus', (status) => setFeedStatus({ status, receivedAt: now() }));
   client.on('ticks', (ticks) => conflator.push(ticks));
+  // At most a few events a second: applied at once, in one batch.
+  client.on('quotes', (quotes) => applyQuotes(quotes));
   client.on('symbol', (event) => {
     const model = models.get(event.symbol);
     if (model === undefined) models.set(event.symbol, new QuoteModel(event.symbol, event.snapshot));
@@ -150,8 +166,7 @@ export function createFeedService(options: FeedServiceOptions) {
 
   /* -------------------------------- sparklines ------------------------------ */
 
-  const sparkFeeds = new Map<string, StitchedFeed<{ epoch: string; seq: number; model: CandleModel }>>();
-  const sparkModels = new Map<string, CandleModel>();
+  const sparkLines = new Map<string, { spark: QuoteSpark; abort: AbortController }>();
   const sparkDirty = new Set<string>();
   const sparkQueue: (() => Promise<void>)[] = [];
   let sparkActive = 0;
@@ -174,50 +189,109 @@ export function createFeedService(options: FeedServiceOptions) {
     }
   }
 
+  /**
+   * Loads a sparkline's candles, then advances it from the symbol's quote
+   * store (quotes or ticks alike): the latest state held when the load ends
+   * is applied at once, so nothing received during the load is lost.
+   */
   function startSpark(symbol: string): void {
-    if (sparkFeeds.has(symbol)) return;
-    const intervalMs = INTERVAL_MS[SPARK_INTERVAL];
-    const feed = new StitchedFeed(
-      symbolFeed,
-      symbol,
-      {
-        fetch: (signal) =>
-          queueSparkLoad(async () => {
-            const response = await rest.candles(symbol, SPARK_INTERVAL, { limit: SPARK_CANDLES }, signal);
-            const model = new CandleModel(intervalMs, SPARK_CANDLES);
-            model.load(response);
-            return { epoch: response.epoch, seq: response.seq, model };
-          }),
-        seq: (history) => history.seq,
-        epoch: (history) => history.epoch,
+    sparkLines.get(symbol)?.abort.abort();
+    const spark = new QuoteSpark(INTERVAL_MS[SPARK_INTERVAL], SPARK_CANDLES);
+    const abort = new AbortController();
+    sparkLines.set(symbol, { spark, abort });
+    void queueSparkLoad(() => rest.candles(symbol, SPARK_INTERVAL, { limit: SPARK_CANDLES }, abort.signal)).then(
+      (response) => {
+        if (abort.signal.aborted) return;
+        spark.load(response);
+        sparkDirty.add(symbol);
+        const view = models.get(symbol)?.view();
+        if (view !== undefined) updateSpark(symbol, view);
+        // Draw a freshly loaded sparkline at the next frame, not at the next 1 Hz refresh.
+        options.schedule(renderSparks);
       },
-      {
-        reset: (history) => {
-          sparkModels.set(symbol, history.model);
-          sparkDirty.add(symbol);
-          // Draw a freshly loaded sparkline at the next frame, not at the next 1 Hz refresh.
-          options.schedule(renderSparks);
-        },
-        apply: (ticks) => {
-          const model = sparkModels.get(symbol);
-          if (model === undefined) return true;
-          const result = model.apply(ticks);
-          if (result.changed.length > 0) sparkDirty.add(symbol);
-          return result.gap === null;
-        },
+      () => {
+        if (abort.signal.aborted) return;
+        setTimeout(() => {
+          if (sparkLines.get(symbol)?.abort === abort) startSpark(symbol);
+        }, 1_000);
       },
     );
-    sparkFeeds.set(symbol, feed);
+  }
+
+  function updateSpark(symbol: string, quote: { seq: number; ts: number; last: number }): void {
+    const line = sparkLines.get(symbol);
+    if (line === undefined) return;
+    const result = line.spark.apply(quote);
+    if (result === 'reload') startSpark(symbol);
+    else if (result) sparkDirty.add(symbol);
+  }
+
+  /** Conflated quotes of the watchlist: each replaces its symbol's state. */
+  function applyQuotes(snapshots: readonly Snapshot[]): void {
+    const t = now();
+    let covered = 0;
+    batch(() => {
+      for (const snapshot of snapshots) {
+        const model = models.get(snapshot.symbol);
+        if (model === undefined) continue;
+        const ticks = model.applyQuote(snapshot);
+        covered += ticks;
+        const view = model.view();
+        setQuotes(snapshot.symbol, view);
+        lastUpdate.set(snapshot.symbol, t);
+        updateSpark(snapshot.symbol, view);
+      }
+    });
+    // The ticks a quote stands for still count in the feed's throughput.
+    if (covered > 0) {
+      totalTicks += covered;
+      throughput.add(t, covered);
+    }
+  }
+
+  /* --------------------------- delivery per symbol --------------------------- */
+
+  const deliveryDue = new Set<string>();
+  let deliveryScheduled = false;
+
+  /**
+   * Re-decides a watchlist symbol's delivery after a view started or stopped
+   * following its ticks. Batched to the end of the turn, so a view that swaps
+   * symbols (chart and tape) sends one request per delivery, not one per listener.
+   */
+  function scheduleDelivery(symbol: string): void {
+    deliveryDue.add(symbol);
+    if (deliveryScheduled) return;
+    deliveryScheduled = true;
+    queueMicrotask(() => {
+      deliveryScheduled = false;
+      const symbols = [...deliveryDue].filter((s) => watchlist().includes(s));
+      deliveryDue.clear();
+      subscribeByDelivery(symbols, true);
+    });
+  }
+
+  /** Subscribes each symbol with the delivery it needs now; with `changedOnly`, only those whose delivery differs. */
+  function subscribeByDelivery(symbols: readonly string[], changedOnly: boolean): void {
+    const full: string[] = [];
+    const quoted: string[] = [];
+    for (const symbol of symbols) {
+      const throttleMs = tickListeners.has(symbol) ? 0 : WATCHLIST_THROTTLE_MS;
+      if (changedOnly && client.throttleOf(symbol) === throttleMs) continue;
+      (throttleMs === 0 ? full : quoted).push(symbol);
+    }
+    if (full.length > 0) void client.subscribe(full);
+    if (quoted.length > 0) void client.subscribeQuotes(quoted, { throttleMs: WATCHLIST_THROTTLE_MS });
   }
 
   function renderSparks(): void {
     if (sparkDirty.size === 0) return;
     const updates: [string, Spark][] = [];
     for (const symbol of sparkDirty) {
-      const model = sparkModels.get(symbol);
+      const line = sparkLines.get(symbol);
       const quote = models.get(symbol)?.view();
-      if (model === undefined) continue;
-      const closes = model.candles.map((c) => c.close);
+      if (line === undefined || !line.spark.loaded) continue;
+      const closes = line.spark.closes;
       const up = quote === undefined ? true : quote.change >= 0;
       updates.push([symbol, { path: sparklinePath(closes, 72, 20), up }]);
     }
@@ -262,9 +336,9 @@ export function createFeedService(options: FeedServiceOptions) {
   function dropSymbol(symbol: string): void {
     models.delete(symbol);
     lastUpdate.delete(symbol);
-    sparkFeeds.get(symbol)?.dispose();
-    sparkFeeds.delete(symbol);
-    sparkModels.delete(symbol);
+    sparkLines.get(symbol)?.abort.abort();
+    sparkLines.delete(symbol);
+    sparkDirty.delete(symbol);
     setQuotes(produce((q) => void delete q[symbol]));
     setSparks(produce((s) => void delete s[symbol]));
   }
@@ -278,7 +352,7 @@ export function createFeedService(options: FeedServiceOptions) {
     setWatchlist(next);
     for (const symbol of removed) dropSymbol(symbol);
     if (removed.length > 0) void client.unsubscribe(removed);
-    if (added.length > 0) void client.subscribe(added);
+    subscribeByDelivery(added, false);
     for (const symbol of added) startSpark(symbol);
   }
 
@@ -324,7 +398,7 @@ export function createFeedService(options: FeedServiceOptions) {
   function dispose(): void {
     clearInterval(heartbeat);
     conflator.dispose();
-    for (const feed of sparkFeeds.values()) feed.dispose();
+    for (const line of sparkLines.values()) line.abort.abort();
     client.dispose();
   }
 

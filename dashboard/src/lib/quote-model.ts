@@ -53,6 +53,24 @@ export class QuoteModel {
     }
   }
 
+  /**
+   * Takes a conflated quote (the symbol's latest snapshot) as the new state.
+   * Returns how many ticks it covers beyond the state held (0 for an older or
+   * equal one, which changes nothing); a quote of a new epoch (seq went back)
+   * replaces the state and counts nothing.
+   */
+  applyQuote(snapshot: Snapshot): number {
+    if (snapshot.seq === this.stats.seq) return 0;
+    const covered = snapshot.seq > this.stats.seq ? snapshot.seq - this.stats.seq : 0;
+    const before = this.stats.last;
+    this.stats = statsFromSnapshot(snapshot);
+    if (snapshot.last !== before) {
+      this.dir = snapshot.last > before ? 1 : -1;
+      this.flash++;
+    }
+    return covered;
+  }
+
   view(): QuoteView {
     const s = snapshotOf(this.symbol, this.stats);
     return {

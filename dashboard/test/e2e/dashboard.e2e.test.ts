@@ -148,6 +148,21 @@ describe('dashboard in a real browser', () => {
     await shot('05-unknown-symbol');
   });
 
+  it('[Q13] the watchlist runs on quotes at 250 ms; the selected symbol alone gets every tick, and selecting another switches both', async () => {
+    const rooms = () => [...stack.server.io.of('/').adapter.rooms.keys()].filter((room) => !stack.server.io.of('/').sockets.has(room)).sort();
+    const layout = (selected: string) => WATCHLIST.map((symbol) => (symbol === selected ? symbol : `${symbol}@250`)).sort();
+    await serverCondition(async () => WATCHLIST.some((selected) => JSON.stringify(rooms()) === JSON.stringify(layout(selected))), 'one symbol on ticks, the others on quotes');
+    const selected = WATCHLIST.find((symbol) => rooms().includes(symbol))!;
+    const other = WATCHLIST.find((symbol) => symbol !== selected)!;
+    // The others are followed by quotes: the feed client tracks no tick position for them.
+    const otherSeq = () => page.evaluate((s) => (window.__tickfeed!.service() as unknown as { positions: Record<string, unknown> }).positions[s], other);
+    expect(await otherSeq()).toBeUndefined();
+    await page.click(`tr[data-symbol="${other}"]`);
+    await serverCondition(async () => JSON.stringify(rooms()) === JSON.stringify(layout(other)), `${other} on ticks after selecting it`);
+    await page.click(`tr[data-symbol="${selected}"]`);
+    await serverCondition(async () => JSON.stringify(rooms()) === JSON.stringify(layout(selected)), `${selected} on ticks again`);
+  });
+
   it('[D17] the status bar shows latency, throughput and a REPLAY badge with speed and clock from feed:status', async () => {
     await page.waitForFunction(() => /\d+ ms/.test(document.querySelector('[data-testid="latency"]')?.textContent ?? ''), null, { timeout: 10_000 });
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="rate"]')?.textContent) > 0, null, { timeout: 10_000 });

@@ -10,6 +10,7 @@ import { ANONYMOUS, connectionCap } from './entitlements.js';
 import { ExpiryWheel } from './expiry-wheel.js';
 import type { TokenVerifier } from './token-verifier.js';
 import { UserLimits, type RemoteUsage } from './user-limits.js';
+import { symbolOfRoom } from '../consumer/subscription-rooms.js';
 
 const refreshCheck = TypeCompiler.Compile(AuthRefreshRequestSchema);
 
@@ -176,11 +177,20 @@ export class ConsumerAuth {
       socket.data.entitlement = next;
       this.wheel.schedule(socket, next.expiresAt ?? 0);
       const removed: string[] = [];
-      for (const room of socket.rooms) if (room !== socket.id && !next.allows(room)) removed.push(room);
+      const rooms: string[] = [];
+      for (const room of socket.rooms) {
+        if (room === socket.id) continue;
+        // A conflated subscription's room is `SYM@ms` (subscription-rooms.ts): the claims speak of the symbol.
+        const symbol = symbolOfRoom(room);
+        if (!next.allows(symbol)) {
+          removed.push(symbol);
+          rooms.push(room);
+        }
+      }
       if (removed.length > 0) {
         // Ticks queued under the old claims go first, then the rooms are left: none of these symbols follows the ack.
         this.deps.flushClient(socket.id);
-        for (const symbol of removed) void socket.leave(symbol);
+        for (const room of rooms) void socket.leave(room);
         socket.emit(Events.notice, { code: ErrorCode.FORBIDDEN, message: 'the renewed token no longer covers these symbols; they were unsubscribed', symbols: removed });
       }
       reply({ ok: true, expiresAt: next.expiresAt ?? 0, unsubscribed: removed });

@@ -18,6 +18,8 @@ import type { EdgeGate } from '../edge/edge-gate.js';
 import { clientIp } from '../edge/client-address.js';
 import { splitRequestArgs } from './request-args.js';
 import type { ConsumerAuth } from '../auth/socket-auth.js';
+import type { QuoteHub } from '../delivery/quote-hub.js';
+import { parseSubscriptionRoom, subscriptionRoom } from './subscription-rooms.js';
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
 export function attachConsumerNamespace(
@@ -26,6 +28,8 @@ export function attachConsumerNamespace(
     config: ServerConfig;
     core: FeedCore;
     fanout: Fanout;
+    /** Conflated delivery (`throttleMs`); its subscriptions are rooms too. */
+    quotes: QuoteHub;
     gate: EdgeGate;
     metrics: FeedMetrics;
     log: Logger;
@@ -33,7 +37,7 @@ export function attachConsumerNamespace(
     auth: ConsumerAuth;
   },
 ): void {
-  const { config, core, fanout, gate, metrics, log, auth } = deps;
+  const { config, core, fanout, quotes, gate, metrics, log, auth } = deps;
 
   nsp.use(auth.middleware);
   nsp.use((socket, next) => {
@@ -83,10 +87,14 @@ export function attachConsumerNamespace(
   function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, 'subscribe', args);
     if (request === undefined) return;
-    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, auth.limitsFor(this), this.data.entitlement);
+    const limits = { ...auth.limitsFor(this), quotesMinThrottleMs: config.quotesMinThrottleMs };
+    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, limits, this.data.entitlement);
     if (!plan.reply.ok) return reject(request.reply, 'subscribe', plan.reply);
     request.reply(plan.reply);
-    fanout.subscribed(this.id, plan.reply.subscribed.map((entry) => entry.symbol), plan.replay);
+    const symbols = plan.reply.subscribed.map((entry) => entry.symbol);
+    // Conflated symbols left their tick room: no replay or conflated tick of theirs may follow.
+    if (plan.throttleMs === 0) fanout.subscribed(this.id, symbols, plan.replay);
+    else fanout.unsubscribed(this.id, symbols);
   }
 
   function onUnsubscribe(this: ConsumerSocket, ...args: unknown[]): void {
@@ -100,6 +108,7 @@ export function attachConsumerNamespace(
 
   function onDisconnect(this: ConsumerSocket): void {
     fanout.unregister(this.id);
+    quotes.unregister(this.id);
   }
 
   /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
@@ -144,19 +153,33 @@ export function attachConsumerNamespace(
   }
 }
 
-/** Subscriptions are the socket's rooms: every room but its own id is a symbol. */
+/** Subscriptions are the socket's rooms: every room but its own id holds a symbol, for every tick or as quotes (subscription-rooms.ts). */
 function roomsHandle(socket: ConsumerSocket): SubscriberHandle {
+  let held: Map<string, number> | undefined;
+  const subscribed = (): Map<string, number> => {
+    if (held !== undefined) return held;
+    held = new Map();
+    for (const room of socket.rooms) {
+      if (room === socket.id) continue;
+      const { symbol, throttleMs } = parseSubscriptionRoom(room);
+      held.set(symbol, throttleMs);
+    }
+    return held;
+  };
   return {
-    subscribed() {
-      const symbols = new Set(socket.rooms);
-      symbols.delete(socket.id);
-      return symbols;
-    },
-    join(symbol) {
-      void socket.join(symbol);
+    subscribed,
+    join(symbol, throttleMs) {
+      const current = subscribed().get(symbol);
+      if (current === throttleMs) return;
+      if (current !== undefined) void socket.leave(subscriptionRoom(symbol, current));
+      void socket.join(subscriptionRoom(symbol, throttleMs));
+      held!.set(symbol, throttleMs);
     },
     leave(symbol) {
-      void socket.leave(symbol);
+      const current = subscribed().get(symbol);
+      if (current === undefined) return;
+      void socket.leave(subscriptionRoom(symbol, current));
+      held!.delete(symbol);
     },
   };
 }

@@ -14,6 +14,7 @@ import {
 import type { MarketState } from '../market/market-state.js';
 import { describeSchemaError } from '../validation.js';
 import type { ReplayStart } from '../delivery/replay-cursors.js';
+import { effectiveThrottleMs } from './subscription-rooms.js';
 
 const subscribeCheck = TypeCompiler.Compile(SubscribeRequestSchema);
 const unsubscribeCheck = TypeCompiler.Compile(UnsubscribeRequestSchema);
@@ -21,13 +22,16 @@ const unsubscribeCheck = TypeCompiler.Compile(UnsubscribeRequestSchema);
 export interface SubscriptionLimits {
   maxSubscriptions: number;
   maxSymbolsPerRequest: number;
+  /** Shortest interval of a conflated subscription (QUOTES_MIN_THROTTLE_MS). */
+  quotesMinThrottleMs?: number;
 }
 
 /** What a connection holds and can do; implemented over a Socket.IO socket and its rooms. */
 export interface SubscriberHandle {
-  /** Symbols currently subscribed (the socket's symbol rooms). */
-  subscribed(): ReadonlySet<string>;
-  join(symbol: string): void;
+  /** Symbols currently subscribed, each with its delivery: 0 every tick, else the quotes interval in ms. */
+  subscribed(): ReadonlyMap<string, number>;
+  /** Holds the symbol with this delivery, leaving the room of any other delivery of it. */
+  join(symbol: string, throttleMs: number): void;
   leave(symbol: string): void;
 }
 
@@ -35,6 +39,8 @@ export interface SubscribePlan {
   reply: SubscribeReply;
   /** Symbols whose missed ticks must reach the client before any newer tick of theirs (resume with recovered: true and ticks missed). */
   replay: ReplayStart[];
+  /** The delivery of the subscribed symbols: 0 every tick, else the quotes interval in ms. */
+  throttleMs: number;
 }
 
 /**
@@ -51,13 +57,15 @@ export function planSubscribe(
   entitlement: { allows(symbol: string): boolean } = { allows: () => true },
 ): SubscribePlan {
   if (!subscribeCheck.Check(raw)) {
-    return { reply: errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`), replay: [] };
+    return { reply: errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`), replay: [], throttleMs: 0 };
   }
+  const throttleMs = effectiveThrottleMs(raw.throttleMs ?? 0, limits.quotesMinThrottleMs ?? 0);
   const symbols = [...new Set(raw.symbols)];
   if (symbols.length > limits.maxSymbolsPerRequest) {
     return {
       reply: errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${limits.maxSymbolsPerRequest} symbols per request`),
       replay: [],
+      throttleMs,
     };
   }
   const current = handle.subscribed();
@@ -83,15 +91,17 @@ export function planSubscribe(
         `this connection may hold at most ${limits.maxSubscriptions} subscriptions (holds ${current.size}, asked for ${added} more)`,
       ),
       replay: [],
+      throttleMs,
     };
   }
   const subscribed: Subscribed[] = [];
   const replay: ReplayStart[] = [];
   for (const symbol of accepted) {
     const book = market.get(symbol)!;
-    handle.join(symbol);
+    handle.join(symbol, throttleMs);
     const entry: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
-    const point = raw.resume?.[symbol];
+    // Quotes carry state, not a stream of ticks: there is nothing to resume.
+    const point = throttleMs === 0 ? raw.resume?.[symbol] : undefined;
     if (point !== undefined) {
       const recovered = point.epoch === book.epoch && point.seq <= book.stats.seq && book.ring.holdsAfter(point.seq);
       entry.recovered = recovered;
@@ -99,7 +109,8 @@ export function planSubscribe(
     }
     subscribed.push(entry);
   }
-  return { reply: { ok: true, subscribed, rejected }, replay };
+  const reply: SubscribeReply = raw.throttleMs === undefined ? { ok: true, subscribed, rejected } : { ok: true, subscribed, rejected, throttleMs };
+  return { reply, replay, throttleMs };
 }
 
 export function planUnsubscribe(raw: unknown, handle: SubscriberHandle): UnsubscribeReply {
