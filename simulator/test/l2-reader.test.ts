@@ -86,8 +86,10 @@ describe('LOBSTER level-2 reader (real AAPL excerpt)', () => {
     expect(events.filter((e) => e.kind === 'book')).toHaveLength(999 - 61);
     // An execution's trade goes out before the update it causes.
     const first = events.findIndex((e) => e.kind === 'trade');
-    expect(events[first]).toMatchObject({ kind: 'trade', trade: { ts: rows[1]!.ts, price: 585.74, size: 40 } });
-    expect(events[first + 1]).toMatchObject({ kind: 'book', update: rows[1]!.update });
+    const row = rows.find((r) => r.trade !== null)!;
+    expect(events[first]).toEqual({ kind: 'trade', trade: row.trade });
+    expect(row.trade).toMatchObject({ ts: Date.parse('2012-06-21T13:30:00.275Z'), price: 585.74, size: 40 });
+    expect(events[first + 1]).toEqual({ kind: 'book', update: row.update });
   });
 
   it('[S46] from a ts, the first row yielded carries the whole book and the rest follow from it', async () => {
