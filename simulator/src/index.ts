@@ -19,6 +19,7 @@ export {
   OptionsError,
   USAGE,
   DEFAULT_SEED,
+  DEFAULT_BOOK_DEPTH,
   type SimulatorOptions,
   type ReplayOptions,
   type SimulatorMode,
@@ -44,3 +45,7 @@ export { Distributions } from './distributions.js';
 export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export { createStderrLogger, silentLogger, type Logger, type LogLevel } from './logger.js';
 export { TapeProblem, parseTimestamp, type TapeRecord } from './tape-format.js';
+export type { Level, BookLevels, BookUpdate, BookSide } from './book/levels.js';
+export { applyUpdate, diffBooks, checkBook } from './book/levels.js';
+export type { BookSource, FeedEvent } from './book/book-source.js';
+export { readL2, l2Events, findL2Files, isL2MessagesFile, type L2Row, type L2ReadOptions, type L2Files } from './book/l2-reader.js';

@@ -1,3 +1,5 @@
+import type { BookSource, FeedEvent } from './book/book-source.js';
+import type { BookLevels } from './book/levels.js';
 import { FactorProcess } from './factor-process.js';
 import { SymbolModel, type ModelTrade } from './symbol-model.js';
 import type { Universe } from './universe.js';
@@ -8,6 +10,12 @@ export interface MarketModelOptions {
   startMs: number;
   /** Starting prices by symbol (default: each symbol's refPrice), e.g. the server's last prices. */
   startPrices?: ReadonlyMap<string, number>;
+  /**
+   * Levels per side each symbol's limit order book publishes (--book-depth;
+   * default 0: no book). The book has its own random streams, so the trades
+   * are the same with or without it.
+   */
+  bookDepth?: number;
 }
 
 /**
@@ -17,9 +25,10 @@ export interface MarketModelOptions {
  * universe, seed and start give the same trades, and a symbol's trades do not
  * depend on which other symbols are simulated.
  */
-export class MarketModel {
+export class MarketModel implements BookSource {
   readonly symbols: readonly SymbolModel[];
   private readonly heap: number[];
+  private readonly bySymbol: ReadonlyMap<string, SymbolModel>;
 
   constructor(universe: Universe, options: MarketModelOptions) {
     const factors = new Map<string, FactorProcess>();
@@ -32,8 +41,9 @@ export class MarketModel {
         factors.set(spec.factor, factor);
       }
       const startPrice = options.startPrices?.get(spec.symbol) ?? spec.refPrice;
-      return new SymbolModel(spec, factorSpec, factor, universe.model, options.seed, options.startMs, startPrice);
+      return new SymbolModel(spec, factorSpec, factor, universe.model, options.seed, options.startMs, startPrice, options.bookDepth ?? 0);
     });
+    this.bySymbol = new Map(this.symbols.map((s) => [s.spec.symbol, s]));
     this.heap = this.symbols.map((_, i) => i);
     for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
@@ -49,6 +59,30 @@ export class MarketModel {
     const trade = this.symbols[top]!.emit();
     this.siftDown(0);
     return trade;
+  }
+
+  /**
+   * The next trade of the universe with its symbol's book updates: appends
+   * to `out` the book's changes up to the trade, the trade, and the change
+   * the trade makes (only the trade for a symbol without a book). Returns the trade.
+   */
+  nextEvents(out: FeedEvent[]): ModelTrade {
+    const top = this.heap[0]!;
+    const model = this.symbols[top]!;
+    const trade = model.emit(out);
+    if (model.book === null) out.push({ kind: 'trade', trade });
+    this.siftDown(0);
+    return trade;
+  }
+
+  bookDepths(): ReadonlyMap<string, number> {
+    const depths = new Map<string, number>();
+    for (const s of this.symbols) if (s.book !== null) depths.set(s.spec.symbol, s.book.depth);
+    return depths;
+  }
+
+  bookOf(symbol: string): BookLevels | null {
+    return this.bySymbol.get(symbol)?.book?.levels() ?? null;
   }
 
   /** Appends every trade with ts ≤ untilMs to `out`, at most `max` of them; returns how many. */

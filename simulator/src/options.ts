@@ -47,6 +47,8 @@ export interface SimulatorOptions {
   replay: ReplayOptions | null;
   /** --batch-ms N: time between publishes, ms (default 25). */
   batchMs: number;
+  /** --book-depth N: levels per side of each simulated symbol's order book (default 10; 0 = no book). */
+  bookDepth: number;
   /** --help */
   help: boolean;
   /** --print-universe: print the universe as JSON and exit. */
@@ -56,6 +58,9 @@ export interface SimulatorOptions {
 export const DEFAULT_SEED = 42;
 export const DEFAULT_OFFLINE_START_MS = Date.UTC(2024, 0, 1);
 export const DEFAULT_BATCH_MS = 25;
+export const DEFAULT_BOOK_DEPTH = 10;
+/** Most levels per side a simulated book publishes. */
+export const MAX_BOOK_DEPTH = 100;
 
 /** A bad command line; the message names the flag. */
 export class OptionsError extends Error {
@@ -85,6 +90,7 @@ const FLAGS = {
   symbol: { type: 'string' },
   strict: { type: 'boolean' },
   'batch-ms': { type: 'string' },
+  'book-depth': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   'print-universe': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -171,7 +177,7 @@ function scan(argv: readonly string[], env: Readonly<Record<string, string | und
 
   const replayOnly = ['--speed', '--loop', '--from', '--symbol', '--strict'];
   if (mode !== 'replay') for (const f of replayOnly) if (has(f)) throw new OptionsError(`${f} only applies with --replay`);
-  const simulationOnly = ['--seed', '--rate', '--symbols', '--universe'];
+  const simulationOnly = ['--seed', '--rate', '--symbols', '--universe', '--book-depth'];
   if (mode === 'replay') for (const f of simulationOnly) if (has(f)) throw new OptionsError(`${f} does not apply to --replay`);
   const offlineOnly = ['--duration', '--start'];
   if (mode !== 'offline') for (const f of offlineOnly) if (has(f)) throw new OptionsError(`${f} only applies with --out`);
@@ -229,6 +235,7 @@ function scan(argv: readonly string[], env: Readonly<Record<string, string | und
     record: one('--record'),
     replay,
     batchMs: number('--batch-ms', (n) => n >= 1 && n <= 10_000, 'a number of milliseconds in [1, 10000]') ?? DEFAULT_BATCH_MS,
+    bookDepth: number('--book-depth', (n) => Number.isInteger(n) && n >= 0 && n <= MAX_BOOK_DEPTH, `an integer in [0, ${MAX_BOOK_DEPTH}]`) ?? DEFAULT_BOOK_DEPTH,
     help: has('--help'),
     printUniverse: has('--print-universe'),
   };
@@ -256,6 +263,7 @@ Live (publish into a feed server's /ingest namespace):
   --universe FILE      JSON universe file (see --print-universe)
   --record FILE        also append what is published to an NDJSON file
   --batch-ms N         time between publishes (default ${DEFAULT_BATCH_MS})
+  --book-depth N       levels per side of each symbol's order book (default ${DEFAULT_BOOK_DEPTH}; 0 = no book)
 
 Offline (no server, as fast as possible):
   --out FILE|-         write NDJSON ticks (wire format), '-' for stdout

@@ -49,6 +49,7 @@ export async function scanTapes(options: ReplaySourceOptions, onProblem: (proble
     'unknown-column': 0,
     'malformed-row': 0,
     'non-monotonic-ts': 0,
+    'book-mismatch': 0,
   };
   const count = (p: TapeProblem) => {
     problems[p.kind]++;

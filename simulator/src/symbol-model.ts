@@ -1,3 +1,5 @@
+import { SymbolBook, type BookSink } from './book/book-model.js';
+import type { FeedEvent } from './book/book-source.js';
 import type { FactorProcess } from './factor-process.js';
 import { gridValue, makeGrid, nearestIndex, type Grid } from './price-grid.js';
 import { createRandom } from '@tickfeed/protocol';
@@ -50,6 +52,8 @@ export class SymbolModel {
   private t = 0;
   /** Hawkes excitation right after the last trade. */
   private excitation = 0;
+  /** The limit order book, when the symbol has one (book depth > 0). */
+  readonly book: SymbolBook | null = null;
 
   constructor(
     spec: SymbolSpec,
@@ -59,6 +63,7 @@ export class SymbolModel {
     seed: number,
     private readonly startMs: number,
     startPrice = spec.refPrice,
+    bookDepth = 0,
   ) {
     this.spec = spec;
     this.dist = new Distributions(createRandom(seed, `symbol:${spec.symbol}`));
@@ -80,6 +85,11 @@ export class SymbolModel {
     // Start at the stationary mean excitation (n·activity), so the rate is `activity` from the first
     // second; from zero it would take about 1/(β(1 − n)) to build up and lose that many seconds' worth.
     this.excitation = params.hawkesBranching * spec.activity;
+    if (bookDepth > 0) {
+      // Its own stream: the trades draw exactly what they draw without a book.
+      const [bidK, askK] = this.quote(startPrice);
+      this.book = new SymbolBook(bookDepth, spec.activity, spec.symbol, this.priceGrid, this.lotGrid, new Distributions(createRandom(seed, `book:${spec.symbol}`)), startMs, bidK, askK);
+    }
     this.scheduleNext();
   }
 
@@ -88,26 +98,25 @@ export class SymbolModel {
     return this.startMs + Math.floor(this.nextTime * 1000);
   }
 
-  /** Produces the pending trade and schedules the one after it. */
-  emit(): ModelTrade {
+  /**
+   * Produces the pending trade and schedules the one after it. With a book
+   * and `events`, appends in order the book's updates up to the trade, the
+   * trade, and the update the trade itself makes (the book is simulated
+   * either way; without `events` no update is built).
+   */
+  emit(events: FeedEvent[] | null = null): ModelTrade {
+    const bookSink: BookSink = events === null || this.book === null ? null : (update) => events.push({ kind: 'book', update });
     const dt = this.nextTime - this.t;
     this.t = this.nextTime;
     const f = this.factor.valueAt(this.t);
     this.x += this.idio.step(dt, true, this.factor.volDeviation);
     const mid = Math.exp(this.logRef + this.loading * f + this.x);
 
-    // Spreads widen with volatility, less than proportionally (dealers quote wider in fast markets).
-    const half = this.halfSpread * Math.sqrt(this.idio.relativeVol);
     const grid = this.priceGrid;
-    // Quote edges rounded to the nearest grid level, at least one tick apart.
-    let bidK = nearestIndex(grid, mid - half);
-    if (bidK < 1) bidK = 1;
-    let askK = nearestIndex(grid, mid + half);
-    if (askK <= bidK) {
-      // Both edges fell on one level: it is the bid when the efficient price is at or above it.
-      if (mid >= gridValue(grid, bidK) || bidK === 1) askK = bidK + 1;
-      else bidK = askK - 1;
-    }
+    const [bidK, askK] = this.quote(mid);
+    // The book's order flow up to now, then the price model's quote becomes its touch.
+    this.book?.advance(this.t, bookSink);
+    this.book?.recentre(this.t, bidK, askK, bookSink);
 
     let priceK: number;
     const inside = askK - bidK - 1;
@@ -126,8 +135,32 @@ export class SymbolModel {
       bid: gridValue(grid, bidK),
       ask: gridValue(grid, askK),
     };
+    if (this.book !== null) {
+      events?.push({ kind: 'trade', trade });
+      this.book.trade(priceK, lots, bookSink);
+    }
     this.scheduleNext();
     return trade;
+  }
+
+  /**
+   * The quote around the efficient price: a half-spread that widens with
+   * volatility, less than proportionally (dealers quote wider in fast
+   * markets), edges rounded to the nearest grid level, at least one tick
+   * apart. Draws nothing.
+   */
+  private quote(mid: number): [number, number] {
+    const half = this.halfSpread * Math.sqrt(this.idio.relativeVol);
+    const grid = this.priceGrid;
+    let bidK = nearestIndex(grid, mid - half);
+    if (bidK < 1) bidK = 1;
+    let askK = nearestIndex(grid, mid + half);
+    if (askK <= bidK) {
+      // Both edges fell on one level: it is the bid when the efficient price is at or above it.
+      if (mid >= gridValue(grid, bidK) || bidK === 1) askK = bidK + 1;
+      else bidK = askK - 1;
+    }
+    return [bidK, askK];
   }
 
   /** Draws the next arrival of the Hawkes process exactly (Dassios & Zhao, 2013). */

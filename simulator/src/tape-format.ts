@@ -11,7 +11,7 @@ export interface TapeRecord {
   ask: number;
 }
 
-export type TapeProblemKind = 'missing-file' | 'bad-header' | 'unknown-column' | 'malformed-row' | 'non-monotonic-ts';
+export type TapeProblemKind = 'missing-file' | 'bad-header' | 'unknown-column' | 'malformed-row' | 'non-monotonic-ts' | 'book-mismatch';
 
 /** A problem in an input file, always naming the file and, for rows, the 1-based line. */
 export class TapeProblem extends Error {

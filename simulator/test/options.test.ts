@@ -67,3 +67,15 @@ describe('command line', () => {
     expect(rest).toEqual(['--port', '3000', '--no-simulator', '--host=0.0.0.0']);
   });
 });
+
+describe('--book-depth', () => {
+  it('[S45] --book-depth N sets the levels per side of the simulated books: default 10, 0 for no book, in [0, 100], and only for a simulation', () => {
+    expect(parseSimulatorArgs([]).bookDepth).toBe(10);
+    expect(parseSimulatorArgs(['--book-depth', '0']).bookDepth).toBe(0);
+    expect(parseSimulatorArgs(['--out', '-', '--book-depth=25']).bookDepth).toBe(25);
+    for (const bad of ['-1', '2.5', '101', 'ten']) {
+      expect(() => parseSimulatorArgs(['--book-depth', bad])).toThrow(`--book-depth must be an integer in [0, 100], got '${bad}'`);
+    }
+    expect(() => parseSimulatorArgs(['--replay', 'a.csv', '--book-depth', '5'])).toThrow('--book-depth does not apply to --replay');
+  });
+});
