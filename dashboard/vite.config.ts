@@ -15,7 +15,8 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     target: 'es2022',
-    sourcemap: true,
+    // Source maps stay out of production builds; DASHBOARD_SOURCEMAP=1 asks for them (served like any asset).
+    sourcemap: process.env.DASHBOARD_SOURCEMAP === '1',
     // The chart library is loaded on demand; keep its chunk apart from the first-paint bundle.
     chunkSizeWarningLimit: 600,
     rollupOptions: {

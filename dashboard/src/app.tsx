@@ -1,25 +1,41 @@
-import { createEffect, createMemo, createSignal, For, lazy, onMount, Show, Suspense } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, lazy, onCleanup, onMount, Show, Suspense } from 'solid-js';
 import type { Candle, SymbolInfo, SymbolMeta } from '@tickfeed/protocol';
 import { StatusBar } from './components/status-bar.js';
 import { TimeAndSales } from './components/time-and-sales.js';
 import { Watchlist } from './components/watchlist.js';
+import type { ChartViewDebug } from './components/price-chart.js';
 import type { ChartDebug } from './feed/chart-controller.js';
 import type { FeedService } from './feed/feed-service.js';
-import { decimalsOf } from './lib/format.js';
+import { SearchBox } from './components/search-box.js';
+import { exchangeZone } from './lib/exchange-zone.js';
+import { displayFormatOf, formatPriceIn, FALLBACK_FORMAT, type DisplayFormat } from './lib/format.js';
 import { CHART_INTERVALS, type ChartInterval, type Prefs } from './lib/prefs.js';
-import { browserTimeZone, resolveZone, type ZoneChoice } from './lib/time-zone.js';
+import type { SortSpec } from './lib/sort.js';
+import { browserTimeZone, resolveZone, type ZoneChoice, type ZoneSpec } from './lib/time-zone.js';
 
 // The chart library is the largest part of the bundle: load it after the first paint.
 const PriceChart = lazy(() => import('./components/price-chart.js'));
 
-export type ChartDebugFn = () => (ChartDebug & { series: Candle[] }) | null;
+export type ChartDebugFn = () => (ChartDebug & ChartViewDebug) | null;
 
 export interface AppProps {
   service: FeedService;
   initial: Prefs;
-  persist: (prefs: Prefs) => void;
+  /** Whether the zone was chosen (URL or an earlier click); if not, replays show the exchange's zone. */
+  zoneChosen: boolean;
+  initialSort: SortSpec | null;
+  persist: (prefs: Prefs, zoneChosen: boolean) => void;
+  persistSort: (sort: SortSpec | null) => void;
   onChartDebug: (debug: ChartDebugFn | null) => void;
 }
+
+/** On a phone one panel shows at a time, chosen with tabs. */
+type PanelTab = 'watchlist' | 'chart' | 'tape';
+const TABS: { id: PanelTab; label: string }[] = [
+  { id: 'watchlist', label: 'Watchlist' },
+  { id: 'chart', label: 'Chart' },
+  { id: 'tape', label: 'Trades' },
+];
 
 /** Symbols shown when nobody chose any: a few of each kind, in the universe's order. */
 export function defaultWatchlist(universe: readonly SymbolInfo[], size = 12): string[] {
@@ -48,10 +64,27 @@ export function App(props: AppProps) {
   const service = props.service;
   const [selected, setSelected] = createSignal<string | null>(props.initial.selected);
   const [interval, setChartInterval] = createSignal<ChartInterval>(props.initial.interval);
-  const [zoneChoice, setZoneChoice] = createSignal<ZoneChoice>(props.initial.zone);
+  const [pickedZone, setPickedZone] = createSignal<ZoneChoice>(props.initial.zone);
+  const [zoneChosen, setZoneChosen] = createSignal(props.zoneChosen);
   const [watchlistChosen, setWatchlistChosen] = createSignal(props.initial.watchlist !== null);
+  const [tab, setTab] = createSignal<PanelTab>('watchlist');
+  const [sort, setSort] = createSignal<SortSpec | null>(props.initialSort);
   const localZone = browserTimeZone();
-  const zone = () => resolveZone(zoneChoice(), localZone);
+  const replay = () => service.feedStatus()?.status.mode === 'replay';
+  // Replayed sessions read best in their exchange's hours unless the user chose a zone.
+  const zoneChoice = (): ZoneChoice => (!zoneChosen() && replay() ? 'exchange' : pickedZone());
+  const chooseZone = (choice: ZoneChoice) => {
+    setZoneChosen(true);
+    setPickedZone(choice);
+  };
+  const selectedExchangeZone = () => exchangeZone(selected() !== null ? meta(selected()!) : undefined);
+  /** The zone handed to the chart: 'local', 'utc' or the exchange's IANA zone. */
+  const zoneSpec = (): ZoneSpec => (zoneChoice() === 'exchange' ? selectedExchangeZone() : zoneChoice());
+  const zone = () => resolveZone(zoneSpec(), localZone);
+  const down = () => {
+    const kind = service.connection().kind;
+    return kind === 'reconnecting' || kind === 'offline';
+  };
 
   const metaBySymbol = createMemo(() => {
     const map = new Map<string, SymbolMeta>();
@@ -59,7 +92,7 @@ export function App(props: AppProps) {
     return map;
   });
   const meta = (symbol: string) => metaBySymbol().get(symbol);
-  const decimals = (symbol: string) => decimalsOf(meta(symbol)?.tickSize ?? 0.01);
+  const format = (symbol: string): DisplayFormat => displayFormatOf(meta(symbol));
 
   onMount(() => {
     void service.loadUniverse().then((universe) => {
@@ -78,13 +111,41 @@ export function App(props: AppProps) {
   });
 
   createEffect(() => {
-    props.persist({
-      watchlist: watchlistChosen() ? service.watchlist() : null,
-      selected: selected(),
-      interval: interval(),
-      zone: zoneChoice(),
-    });
+    props.persist(
+      {
+        watchlist: watchlistChosen() ? service.watchlist() : null,
+        selected: selected(),
+        interval: interval(),
+        zone: pickedZone(),
+      },
+      zoneChosen(),
+    );
   });
+  createEffect(() => props.persistSort(sort()));
+
+  // The tab title carries the charted symbol's last price, for a glance from another tab.
+  createEffect(() => {
+    const symbol = selected();
+    const quote = symbol !== null ? service.quotes[symbol] : undefined;
+    document.title = symbol === null ? 'tickfeed' : quote === undefined ? `${symbol} · tickfeed` : `${symbol} ${formatPriceIn(quote.last, format(symbol))} · tickfeed`;
+  });
+
+  // `/` jumps to the symbol box from anywhere but a text field.
+  let search: HTMLInputElement | undefined;
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target as HTMLElement | null;
+    if (target !== null && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return;
+    event.preventDefault();
+    search?.focus();
+  };
+  document.addEventListener('keydown', onKey);
+  onCleanup(() => document.removeEventListener('keydown', onKey));
+
+  const open = (symbol: string) => {
+    setSelected(symbol);
+    setTab('chart');
+  };
 
   return (
     <div class="app">
@@ -95,7 +156,7 @@ export function App(props: AppProps) {
           </svg>
           tickfeed
         </div>
-        <SearchBox service={service} />
+        <SearchBox service={service} onSelect={setSelected} ref={(el) => (search = el)} />
         <span class="spacer" />
         <div class="messages" aria-live="polite">
           <For each={service.messages()}>
@@ -107,9 +168,28 @@ export function App(props: AppProps) {
           </For>
         </div>
       </header>
-      <main class="grid">
-        <Watchlist service={service} selected={selected()} onSelect={setSelected} meta={meta} decimals={decimals} />
-        <section class="panel chart-panel" aria-label="Chart">
+      <nav class="tabs" role="tablist" aria-label="Panels">
+        <For each={TABS}>
+          {(t) => (
+            <button role="tab" id={`tab-${t.id}`} aria-selected={tab() === t.id} aria-controls={`panel-${t.id}`} data-tab={t.id} onClick={() => setTab(t.id)}>
+              {t.label}
+            </button>
+          )}
+        </For>
+      </nav>
+      <main class="grid" data-tab={tab()} classList={{ disconnected: down() }}>
+        <Watchlist
+          service={service}
+          selected={selected()}
+          onSelect={setSelected}
+          onOpen={open}
+          meta={meta}
+          format={format}
+          sort={sort()}
+          onSort={setSort}
+          disconnected={down()}
+        />
+        <section class="panel chart-panel" id="panel-chart" aria-label="Chart">
           <div class="panel-title">
             <span class="chart-symbol" data-testid="chart-symbol" title={selected() !== null ? (meta(selected()!)?.name ?? '') : ''}>
               {selected() ?? '—'}
@@ -125,10 +205,13 @@ export function App(props: AppProps) {
               </For>
             </div>
             <div class="seg" role="group" aria-label="Time zone">
-              <button aria-pressed={zoneChoice() === 'local'} data-zone="local" onClick={() => setZoneChoice('local')} title={localZone}>
+              <button aria-pressed={zoneChoice() === 'exchange'} data-zone="exchange" onClick={() => chooseZone('exchange')} title={`Exchange: ${selectedExchangeZone()}`}>
+                Exch
+              </button>
+              <button aria-pressed={zoneChoice() === 'local'} data-zone="local" onClick={() => chooseZone('local')} title={localZone}>
                 Local
               </button>
-              <button aria-pressed={zoneChoice() === 'utc'} data-zone="utc" onClick={() => setZoneChoice('utc')}>
+              <button aria-pressed={zoneChoice() === 'utc'} data-zone="utc" onClick={() => chooseZone('utc')}>
                 UTC
               </button>
             </div>
@@ -140,9 +223,10 @@ export function App(props: AppProps) {
                   feed={service.symbolFeed}
                   symbol={symbol()}
                   interval={interval()}
-                  zone={zoneChoice()}
-                  decimals={decimals(symbol())}
+                  zone={zoneSpec()}
+                  format={format(symbol())}
                   tickSize={meta(symbol())?.tickSize ?? 0.01}
+                  disconnected={down()}
                   onDebug={props.onChartDebug}
                   onError={(error) => service.say('error', `Chart: ${String(error)}`)}
                 />
@@ -153,49 +237,11 @@ export function App(props: AppProps) {
         <TimeAndSales
           feed={service.symbolFeed}
           symbol={selected()}
-          decimals={selected() !== null ? decimals(selected()!) : 2}
+          format={selected() !== null ? format(selected()!) : FALLBACK_FORMAT}
           zone={zone()}
         />
       </main>
       <StatusBar service={service} zone={zone()} />
-    </div>
-  );
-}
-
-function SearchBox(props: { service: FeedService }) {
-  const [error, setError] = createSignal<string | null>(null);
-  const options = createMemo(() => {
-    const inList = new Set(props.service.watchlist());
-    return props.service.universe().filter((info) => !inList.has(info.meta.symbol));
-  });
-  return (
-    <div class="search">
-      <input
-        type="search"
-        placeholder="Add symbol (type, Enter)"
-        aria-label="Add symbol"
-        list="symbol-options"
-        autocomplete="off"
-        spellcheck={false}
-        aria-invalid={error() !== null}
-        data-testid="search"
-        onInput={() => setError(null)}
-        onKeyDown={(event) => {
-          if (event.key !== 'Enter') return;
-          const input = event.currentTarget;
-          const problem = props.service.addSymbol(input.value);
-          setError(problem);
-          if (problem === null) input.value = '';
-        }}
-      />
-      <datalist id="symbol-options">
-        <For each={options()}>{(info) => <option value={info.meta.symbol}>{info.meta.name}</option>}</For>
-      </datalist>
-      <Show when={error()}>
-        <span class="search-error" role="alert" data-testid="search-error">
-          {error()}
-        </span>
-      </Show>
     </div>
   );
 }

@@ -1,7 +1,9 @@
 import { render } from 'solid-js/web';
 import { App, type ChartDebugFn } from './app.js';
 import { createFeedService } from './feed/feed-service.js';
-import { PREFS_STORAGE_KEY, prefsToSearch, readPrefs, serializePrefs, type Prefs } from './lib/prefs.js';
+import { PREFS_STORAGE_KEY, prefsToSearch, readPrefs, serializePrefs, zoneGiven, type Prefs } from './lib/prefs.js';
+import type { SortSpec } from './lib/sort.js';
+import { SORT_STORAGE_KEY, parseSort, serializeSort } from './lib/sort-pref.js';
 import './styles.css';
 
 /** What end-to-end tests and benchmarks read from the page. */
@@ -16,21 +18,24 @@ declare global {
   }
 }
 
-function readStored(): string | null {
+function readStored(key = PREFS_STORAGE_KEY): string | null {
   try {
-    return window.localStorage.getItem(PREFS_STORAGE_KEY);
+    return window.localStorage.getItem(key);
   } catch {
     return null;
   }
 }
 
-function persist(prefs: Prefs): void {
+function persist(prefs: Prefs, zoneChosen: boolean): void {
   try {
-    window.localStorage.setItem(PREFS_STORAGE_KEY, serializePrefs(prefs));
+    // zoneChosen: without it, replays default to the exchange's zone (see zoneGiven).
+    window.localStorage.setItem(PREFS_STORAGE_KEY, JSON.stringify({ ...JSON.parse(serializePrefs(prefs)), zoneChosen }));
   } catch {
     // Private mode or quota: the URL still carries the state.
   }
-  const search = `?${prefsToSearch(prefs)}`;
+  const params = prefsToSearch(prefs);
+  // A zone nobody chose stays out of the link, so the page keeps choosing it.
+  const search = `?${zoneChosen ? params : params.replace(/&?tz=[^&]*/, '')}`;
   if (search !== window.location.search) window.history.replaceState(null, '', search);
 }
 
@@ -54,6 +59,16 @@ function readToken(): (() => string) | undefined {
 
 const token = readToken();
 const prefs = readPrefs(window.location.search, readStored());
+const zoneChosen = zoneGiven(window.location.search, readStored());
+const initialSort = parseSort(readStored(SORT_STORAGE_KEY));
+
+function persistSort(sort: SortSpec | null): void {
+  try {
+    window.localStorage.setItem(SORT_STORAGE_KEY, serializeSort(sort));
+  } catch {
+    // Private mode or quota: the sort lasts for this page only.
+  }
+}
 const service = createFeedService({
   baseUrl: '',
   socketUrl: window.location.origin,
@@ -76,7 +91,10 @@ render(
     <App
       service={service}
       initial={prefs}
+      zoneChosen={zoneChosen}
+      initialSort={initialSort}
       persist={persist}
+      persistSort={persistSort}
       onChartDebug={(debug) => {
         chartDebug = debug;
       }}

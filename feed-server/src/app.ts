@@ -6,7 +6,7 @@ import { Server } from 'socket.io';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import fastifyStatic from '@fastify/static';
+import { dashboardStatic } from './dashboard-static.js';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyCors from '@fastify/cors';
@@ -282,9 +282,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
       config.metricsToken,
     ),
   );
-  if (config.dashboardDir !== undefined) {
-    await fastify.register(fastifyStatic, { root: config.dashboardDir, prefix: '/', index: 'index.html' });
-  }
+  if (config.dashboardDir !== undefined) await fastify.register(dashboardStatic(config.dashboardDir));
 
   if (deps.cluster !== undefined) {
     cluster = await deps.cluster({ config, io, core, controller, metrics, log });

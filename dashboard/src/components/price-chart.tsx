@@ -8,6 +8,7 @@ import {
   type CandlestickData,
   type HistogramData,
   type ISeriesApi,
+  type LogicalRange,
   type MouseEventParams,
   type Time,
   type UTCTimestamp,
@@ -15,21 +16,38 @@ import {
 import type { Candle } from '@tickfeed/protocol';
 import { ChartController, type ChartDebug, type ChartSink } from '../feed/chart-controller.js';
 import type { SymbolFeed } from '../feed/symbol-feed.js';
-import { formatPrice, formatVolume } from '../lib/format.js';
+import { formatPriceIn, formatSize, type DisplayFormat } from '../lib/format.js';
 import type { ChartInterval } from '../lib/prefs.js';
-import { formatInZone, tickMarkLabel, type DisplayTimeline, type ZoneChoice } from '../lib/time-zone.js';
+import { formatInZone, tickMarkLabel, type DisplayTimeline, type ZoneSpec } from '../lib/time-zone.js';
 
 export interface PriceChartProps {
   feed: SymbolFeed;
   symbol: string;
   interval: ChartInterval;
-  zone: ZoneChoice;
-  decimals: number;
+  zone: ZoneSpec;
+  format: DisplayFormat;
   tickSize: number;
+  /** The feed is down: the chart is marked as paused. */
+  disconnected: boolean;
   /** Hands the chart's debug view to the page (window.__tickfeed). */
-  onDebug?: (debug: (() => (ChartDebug & { series: Candle[] }) | null) | null) => void;
+  onDebug?: (debug: (() => (ChartDebug & ChartViewDebug) | null) | null) => void;
   onError?: (error: unknown) => void;
 }
+
+/** What the page's debug hook adds to the controller's view: the bars drawn and the viewport. */
+export interface ChartViewDebug {
+  series: Candle[];
+  visible: { from: number; to: number } | null;
+  /** The price axis' label for the last close (its formatter). */
+  axisLabel: string;
+}
+
+/** Bars shown after a load: the last INITIAL_BARS, never fewer slots than MIN_SLOTS (a fresh feed's few bars stay readable). */
+const INITIAL_BARS = 120;
+const MIN_SLOTS = 40;
+const RIGHT_SLOTS = 4;
+/** Older history is requested when fewer than this many bars are left to the left of the view. */
+const PAGE_AHEAD_BARS = 60;
 
 const UP = '#26a69a';
 const DOWN = '#ef5350';
@@ -48,6 +66,9 @@ export default function PriceChart(props: PriceChartProps) {
   let host: HTMLDivElement | undefined;
   const [legend, setLegend] = createSignal<Legend | null>(null);
   const [loading, setLoading] = createSignal(true);
+  const [atStart, setAtStart] = createSignal(false);
+  const [scrolledBack, setScrolledBack] = createSignal(false);
+  let backToNow: () => void = () => {};
   const legendStyle = () => (props.interval === '1s' || props.interval === '5s' ? 'short' : 'shortMinutes');
 
   onMount(() => {
@@ -62,6 +83,7 @@ export default function PriceChart(props: PriceChartProps) {
       },
       grid: { vertLines: { color: '#171c26' }, horzLines: { color: '#171c26' } },
       rightPriceScale: { borderColor: '#1d2330' },
+
       timeScale: {
         borderColor: '#1d2330',
         timeVisible: true,
@@ -85,7 +107,7 @@ export default function PriceChart(props: PriceChartProps) {
     });
     const volume: ISeriesApi<'Histogram'> = chart.addSeries(HistogramSeries, {
       priceScaleId: 'volume',
-      priceFormat: { type: 'volume' },
+      priceFormat: { type: 'custom', formatter: (v: number) => formatSize(v, props.format.size) },
       lastValueVisible: false,
       priceLineVisible: false,
     });
@@ -107,11 +129,21 @@ export default function PriceChart(props: PriceChartProps) {
     let lastDrawn = Number.NEGATIVE_INFINITY;
 
     const sink: ChartSink = {
-      setData(list, t) {
+      setData(list, t, cause) {
         timeline = t;
         const bars = list.map((c) => toBar(c, t));
         candles.setData(bars);
         volume.setData(list.map((c) => toVolume(c, t)));
+        // Older history keeps the view where it is (the library holds it from the right edge);
+        // a load shows the latest bars at a readable width.
+        if (cause !== 'older' && list.length > 0) {
+          const n = list.length;
+          const slots = Math.max(MIN_SLOTS, Math.min(n, INITIAL_BARS));
+          chart.timeScale().setVisibleLogicalRange({ from: n - slots, to: n - 1 + RIGHT_SLOTS });
+        }
+        updateViewState(chart.timeScale().getVisibleLogicalRange());
+        // After the controller marks the load drawn: a short history asks for older pages at once.
+        queueMicrotask(() => maybeLoadOlder(chart.timeScale().getVisibleLogicalRange()));
         lastDrawn = list.length > 0 ? list[list.length - 1]!.time : Number.NEGATIVE_INFINITY;
         setLoading(list.length === 0 && !controller.debug()?.live);
         showLegend(list[list.length - 1]);
@@ -126,6 +158,29 @@ export default function PriceChart(props: PriceChartProps) {
       },
     };
     const controller = new ChartController(props.feed, sink, props.onError);
+
+    // History pages in as the user scrolls left; the start of history is shown once the server has no more.
+    const updateViewState = (range: LogicalRange | null) => {
+      const count = candles.data().length;
+      setAtStart(controller.atHistoryStart && range !== null && range.from <= 0);
+      setScrolledBack(range !== null && count > 0 && range.to < count - 1);
+    };
+    const maybeLoadOlder = (range: LogicalRange | null) => {
+      if (range === null || range.from > PAGE_AHEAD_BARS || controller.atHistoryStart) return;
+      void controller.loadOlder().then(() => updateViewState(chart.timeScale().getVisibleLogicalRange()));
+    };
+    chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+      updateViewState(range);
+      maybeLoadOlder(range);
+    });
+    // Keeps the zoom and puts the latest bar back at the right edge, at once (no scroll animation).
+    backToNow = () => {
+      const range = chart.timeScale().getVisibleLogicalRange();
+      const n = candles.data().length;
+      if (range === null || n === 0) return;
+      const width = range.to - range.from;
+      chart.timeScale().setVisibleLogicalRange({ from: n - 1 + RIGHT_SLOTS - width, to: n - 1 + RIGHT_SLOTS });
+    };
 
     let crosshairActive = false;
     const showLegend = (c: Candle | undefined) => {
@@ -162,7 +217,9 @@ export default function PriceChart(props: PriceChartProps) {
       }),
     );
     createEffect(() => {
-      candles.applyOptions({ priceFormat: { type: 'price', precision: props.decimals, minMove: props.tickSize } });
+      const format = props.format;
+      // Thousands separators on the axis, as in the watchlist; sub-penny decimals only where a price has them.
+      candles.applyOptions({ priceFormat: { type: 'custom', minMove: props.tickSize, formatter: (p: number) => formatPriceIn(p, format) } });
     });
 
     props.onDebug?.(() => {
@@ -175,7 +232,14 @@ export default function PriceChart(props: PriceChartProps) {
         const time = t.toUtc(b.time as number);
         return { time, open: b.open, high: b.high, low: b.low, close: b.close, volume: volumes.get(b.time) ?? 0 };
       });
-      return { ...debug, series };
+      const range = chart.timeScale().getVisibleLogicalRange();
+      const last = series[series.length - 1];
+      return {
+        ...debug,
+        series,
+        visible: range === null ? null : { from: range.from, to: range.to },
+        axisLabel: last === undefined ? '' : candles.priceFormatter().format(last.close),
+      };
     });
 
     onCleanup(() => {
@@ -186,26 +250,41 @@ export default function PriceChart(props: PriceChartProps) {
   });
 
   return (
-    <div class="chart-wrap">
+    <div class="chart-wrap" classList={{ paused: props.disconnected }}>
       <div class="chart-host" ref={host} data-testid="chart" />
+      <Show when={atStart()}>
+        <div class="history-start" data-testid="history-start">
+          Start of history
+        </div>
+      </Show>
+      <Show when={scrolledBack()}>
+        <button class="back-to-now" data-testid="back-to-now" onClick={() => backToNow()}>
+          Back to now ⇥
+        </button>
+      </Show>
+      <Show when={props.disconnected}>
+        <div class="chart-offline" data-testid="chart-offline">
+          Disconnected: not updating
+        </div>
+      </Show>
       <Show when={legend()}>
         {(l) => (
           <div class="legend" data-testid="legend">
             <span>{l().time}</span>
             <span>
-              O <b>{formatPrice(l().open, props.decimals)}</b>
+              O <b>{formatPriceIn(l().open, props.format)}</b>
             </span>
             <span>
-              H <b>{formatPrice(l().high, props.decimals)}</b>
+              H <b>{formatPriceIn(l().high, props.format)}</b>
             </span>
             <span>
-              L <b>{formatPrice(l().low, props.decimals)}</b>
+              L <b>{formatPriceIn(l().low, props.format)}</b>
             </span>
             <span>
-              C <b class={l().close >= l().open ? 'up' : 'down'}>{formatPrice(l().close, props.decimals)}</b>
+              C <b class={l().close >= l().open ? 'up' : 'down'}>{formatPriceIn(l().close, props.format)}</b>
             </span>
             <span>
-              V <b>{formatVolume(l().volume)}</b>
+              V <b>{formatSize(l().volume, props.format.size)}</b>
             </span>
           </div>
         )}

@@ -11,6 +11,8 @@ export interface StatusBarProps {
 /** Connection state, latency, throughput, staleness and the feed's mode (LIVE / REPLAY). */
 export function StatusBar(props: StatusBarProps) {
   const state = () => props.service.connection();
+  /** The feed is down: figures from before would mislead, so they give way to the state. */
+  const down = () => state().kind === 'reconnecting' || state().kind === 'offline';
   const stats = () => props.service.stats();
   const feed = () => props.service.feedStatus();
   const replayClock = () => {
@@ -40,11 +42,18 @@ export function StatusBar(props: StatusBarProps) {
           </button>
         </Show>
       </span>
+      <Show when={down()}>
+        <span class="badge down" data-testid="down-badge">
+          DISCONNECTED
+        </span>
+      </Show>
       <Show
         when={feed()?.status.mode === 'replay'}
         fallback={
-          <Show when={feed() !== null}>
-            <span class="badge live">LIVE</span>
+          <Show when={feed() !== null && !down()}>
+            <span class="badge live" data-testid="live">
+              LIVE
+            </span>
           </Show>
         }
       >
@@ -58,14 +67,22 @@ export function StatusBar(props: StatusBarProps) {
           </span>
         </Show>
       </Show>
-      <span>
-        latency <b data-testid="latency">{stats().latencyMs === null ? '–' : `${Math.round(stats().latencyMs!)} ms`}</b>
+      <span
+        classList={{ dimmed: down() }}
+        title={
+          stats().latencyBasis === 'replay'
+            ? 'Median age of the ticks on the replay clock, in real milliseconds (frames carry no send time)'
+            : 'Median delay from the tick time to its arrival here'
+        }
+      >
+        <span data-testid="latency-label">{stats().latencyBasis === 'replay' ? 'age (replay clock)' : 'latency'}</span>{' '}
+        <b data-testid="latency">{down() || stats().latencyMs === null ? '–' : `${Math.round(stats().latencyMs!)} ms`}</b>
       </span>
-      <span>
-        ticks/s <b data-testid="rate">{stats().ticksPerSec}</b>
+      <span classList={{ dimmed: down() }}>
+        ticks/s <b data-testid="rate">{down() ? '–' : stats().ticksPerSec}</b>
       </span>
       <span class="stale-list" data-testid="stale">
-        {staleText()}
+        {down() ? '' : staleText()}
       </span>
       <span class="spacer" />
       <span>

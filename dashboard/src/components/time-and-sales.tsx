@@ -2,14 +2,14 @@ import { createEffect, createSignal, For, on, onCleanup } from 'solid-js';
 import type { TicksResponse } from '@tickfeed/protocol';
 import { StitchedFeed } from '../feed/stitched-feed.js';
 import type { SymbolFeed } from '../feed/symbol-feed.js';
-import { formatPrice, formatVolume } from '../lib/format.js';
+import { formatPriceIn, formatSize, type DisplayFormat } from '../lib/format.js';
 import { TAPE_ROWS, TapeModel, type TapeRow } from '../lib/tape-model.js';
 import { formatInZone } from '../lib/time-zone.js';
 
 export interface TimeAndSalesProps {
   feed: SymbolFeed;
   symbol: string | null;
-  decimals: number;
+  format: DisplayFormat;
   zone: string;
 }
 
@@ -28,8 +28,12 @@ export function TimeAndSales(props: TimeAndSalesProps) {
           props.feed,
           symbol,
           {
-            fetch: (signal) =>
-              props.feed.rest.ticks(symbol, { after: Math.max(0, props.feed.seq(symbol) - TAPE_ROWS), limit: 1000 }, signal),
+            // Before the stream knows the symbol's seq, ask for the newest trades (no `after`), not the oldest.
+            fetch: (signal) => {
+              const seq = props.feed.seq(symbol);
+              const query = seq > 0 ? { after: Math.max(0, seq - TAPE_ROWS), limit: 1000 } : { limit: TAPE_ROWS };
+              return props.feed.rest.ticks(symbol, query, signal);
+            },
             seq: lastSeqOf,
             epoch: (history) => history.epoch,
           },
@@ -49,7 +53,7 @@ export function TimeAndSales(props: TimeAndSalesProps) {
   );
 
   return (
-    <section class="panel tape-panel" aria-label="Time and sales">
+    <section class="panel tape-panel" id="panel-tape" aria-label="Time and sales">
       <div class="panel-title">Time &amp; sales</div>
       <div class="tape-row tape-head">
         <span>Time</span>
@@ -61,8 +65,8 @@ export function TimeAndSales(props: TimeAndSalesProps) {
           {(row) => (
             <div class="tape-row" data-seq={row.seq}>
               <span class="t">{formatInZone(row.ts, props.zone, 'seconds')}</span>
-              <span class={`p ${row.dir > 0 ? 'up' : row.dir < 0 ? 'down' : ''}`}>{formatPrice(row.price, props.decimals)}</span>
-              <span class="s">{formatVolume(row.size)}</span>
+              <span class={`p ${row.dir > 0 ? 'up' : row.dir < 0 ? 'down' : ''}`}>{formatPriceIn(row.price, props.format)}</span>
+              <span class="s">{formatSize(row.size, props.format.size)}</span>
             </div>
           )}
         </For>

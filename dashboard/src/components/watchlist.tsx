@@ -1,15 +1,21 @@
 import { createEffect, createMemo, createSignal, For, on, onCleanup, Show, untrack } from 'solid-js';
 import type { SymbolMeta } from '@tickfeed/protocol';
 import type { FeedService } from '../feed/feed-service.js';
-import { formatPct, formatPrice, formatSigned, formatVolume } from '../lib/format.js';
+import { formatPct, formatPriceIn, formatSigned, formatSize, type DisplayFormat } from '../lib/format.js';
 import { nextSort, sortSymbols, type SortKey, type SortSpec } from '../lib/sort.js';
 
 export interface WatchlistProps {
   service: FeedService;
   selected: string | null;
   onSelect: (symbol: string) => void;
+  /** Enter on a row: chart it (on a phone, also show the chart). */
+  onOpen: (symbol: string) => void;
   meta: (symbol: string) => SymbolMeta | undefined;
-  decimals: (symbol: string) => number;
+  format: (symbol: string) => DisplayFormat;
+  sort: SortSpec | null;
+  onSort: (sort: SortSpec | null) => void;
+  /** The feed is down: figures are dimmed as possibly out of date. */
+  disconnected: boolean;
 }
 
 const COLUMNS: { key: SortKey; label: string }[] = [
@@ -22,9 +28,62 @@ const COLUMNS: { key: SortKey; label: string }[] = [
   { key: 'volume', label: 'Volume' },
 ];
 
-/** Quotes of the watchlist: sortable columns, flash on price changes, sparkline, one-click remove. */
+/**
+ * Quotes of the watchlist: an ARIA grid. ↑/↓ (Home/End) move between rows,
+ * Enter charts the row, Delete removes it; the column headers are buttons that
+ * sort (descending, ascending, off). Flash on price changes, sparkline.
+ */
 export function Watchlist(props: WatchlistProps) {
-  const [sort, setSort] = createSignal<SortSpec | null>(null);
+  const sort = () => props.sort;
+  /** The row holding the keyboard focus (roving tabindex); the selected one until the user moves. */
+  const [cursor, setCursor] = createSignal<string | null>(null);
+  const focusRow = () => {
+    const list = order();
+    const c = cursor();
+    return c !== null && list.includes(c) ? c : props.selected !== null && list.includes(props.selected) ? props.selected : (list[0] ?? null);
+  };
+  let body: HTMLTableSectionElement | undefined;
+  const moveTo = (symbol: string | undefined) => {
+    if (symbol === undefined) return;
+    setCursor(symbol);
+    body?.querySelector<HTMLElement>(`tr[data-symbol="${CSS.escape(symbol)}"]`)?.focus();
+  };
+  const onKeyDown = (event: KeyboardEvent) => {
+    const list = order();
+    // The row the keys act on is the one holding the focus.
+    const row = (event.target as HTMLElement | null)?.closest('tr[data-symbol]');
+    const current = row?.getAttribute('data-symbol') ?? focusRow();
+    if (current === null) return;
+    const at = list.indexOf(current);
+    switch (event.key) {
+      case 'ArrowDown':
+        moveTo(list[Math.min(list.length - 1, at + 1)]);
+        break;
+      case 'ArrowUp':
+        moveTo(list[Math.max(0, at - 1)]);
+        break;
+      case 'Home':
+        moveTo(list[0]);
+        break;
+      case 'End':
+        moveTo(list[list.length - 1]);
+        break;
+      case 'Enter':
+      case ' ':
+        props.onOpen(current);
+        break;
+      case 'Delete':
+      case 'Backspace': {
+        const next = list[at + 1] ?? list[at - 1];
+        props.service.removeSymbol(current);
+        queueMicrotask(() => moveTo(next));
+        break;
+      }
+      default:
+        return;
+    }
+    event.preventDefault();
+  };
   // Re-sort at most once a second: rows jumping on every tick would be unreadable.
   const order = createMemo(() => {
     const spec = sort();
@@ -34,12 +93,12 @@ export function Watchlist(props: WatchlistProps) {
   });
 
   return (
-    <section class="panel watchlist-panel" aria-label="Watchlist">
+    <section class="panel watchlist-panel" id="panel-watchlist" aria-label="Watchlist" classList={{ dimmed: props.disconnected }}>
       <div class="panel-title">
         Watchlist <span class="count">{props.service.watchlist().length}</span>
       </div>
       <div class="table-scroll">
-        <table class="quotes">
+        <table class="quotes" role="grid" aria-label="Watchlist quotes" aria-describedby="watchlist-keys">
           <colgroup>
             <col class="c-sym" />
             <col class="c-num" />
@@ -55,29 +114,35 @@ export function Watchlist(props: WatchlistProps) {
             <tr>
               <For each={COLUMNS}>
                 {(column) => (
-                  <th
-                    scope="col"
-                    aria-sort={sort()?.key === column.key ? (sort()!.dir === 1 ? 'ascending' : 'descending') : 'none'}
-                    onClick={() => setSort((current) => nextSort(current, column.key))}
-                  >
-                    {column.label}
+                  <th scope="col" aria-sort={sort()?.key === column.key ? (sort()!.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+                    <button class="sort" data-sort={column.key} onClick={() => props.onSort(nextSort(sort(), column.key))}>
+                      {column.label}
+                    </button>
                   </th>
                 )}
               </For>
-              <th scope="col" aria-label="Intraday" />
-              <th scope="col" aria-label="Remove" />
+              <th scope="col">
+                <span class="sr-only">Intraday</span>
+              </th>
+              <th scope="col">
+                <span class="sr-only">Remove</span>
+              </th>
             </tr>
           </thead>
-          <tbody>
+          <tbody ref={body} onKeyDown={onKeyDown}>
             <For each={order()}>
               {(symbol) => (
                 <Row
                   symbol={symbol}
                   service={props.service}
                   selected={props.selected === symbol}
-                  onSelect={props.onSelect}
+                  focusable={focusRow() === symbol}
+                  onSelect={(s) => {
+                    setCursor(s);
+                    props.onSelect(s);
+                  }}
                   name={props.meta(symbol)?.name ?? ''}
-                  decimals={props.decimals(symbol)}
+                  format={props.format(symbol)}
                 />
               )}
             </For>
@@ -86,6 +151,9 @@ export function Watchlist(props: WatchlistProps) {
         <Show when={props.service.watchlist().length === 0}>
           <div class="empty">Add a symbol with the search box above (type it, then Enter).</div>
         </Show>
+        <p class="keys-hint" id="watchlist-keys">
+          ↑↓ move · Enter chart · Delete remove · / search
+        </p>
       </div>
     </section>
   );
@@ -95,9 +163,10 @@ interface RowProps {
   symbol: string;
   service: FeedService;
   selected: boolean;
+  focusable: boolean;
   onSelect: (symbol: string) => void;
   name: string;
-  decimals: number;
+  format: DisplayFormat;
 }
 
 function Row(props: RowProps) {
@@ -138,11 +207,12 @@ function Row(props: RowProps) {
       data-symbol={props.symbol}
       classList={{ selected: props.selected, stale: stale() }}
       aria-selected={props.selected}
+      tabIndex={props.focusable ? 0 : -1}
       onClick={() => props.onSelect(props.symbol)}
     >
-      <td class="sym" title={props.name}>
+      <th scope="row" class="sym" title={props.name}>
         {props.symbol}
-      </td>
+      </th>
       <Show
         when={quote()}
         fallback={
@@ -154,13 +224,13 @@ function Row(props: RowProps) {
         {(q) => (
           <>
             <td class="last" ref={lastCell} data-last={q().last} data-seq={q().seq}>
-              {formatPrice(q().last, props.decimals)}
+              {formatPriceIn(q().last, props.format)}
             </td>
-            <td class={tone()}>{formatSigned(q().change, props.decimals)}</td>
+            <td class={tone()}>{formatSigned(q().change, props.format.price, props.format.priceMin)}</td>
             <td class={tone()}>{formatPct(q().changePct)}</td>
-            <td>{formatPrice(q().bid, props.decimals)}</td>
-            <td>{formatPrice(q().ask, props.decimals)}</td>
-            <td>{formatVolume(q().volume)}</td>
+            <td class="bid">{formatPriceIn(q().bid, props.format)}</td>
+            <td class="ask">{formatPriceIn(q().ask, props.format)}</td>
+            <td class="vol">{formatSize(q().volume, props.format.size)}</td>
           </>
         )}
       </Show>
@@ -172,7 +242,8 @@ function Row(props: RowProps) {
       <td>
         <button
           class="remove"
-          title={`Remove ${props.symbol}`}
+          tabIndex={-1}
+          title={`Remove ${props.symbol} (Delete)`}
           aria-label={`Remove ${props.symbol}`}
           data-remove={props.symbol}
           onClick={(event) => {

@@ -1,17 +1,17 @@
 import { INTERVAL_MS, type Candle, type CandlesResponse } from '@tickfeed/protocol';
 import { CandleModel } from '../lib/candle-model.js';
 import type { ChartInterval } from '../lib/prefs.js';
-import { DisplayTimeline, resolveZone, type ZoneChoice } from '../lib/time-zone.js';
+import { DisplayTimeline, resolveZone, type ZoneSpec } from '../lib/time-zone.js';
 import { StitchedFeed } from './stitched-feed.js';
 import type { SymbolFeed } from './symbol-feed.js';
 
-/** Candles requested when the chart (re)loads. */
+/** Candles requested when the chart (re)loads, and per page of older history. */
 export const CHART_HISTORY_CANDLES = 1_000;
 
 /** Where the controller draws: the chart's candle and volume series. */
 export interface ChartSink {
-  /** Replaces all bars (load, reload, reset, zone change). */
-  setData(candles: readonly Candle[], timeline: DisplayTimeline): void;
+  /** Replaces all bars: a (re)load, reset or zone change, or older history put in front ('older'). */
+  setData(candles: readonly Candle[], timeline: DisplayTimeline, cause?: 'load' | 'older'): void;
   /** Updates or appends one bar (live). */
   update(candle: Candle, timeline: DisplayTimeline): void;
 }
@@ -25,6 +25,10 @@ export interface ChartDebug {
   readonly loads: number;
   readonly live: boolean;
   readonly candles: Candle[];
+  /** The server has nothing older than the first candle held. */
+  readonly historyStart: boolean;
+  /** Pages of older history loaded since the last (re)load. */
+  readonly pages: number;
 }
 
 /**
@@ -41,6 +45,9 @@ export class ChartController {
   private current: { symbol: string; interval: ChartInterval; zone: string } | undefined;
   /** Bar updates pushed to the sink, for tests. */
   updates = 0;
+  private older: { abort: AbortController; promise: Promise<number> } | undefined;
+  private historyStart = false;
+  private pages = 0;
 
   constructor(
     private readonly feed: SymbolFeed,
@@ -53,7 +60,7 @@ export class ChartController {
     return this.timeline;
   }
 
-  show(symbol: string, interval: ChartInterval, zoneChoice: ZoneChoice): void {
+  show(symbol: string, interval: ChartInterval, zoneChoice: ZoneSpec): void {
     const zone = resolveZone(zoneChoice, this.localZone);
     const c = this.current;
     if (c !== undefined && c.symbol === symbol && c.interval === interval) {
@@ -66,6 +73,7 @@ export class ChartController {
       return;
     }
     this.stitched?.dispose();
+    this.cancelOlder();
     this.current = { symbol, interval, zone };
     this.timeline = new DisplayTimeline(zone);
     this.drawn = false;
@@ -83,7 +91,9 @@ export class ChartController {
       {
         reset: (history) => {
           this.drawn = false;
+          this.cancelOlder();
           model.load(history);
+          this.historyStart = history.candles.length === 0;
         },
         apply: (ticks) => {
           const result = model.apply(ticks);
@@ -105,6 +115,54 @@ export class ChartController {
     );
   }
 
+  /**
+   * Loads the page of candles before the first one held (`before=`), puts it in
+   * front and redraws; resolves to the number added (0 at the start of history,
+   * which is then remembered). One page at a time; a reload cancels it.
+   */
+  loadOlder(): Promise<number> {
+    if (this.older !== undefined) return this.older.promise;
+    const c = this.current;
+    const model = this.model;
+    const first = model?.candles[0];
+    if (c === undefined || model === undefined || !this.drawn || this.historyStart || first === undefined) return Promise.resolve(0);
+    const abort = new AbortController();
+    const promise = this.feed.rest
+      .candles(c.symbol, c.interval, { before: first.time, limit: CHART_HISTORY_CANDLES }, abort.signal)
+      .then((page) => {
+        // A page of another epoch (a reset in flight) is dropped: the reload brings the new history.
+        if (abort.signal.aborted || this.model !== model || page.epoch !== model.epoch) return 0;
+        const added = model.prepend(page.candles);
+        if (added === 0) this.historyStart = true;
+        else {
+          this.pages++;
+          this.timeline.clear();
+          this.sink.setData(model.candles, this.timeline, 'older');
+        }
+        return added;
+      })
+      .catch((error: unknown) => {
+        if (!abort.signal.aborted) this.onError(error);
+        return 0;
+      })
+      .finally(() => {
+        if (this.older?.abort === abort) this.older = undefined;
+      });
+    this.older = { abort, promise };
+    return promise;
+  }
+
+  get atHistoryStart(): boolean {
+    return this.historyStart;
+  }
+
+  private cancelOlder(): void {
+    this.older?.abort.abort();
+    this.older = undefined;
+    this.historyStart = false;
+    this.pages = 0;
+  }
+
   /** The candles of the model (UTC bucket times), for the crosshair default and tests. */
   lastCandle(): Candle | undefined {
     const candles = this.model?.candles;
@@ -124,10 +182,13 @@ export class ChartController {
       loads: this.stitched?.loads ?? 0,
       live: this.stitched?.live ?? false,
       candles: model.candles.map((candle) => ({ ...candle })),
+      historyStart: this.historyStart,
+      pages: this.pages,
     };
   }
 
   dispose(): void {
+    this.cancelOlder();
     this.stitched?.dispose();
     this.stitched = undefined;
   }

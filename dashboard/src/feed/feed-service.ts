@@ -10,6 +10,7 @@ import {
 import { ErrorCode, INTERVAL_MS, type FeedStatus, type Snapshot, type SymbolInfo, type Tick } from '@tickfeed/protocol';
 import { FrameConflator, groupBy, type FrameScheduler } from '../lib/frame-conflator.js';
 import { QuoteModel, type QuoteView } from '../lib/quote-model.js';
+import { delayBasis, deliveryDelay, type DelayBasis } from '../lib/latency.js';
 import { RollingWindow, staleSeconds } from '../lib/rolling-stats.js';
 import { sparklinePath } from '../lib/sparkline.js';
 import { QuoteSpark } from './quote-spark.js';
@@ -22,8 +23,10 @@ export interface Message {
 }
 
 export interface LiveStats {
-  /** Median of now − tick.ts over the last window, ms; null without ticks. */
+  /** Median delivery delay over the last window, ms (see lib/latency.ts); null without ticks. */
   readonly latencyMs: number | null;
+  /** What the delay is measured against: the wall clock (live) or the replay clock (replay: a tick's age). */
+  readonly latencyBasis: DelayBasis;
   readonly ticksPerSec: number;
   /** Symbols without an update for longer than STALE_AFTER_MS, with the seconds since. */
   readonly stale: Readonly<Record<string, number>>;
@@ -79,13 +82,13 @@ export function createFeedService(options: FeedServiceOptions) {
   const [sparks, setSparks] = createStore<Record<string, Spark>>({});
   const [messages, setMessages] = createSignal<Message[]>([]);
   const [clock, setClock] = createSignal(now());
-  const [stats, setStats] = createSignal<LiveStats>({ latencyMs: null, ticksPerSec: 0, stale: {} });
+  const [stats, setStats] = createSignal<LiveStats>({ latencyMs: null, latencyBasis: 'wall', ticksPerSec: 0, stale: {} });
 
   const models = new Map<string, QuoteModel>();
   const lastUpdate = new Map<string, number>();
   const tickListeners = new Map<string, Set<(ticks: Tick[]) => void>>();
   const eventListeners = new Map<string, Set<(event: SymbolEvent) => void>>();
-  const latency = new RollingWindow(STATS_WINDOW_MS);
+  let latency = new RollingWindow(STATS_WINDOW_MS);
   const throughput = new RollingWindow(STATS_WINDOW_MS);
   let messageId = 0;
   let totalTicks = 0;
@@ -120,7 +123,8 @@ export function createFeedService(options: FeedServiceOptions) {
         const view = model.view();
         setQuotes(symbol, view);
         lastUpdate.set(symbol, t);
-        latency.add(t, t - group[group.length - 1]!.ts);
+        const delay = deliveryDelay(feedStatus(), t, group[group.length - 1]!.ts);
+        if (delay !== null) latency.add(t, delay);
         updateSpark(symbol, view);
       }
     });
@@ -139,7 +143,12 @@ export function createFeedService(options: FeedServiceOptions) {
     if (stateHistory.length > 100) stateHistory.shift();
     setConnection(state);
   });
-  client.on('feedStatus', (status) => setFeedStatus({ status, receivedAt: now() }));
+  client.on('feedStatus', (status) => {
+    const previous = delayBasis(feedStatus());
+    setFeedStatus({ status, receivedAt: now() });
+    // Delays against another clock are not comparable: start the window over.
+    if (delayBasis(feedStatus()) !== previous) latency = new RollingWindow(STATS_WINDOW_MS);
+  });
   client.on('ticks', (ticks) => conflator.push(ticks));
   // At most a few events a second: applied at once, in one batch.
   client.on('quotes', (quotes) => applyQuotes(quotes));
@@ -149,7 +158,8 @@ export function createFeedService(options: FeedServiceOptions) {
     else if (event.cause !== 'recovered') model.reset(event.snapshot);
     const current = models.get(event.symbol)!;
     setQuotes(event.symbol, current.view());
-    if (event.cause !== 'recovered') lastUpdate.set(event.symbol, now());
+    // A fresh snapshot, recovered or not, means the symbol is current again (clears its staleness).
+    lastUpdate.set(event.symbol, now());
     const listeners = eventListeners.get(event.symbol);
     if (listeners !== undefined) for (const listener of [...listeners]) listener(event);
   });
@@ -314,6 +324,7 @@ export function createFeedService(options: FeedServiceOptions) {
       setClock(t);
       setStats({
         latencyMs: latency.median(t),
+        latencyBasis: delayBasis(feedStatus()),
         ticksPerSec: Math.round(throughput.sum(t) / (STATS_WINDOW_MS / 1000)),
         stale,
       });
@@ -324,6 +335,8 @@ export function createFeedService(options: FeedServiceOptions) {
   /* ------------------------------- watchlist ------------------------------- */
 
   function say(kind: Message['kind'], text: string): void {
+    // The same text again replaces the one shown (its timer starts over) instead of stacking.
+    if (messages().some((m) => m.text === text)) setMessages((list) => list.filter((m) => m.text !== text));
     const id = ++messageId;
     setMessages((list) => [...list.slice(-4), { id, kind, text }]);
     setTimeout(() => dismiss(id), MESSAGE_TTL_MS);

@@ -34,6 +34,8 @@ export class StitchedFeed<H> {
   private abort: AbortController | undefined;
   private readonly offs: (() => void)[] = [];
   private epochRetries = 0;
+  /** Epoch of the history last loaded. */
+  private loadedEpoch: string | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Loads done, for tests and the debug hook. */
   loads = 0;
@@ -48,7 +50,11 @@ export class StitchedFeed<H> {
     this.offs.push(feed.onTicks(symbol, (ticks) => this.onTicks(ticks)));
     this.offs.push(
       feed.onSymbolEvent(symbol, (event) => {
-        if (event.cause !== 'recovered') this.reload();
+        if (event.cause === 'recovered') return;
+        // The first subscription's snapshot needs no second load: a load in flight checks the epoch
+        // and fills any hole from GET …/ticks, a finished one of the same epoch reloads at the first gap.
+        if (event.cause === 'subscribed' && (this.phase === 'loading' || event.epoch === this.loadedEpoch)) return;
+        this.reload();
       }),
     );
     this.reload();
@@ -114,6 +120,7 @@ export class StitchedFeed<H> {
       }
     }
     this.buffer = [];
+    this.loadedEpoch = this.source.epoch(history);
     this.target.reset(history);
     this.phase = 'live';
     this.loads++;

@@ -2,6 +2,8 @@ import { aggregateTrade, type Candle, type CandlesResponse, type Tick } from '@t
 
 /** Candles kept by one chart: the REST load plus what the stream adds. */
 export const CHART_MAX_CANDLES = 5_000;
+/** Candles one chart keeps at most once older history is paged in. */
+export const CHART_MAX_PAGED_CANDLES = 50_000;
 
 export interface ApplyResult {
   /** Candles that changed, distinct, ascending by time. */
@@ -24,8 +26,24 @@ export class CandleModel {
 
   constructor(
     readonly intervalMs: number,
-    private readonly maxCandles = CHART_MAX_CANDLES,
+    private maxCandles = CHART_MAX_CANDLES,
   ) {}
+
+  /**
+   * Puts older candles (a `before=` page) in front: only those strictly before
+   * the first candle held, so the seam has no duplicate; returns how many were
+   * added. The cap grows with what was paged in, up to CHART_MAX_PAGED_CANDLES.
+   */
+  prepend(older: readonly Candle[]): number {
+    const first = this.candles[0]?.time ?? Number.POSITIVE_INFINITY;
+    const room = CHART_MAX_PAGED_CANDLES - this.candles.length;
+    const fresh = older.filter((c) => c.time < first).sort((a, b) => a.time - b.time);
+    const added = room <= 0 ? [] : fresh.slice(Math.max(0, fresh.length - room)).map((c) => ({ ...c }));
+    if (added.length === 0) return 0;
+    this.candles = [...added, ...this.candles];
+    this.maxCandles = Math.max(this.maxCandles, Math.min(CHART_MAX_PAGED_CANDLES, this.candles.length + CHART_MAX_CANDLES));
+    return added.length;
+  }
 
   load(history: Pick<CandlesResponse, 'epoch' | 'seq' | 'candles'>): void {
     this.candles = history.candles.map((c) => ({ ...c }));

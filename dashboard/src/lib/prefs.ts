@@ -1,8 +1,8 @@
 import { isValidSymbol, type Interval } from '@tickfeed/protocol';
 import type { ZoneChoice } from './time-zone.js';
 
-/** Intervals the chart offers (1d stays server-side). */
-export const CHART_INTERVALS = ['1s', '5s', '1m', '5m', '15m', '1h'] as const satisfies readonly Interval[];
+/** Intervals the chart offers. */
+export const CHART_INTERVALS = ['1s', '5s', '1m', '5m', '15m', '1h', '1d'] as const satisfies readonly Interval[];
 export type ChartInterval = (typeof CHART_INTERVALS)[number];
 
 /** What survives a reload (localStorage) and can be shared (URL). */
@@ -34,7 +34,7 @@ export function readPrefs(search: string, stored: string | null): Prefs {
   const intervalRaw = params.get('interval');
   const interval = isChartInterval(intervalRaw) ? intervalRaw : fromStorage.interval;
   const zoneRaw = params.get('tz');
-  const zone = zoneRaw === 'utc' || zoneRaw === 'local' ? zoneRaw : fromStorage.zone;
+  const zone = isZoneChoice(zoneRaw) ? zoneRaw : fromStorage.zone;
   return { watchlist, selected: selected ?? watchlist?.[0] ?? null, interval, zone };
 }
 
@@ -57,6 +57,21 @@ export function isChartInterval(value: unknown): value is ChartInterval {
   return typeof value === 'string' && (CHART_INTERVALS as readonly string[]).includes(value);
 }
 
+export function isZoneChoice(value: unknown): value is ZoneChoice {
+  return value === 'utc' || value === 'local' || value === 'exchange';
+}
+
+/** Whether the zone was given (URL `tz` or stored): without, replays default to the exchange's zone. */
+export function zoneGiven(search: string, stored: string | null): boolean {
+  if (isZoneChoice(new URLSearchParams(search).get('tz'))) return true;
+  try {
+    const raw: unknown = stored === null ? null : JSON.parse(stored);
+    return typeof raw === 'object' && raw !== null && (raw as Record<string, unknown>).zoneChosen === true;
+  } catch {
+    return false;
+  }
+}
+
 function parseStored(stored: string | null): Prefs {
   if (stored === null) return DEFAULT_PREFS;
   let raw: unknown;
@@ -71,7 +86,7 @@ function parseStored(stored: string | null): Prefs {
     watchlist: Array.isArray(r.watchlist) ? cleanSymbols(r.watchlist) : null,
     selected: typeof r.selected === 'string' && isValidSymbol(r.selected) ? r.selected : null,
     interval: isChartInterval(r.interval) ? r.interval : DEFAULT_PREFS.interval,
-    zone: r.zone === 'utc' ? 'utc' : 'local',
+    zone: isZoneChoice(r.zone) ? r.zone : 'local',
   };
 }
 

@@ -6,8 +6,11 @@
  * from the real instant, looked up through the same timeline.
  */
 
-/** What the user picked: the browser's zone or UTC. */
-export type ZoneChoice = 'local' | 'utc';
+/** What the user picked: the browser's zone, UTC, or the exchange's zone of the charted symbol. */
+export type ZoneChoice = 'local' | 'utc' | 'exchange';
+
+/** What a chart is given: 'local', 'utc' or an IANA zone (the exchange's, resolved by the page). */
+export type ZoneSpec = 'local' | 'utc' | (string & {});
 
 export const UTC_ZONE = 'UTC';
 
@@ -16,8 +19,10 @@ export function browserTimeZone(): string {
   return new Intl.DateTimeFormat().resolvedOptions().timeZone || UTC_ZONE;
 }
 
-export function resolveZone(choice: ZoneChoice, local: string = browserTimeZone()): string {
-  return choice === 'utc' ? UTC_ZONE : local;
+export function resolveZone(choice: ZoneSpec, local: string = browserTimeZone()): string {
+  if (choice === 'utc') return UTC_ZONE;
+  if (choice === 'local' || choice === 'exchange') return local;
+  return choice;
 }
 
 const offsetFormatters = new Map<string, Intl.DateTimeFormat>();

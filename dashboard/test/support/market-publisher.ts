@@ -11,6 +11,8 @@ export interface InstrumentSpec {
   vol: number;
   /** Typical trade size. */
   size: number;
+  /** Lot size declared to the server (sizes are rounded to it); without it sizes round to 0.001 or 1. */
+  lotSize?: number;
 }
 
 /** A small, realistic-looking universe for browser tests and screenshots. */
@@ -45,6 +47,8 @@ export class MarketPublisher {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly source: RandomSource;
   published = 0;
+  /** Added to the wall clock for tick times: a replay of another day (e.g. 2012) without its wait. */
+  clockOffsetMs = 0;
 
   constructor(
     private ingest: IngestPort,
@@ -62,6 +66,7 @@ export class MarketPublisher {
       kind: s.kind,
       currency: s.currency,
       tickSize: s.tickSize,
+      ...(s.lotSize !== undefined ? { lotSize: s.lotSize } : {}),
       refPrice: s.price,
     }));
     const reply = await this.ingest.declare({ symbols });
@@ -73,7 +78,7 @@ export class MarketPublisher {
   }
 
   /** Publishes `minutes` of back-dated ticks ending now, one per symbol every `stepMs`. */
-  async history(minutes: number, stepMs: number, now = Date.now()): Promise<void> {
+  async history(minutes: number, stepMs: number, now = Date.now() + this.clockOffsetMs): Promise<void> {
     const start = now - minutes * 60_000;
     for (const live of this.live.values()) {
       const ticks: Tick[] = [];
@@ -94,7 +99,7 @@ export class MarketPublisher {
       if (count === 0) return;
       const all = [...this.live.values()];
       const ticks: Tick[] = [];
-      const now = Date.now();
+      const now = Date.now() + this.clockOffsetMs;
       for (let i = 0; i < count; i++) ticks.push(this.next(all[Math.floor(this.random() * all.length)]!, now));
       void this.send(ticks).catch(() => {});
     }, 50);
@@ -106,9 +111,10 @@ export class MarketPublisher {
   }
 
   /** Publishes one tick of each listed symbol now (for tests that need a known change). */
-  async tickNow(symbols: string[]): Promise<void> {
-    const now = Date.now();
-    await this.send(symbols.map((symbol) => this.next(this.live.get(symbol)!, now)));
+  async tickNow(symbols: string[], override: { price?: number; size?: number } = {}): Promise<void> {
+    const now = Date.now() + this.clockOffsetMs;
+    await this.send(symbols.map((symbol) => ({ ...this.next(this.live.get(symbol)!, now), ...override })));
+    if (override.price !== undefined) for (const symbol of symbols) this.live.get(symbol)!.price = override.price;
   }
 
   /** Announces a feed status (e.g. a replay) as a simulator would. */
@@ -142,7 +148,7 @@ export class MarketPublisher {
     live.price = price;
     live.seq++;
     live.lastTs = Math.max(live.lastTs, ts);
-    const size = roundTo(spec.size * (0.2 + this.random() * 1.8), spec.size < 1 ? 0.001 : 1);
+    const size = roundTo(spec.size * (0.2 + this.random() * 1.8), spec.lotSize ?? (spec.size < 1 ? 0.001 : 1));
     return {
       symbol: spec.symbol,
       seq: live.seq,

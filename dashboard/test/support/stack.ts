@@ -63,14 +63,24 @@ export class Stack {
   running = true;
 
   static async start(
-    options: { universe?: InstrumentSpec[]; historyMinutes?: number; ticksPerSecond?: number; config?: Partial<ServerConfig> } = {},
+    options: {
+      universe?: InstrumentSpec[];
+      historyMinutes?: number;
+      /** Spacing of the history's ticks per symbol (default 2,000 ms, up to twice that). */
+      historyStepMs?: number;
+      ticksPerSecond?: number;
+      /** Tick times run this far from the wall clock (a replayed day). */
+      clockOffsetMs?: number;
+      config?: Partial<ServerConfig>;
+    } = {},
   ): Promise<Stack> {
     const config = options.config ?? {};
     const server = await createFeedServer(testServerConfig({ dashboardDir: DIST_DIR, logLevel: 'silent', ...config }));
     const { url, port } = await server.listen();
     const publisher = new MarketPublisher(server.localIngest(), options.universe ?? TEST_UNIVERSE);
+    publisher.clockOffsetMs = options.clockOffsetMs ?? 0;
     await publisher.declare();
-    if ((options.historyMinutes ?? 0) > 0) await publisher.history(options.historyMinutes!, 2_000);
+    if ((options.historyMinutes ?? 0) > 0) await publisher.history(options.historyMinutes!, options.historyStepMs ?? 2_000);
     const stack = new Stack(server, url, port, publisher, config);
     if ((options.ticksPerSecond ?? 0) > 0) publisher.start(options.ticksPerSecond!);
     return stack;
