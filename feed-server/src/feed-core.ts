@@ -59,6 +59,8 @@ export class FeedCore {
   replicator: Replicator = NO_REPLICATION;
   /** The durable store of a single instance (DATA_DIR); nothing in memory-only and cluster modes. */
   journal: Journal = NO_JOURNAL;
+  /** Runs after the `reset` events of symbols whose history started over (the order books follow them). */
+  onResets: (symbols: readonly string[], reason: string) => void = () => undefined;
 
   constructor(
     readonly market: MarketState,
@@ -144,6 +146,7 @@ export class FeedCore {
       this.nsp.local.to(symbol).emit(Events.reset, reset);
       this.sse.sendToSymbol(symbol, Events.reset, reset, book.epoch);
     }
+    this.onResets(symbols, reason);
     this.log.info({ symbols: symbols.length, reason }, 'new epoch');
   }
 }

@@ -1,3 +1,4 @@
+import { parseBookRoom } from '../book/book-rooms.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { AuthRefreshRequestSchema, ErrorCode, Events, errorReply, type AuthRefreshReply } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
@@ -176,12 +177,30 @@ export class ConsumerAuth {
       socket.data.entitlement = next;
       this.wheel.schedule(socket, next.expiresAt ?? 0);
       const removed: string[] = [];
-      for (const room of socket.rooms) if (room !== socket.id && !next.allows(room)) removed.push(room);
-      if (removed.length > 0) {
+      // Book subscriptions (rooms `book:SYMBOL:DEPTH`) also need the `book` claim; they are reported in a notice of their own.
+      const books: { room: string; symbol: string }[] = [];
+      for (const room of socket.rooms) {
+        if (room === socket.id) continue;
+        const book = parseBookRoom(room);
+        if (book === undefined) {
+          if (!next.allows(room)) removed.push(room);
+        } else if (!next.allows(book.symbol) || !next.book) books.push({ room, symbol: book.symbol });
+      }
+      if (removed.length > 0 || books.length > 0) {
         // Ticks queued under the old claims go first, then the rooms are left: none of these symbols follows the ack.
         this.deps.flushClient(socket.id);
         for (const symbol of removed) void socket.leave(symbol);
+        for (const { room } of books) void socket.leave(room);
+      }
+      if (removed.length > 0) {
         socket.emit(Events.notice, { code: ErrorCode.FORBIDDEN, message: 'the renewed token no longer covers these symbols; they were unsubscribed', symbols: removed });
+      }
+      if (books.length > 0) {
+        socket.emit(Events.notice, {
+          code: ErrorCode.FORBIDDEN,
+          message: 'the renewed token no longer covers the order books of these symbols; their book subscriptions ended',
+          symbols: books.map((b) => b.symbol),
+        });
       }
       reply({ ok: true, expiresAt: next.expiresAt ?? 0, unsubscribed: removed });
     });
