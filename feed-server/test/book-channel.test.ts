@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ErrorCode,
@@ -10,7 +13,7 @@ import {
   type BookUpdate,
   type PublishReply,
 } from '@tickfeed/protocol';
-import { consumer, declaration, publisher, startServer, stopAll, type PublisherClient } from './support/harness.js';
+import { consumer, declaration, onCleanup, publisher, startServer, stopAll, type PublisherClient } from './support/harness.js';
 import { BOOK_FORMAT, BookFollower, BookScript, bookDeclaration } from './support/books.js';
 import { tcpSocketOf } from './support/raw-socket.js';
 import { jwtConfig, mint } from './support/tokens.js';
@@ -165,6 +168,34 @@ describe('order book channel', () => {
     const inside = new BookFollower(await consumer(url));
     const ack = await inside.subscribe(['AAPL'], 10, { AAPL: { epoch, seq: 40 } });
     expect(ack.subscribed[0]!.recovered).toBe(true);
+  });
+
+  it('[L2][L26] after a restart that keeps the symbol epoch (DATA_DIR), a resume point of the lost book never matches the new one', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tickfeed-book-'));
+    onCleanup(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startServer({ dataDir, groupCommit: 'write' });
+    const pub1 = await publisher(first.url);
+    await pub1.emitWithAck('declare', { symbols: [bookDeclaration('AAPL')] });
+    const script = new BookScript('AAPL', 3);
+    await publishAll(pub1, [script.snapshot(10), ...Array.from({ length: 20 }, () => script.next())]);
+    const follower = new BookFollower(await consumer(first.url));
+    const ack = await follower.subscribe(['AAPL']);
+    const point = { epoch: ack.subscribed[0]!.epoch, seq: ack.subscribed[0]!.book.seq };
+    await first.server.close();
+
+    const second = await startServer({ dataDir, groupCommit: 'write' });
+    const pub2 = await publisher(second.url);
+    const declared = await pub2.emitWithAck('declare', { symbols: [bookDeclaration('AAPL')] });
+    // The symbol's epoch came back from the store; its book starts again at seq 0 and is published anew.
+    const tickEpoch = (await (await fetch(`${second.url}/api/symbols/AAPL`)).json()) as { epoch: string };
+    expect(declared).toMatchObject({ ok: true });
+    expect(point.epoch.startsWith(`${tickEpoch.epoch}.`)).toBe(true);
+    const other = new BookScript('AAPL', 4);
+    await publishAll(pub2, [other.snapshot(10), ...Array.from({ length: 40 }, () => other.next())]);
+    const resumed = new BookFollower(await consumer(second.url));
+    const reply = await resumed.subscribe(['AAPL'], 10, { AAPL: point });
+    expect(reply.subscribed[0]).toMatchObject({ recovered: false, book: { seq: 41 } });
+    expect(reply.subscribed[0]!.epoch).not.toBe(point.epoch);
   });
 
   it('[L2] a reset declare empties the book in a new epoch: followers get every older update, then book:reset, then seq 1', async () => {

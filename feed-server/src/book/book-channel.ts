@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, Events, errorReply, type ErrorReply } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -52,7 +53,7 @@ export interface BookChannel {
 export function createBookChannel(deps: BookChannelDeps): BookChannel {
   const { config, market, consumers, auth, log } = deps;
   const metrics = createBookMetrics(deps.registry);
-  const state = new BookState(market, { maxDepth: config.bookMaxDepth, historyUpdates: config.bookHistoryUpdates });
+  const state = new BookState(market, { maxDepth: config.bookMaxDepth, historyUpdates: config.bookHistoryUpdates, copyId: randomBytes(4).toString('base64url') });
   const depths = new BookDepths(consumers);
   const fanout = new BookFanout(
     state,

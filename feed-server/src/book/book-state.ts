@@ -19,6 +19,9 @@ import { BookHistory } from './book-history.js';
 /** The order book of one symbol in its current epoch. */
 export interface SymbolOrderBook {
   readonly symbol: string;
+  /** The symbol's epoch this book belongs to. */
+  readonly symbolEpoch: string;
+  /** The book's epoch on the wire: the symbol's, and this server's copy (see BookStateOptions.copyId). */
   readonly epoch: string;
   seq: number;
   ts: number;
@@ -33,6 +36,13 @@ export interface BookStateOptions {
   maxDepth: number;
   /** BOOK_HISTORY_UPDATES: updates kept per symbol for resume. */
   historyUpdates: number;
+  /**
+   * Names this server's copy of the books (random per server). Books are not durable: after a
+   * restart the symbol's epoch may come back from the store while its book starts again at
+   * seq 0, so the book's epoch is `<symbol epoch>.<copyId>` and a resume point of the lost
+   * copy never matches the new one.
+   */
+  copyId: string;
 }
 
 export type BookApplyResult =
@@ -63,10 +73,11 @@ export class BookState {
       return undefined;
     }
     let book = this.books.get(symbol);
-    if (book === undefined || book.epoch !== info.epoch) {
+    if (book === undefined || book.symbolEpoch !== info.epoch) {
       book = {
         symbol,
-        epoch: info.epoch,
+        symbolEpoch: info.epoch,
+        epoch: `${info.epoch.slice(0, 64 - this.options.copyId.length - 1)}.${this.options.copyId}`,
         seq: 0,
         ts: 0,
         sides: EMPTY,
