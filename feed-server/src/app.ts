@@ -47,6 +47,7 @@ import { createTokenVerifier } from './auth/token-verifier.js';
 import { ConsumerAuth } from './auth/socket-auth.js';
 import { restAccess } from './auth/rest-auth.js';
 import type { UserUsageLink, UserUsageParts } from './cluster/shared-user-usage.js';
+import { createBookChannel } from './book/book-channel.js';
 
 export interface FeedServerDeps {
   /** Logger to use instead of one built from the config. */
@@ -202,10 +203,34 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   const verifier = config.authMode === 'jwt' ? createTokenVerifier(config, log) : undefined;
   if (verifier === undefined) log.info('AUTH_MODE=none: consumers are anonymous and may read every symbol (set AUTH_MODE=jwt to require access tokens)');
   else log.info({ algorithms: config.authJwtAlgorithms, jwks: config.authJwksUrl !== undefined }, 'AUTH_MODE=jwt: consumers need an access token');
-  const auth = new ConsumerAuth(verifier, config, { metrics, log, now: Date.now, flushClient: (id) => fanout.flushClient(id) });
+  const auth = new ConsumerAuth(verifier, config, {
+    metrics,
+    log,
+    now: Date.now,
+    flushClient: (id) => {
+      fanout.flushClient(id);
+      books.flushClient(id);
+    },
+  });
   const access = restAccess(verifier, config.adminToken);
+  // --- order books (level 2): feed-server/src/book/ ---
+  const books = createBookChannel({
+    config,
+    market,
+    consumers,
+    owners: ingest.owners,
+    auth,
+    tickFramesInflight: (id) => fanout.inflightOf(id),
+    registry: metrics.registry,
+    requestRejected: (event, code) => metrics.requestsRejected.inc({ event, code }),
+    log,
+    now: deps.now ?? Date.now,
+  });
+  ingest.quoteMismatch = books.quoteMismatch;
+  core.onResets = books.resets;
+  // --- end of order books ---
   attachConsumerNamespace(consumers, { config, core, fanout, quotes, gate, metrics, log, isDraining: () => draining, auth });
-  attachIngestNamespace(producers, { config, ingest, metrics, log, isDraining: () => draining });
+  attachIngestNamespace(producers, { config, ingest, metrics, log, isDraining: () => draining, books: books.ingest });
 
   fastify.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -263,6 +288,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
   await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await fastify.register(apiRoutes(core, controller, access, store));
   await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, gate, access));
+  await fastify.register(books.routes(access));
 
   let cluster: ClusterLink | undefined;
   await fastify.register(
@@ -314,17 +340,19 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
       return { url: `${scheme}://${host}:${address.port}`, port: address.port };
     },
     localIngest() {
-      return createLocalIngest(ingest, config.publisherGraceMs);
+      return createLocalIngest(ingest, config.publisherGraceMs, books.ingest);
     },
     close(reason = 'server shutting down') {
       closing ??= (async () => {
         draining = true;
         fanout.flushAllNow();
+        books.flushAllNow();
         const shutdown = { reason, reconnectAfterMs: 0 };
         consumers.local.emit(Events.shutdown, shutdown);
         producers.local.emit(Events.shutdown, shutdown);
         fanout.stop();
         quotes.stop();
+        books.stop();
         ingest.stop();
         auth.stop();
         await userUsage?.close();

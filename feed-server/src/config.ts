@@ -44,6 +44,10 @@ export interface ServerConfig {
   readonly historyTicks: number;
   /** CANDLES_PER_INTERVAL: candles kept per symbol and interval (default 2,000). */
   readonly candlesPerInterval: number;
+  /** BOOK_MAX_DEPTH: price levels per side kept of each order book, and the deepest `depth` a client may follow (default 50). */
+  readonly bookMaxDepth: number;
+  /** BOOK_HISTORY_UPDATES: order-book updates kept per symbol for exact resume (default 10,000). */
+  readonly bookHistoryUpdates: number;
   /** MAX_SUBSCRIPTIONS: symbols one connection may subscribe to (default 200). */
   readonly maxSubscriptions: number;
   /** MAX_SYMBOLS_PER_REQUEST: symbols in one subscribe/unsubscribe (default 200). */
@@ -185,6 +189,8 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   flushBudgetMs: 8,
   historyTicks: DEFAULT_LIMITS.historyTicksPerSymbol,
   candlesPerInterval: DEFAULT_LIMITS.candlesPerInterval,
+  bookMaxDepth: DEFAULT_LIMITS.bookMaxDepth,
+  bookHistoryUpdates: DEFAULT_LIMITS.bookHistoryUpdates,
   maxSubscriptions: DEFAULT_LIMITS.maxSubscriptionsPerConnection,
   maxSymbolsPerRequest: DEFAULT_LIMITS.maxSymbolsPerRequest,
   maxPayloadBytes: DEFAULT_LIMITS.maxPayloadBytes,
@@ -252,6 +258,8 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   flushBudgetMs: 'FLUSH_BUDGET_MS',
   historyTicks: 'HISTORY_TICKS',
   candlesPerInterval: 'CANDLES_PER_INTERVAL',
+  bookMaxDepth: 'BOOK_MAX_DEPTH',
+  bookHistoryUpdates: 'BOOK_HISTORY_UPDATES',
   maxSubscriptions: 'MAX_SUBSCRIPTIONS',
   maxSymbolsPerRequest: 'MAX_SYMBOLS_PER_REQUEST',
   maxPayloadBytes: 'MAX_PAYLOAD_BYTES',
@@ -373,6 +381,8 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[]; d
     flushBudgetMs: int('flushBudgetMs', d.flushBudgetMs, 1, 1_000),
     historyTicks: int('historyTicks', d.historyTicks, 1, 10_000_000),
     candlesPerInterval: int('candlesPerInterval', d.candlesPerInterval, 1, 1_000_000),
+    bookMaxDepth: int('bookMaxDepth', d.bookMaxDepth, 1, DEFAULT_LIMITS.bookDepthCeiling),
+    bookHistoryUpdates: int('bookHistoryUpdates', d.bookHistoryUpdates, 1, 1_000_000),
     maxSubscriptions: int('maxSubscriptions', d.maxSubscriptions, 1, 100_000),
     maxSymbolsPerRequest: int('maxSymbolsPerRequest', d.maxSymbolsPerRequest, 1, 100_000),
     maxPayloadBytes: int('maxPayloadBytes', d.maxPayloadBytes, 1_024, 100_000_000),

@@ -61,6 +61,8 @@ export class FeedCore {
   journal: Journal = NO_JOURNAL;
   /** Conflated delivery (the quote hub): told which symbols changed; nothing until the app wires it. */
   quotes: { changed(symbol: string): void } = { changed: () => undefined };
+  /** Runs after the `reset` events of symbols whose history started over (the order books follow them). */
+  onResets: (symbols: readonly string[], reason: string) => void = () => undefined;
 
   constructor(
     readonly market: MarketState,
@@ -149,6 +151,7 @@ export class FeedCore {
       // Conflated subscribers get no `reset`: their next quote carries the new epoch's snapshot.
       this.quotes.changed(symbol);
     }
+    this.onResets(symbols, reason);
     this.log.info({ symbols: symbols.length, reason }, 'new epoch');
   }
 }

@@ -23,6 +23,16 @@ export const ErrorCode = {
   INVALID_TICK: 'INVALID_TICK',
   /** A published tick's seq is not the symbol's last seq + 1. */
   SEQ_MISMATCH: 'SEQ_MISMATCH',
+  /**
+   * A published book snapshot or update is malformed: levels unsorted or duplicated, a price off the
+   * tick grid, a size negative or not a whole number of lots, more levels than BOOK_MAX_DEPTH, or the
+   * removal of a level the book does not hold.
+   */
+  INVALID_BOOK: 'INVALID_BOOK',
+  /** A published book update would leave the book crossed (best bid above best ask). */
+  CROSSED_BOOK: 'CROSSED_BOOK',
+  /** The symbol has no order book (its declaration did not say `book: true`). */
+  NO_BOOK: 'NO_BOOK',
   /** The publisher has not declared this symbol on this connection. */
   NOT_DECLARED: 'NOT_DECLARED',
   /** Another publisher owns this symbol (or the feed status); declare with `takeover: true` to take it. */

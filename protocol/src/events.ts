@@ -1,5 +1,12 @@
 import type {
   AuthRefreshReply,
+  BookPublishReply,
+  BookPublishRequest,
+  BookReset,
+  BookSubscribeReply,
+  BookSubscribeRequest,
+  BookUnsubscribeReply,
+  BookUpdate,
   AuthRefreshRequest,
   ControlReply,
   DeclareReply,
@@ -64,6 +71,16 @@ export const Events = {
   status: 'status',
   /** server → producer, with ack: a transport command for a replay. */
   control: 'control',
+  /** consumer → server, with ack: follow symbols' order books at a depth, optionally resuming. */
+  bookSubscribe: 'book:subscribe',
+  /** consumer → server, with ack: stop following symbols' books. */
+  bookUnsubscribe: 'book:unsubscribe',
+  /** server → consumer: an array of book updates, each symbol's in ascending seq. */
+  book: 'book',
+  /** server → consumer: a symbol's book starts over from the snapshot it carries (new epoch, or updates dropped). */
+  bookReset: 'book:reset',
+  /** producer → server, with ack: book snapshots and incremental updates. */
+  bookPublish: 'book:publish',
 } as const;
 
 export type Ack<T> = (reply: T) => void;
@@ -76,18 +93,23 @@ export interface ServerToClientEvents {
   welcome: (welcome: Welcome) => void;
   notice: (notice: Notice) => void;
   'server:shutdown': (shutdown: Shutdown) => void;
+  book: (updates: BookUpdate[]) => void;
+  'book:reset': (reset: BookReset) => void;
 }
 
 export interface ClientToServerEvents {
   subscribe: (request: SubscribeRequest, ack: Ack<SubscribeReply>) => void;
   unsubscribe: (request: UnsubscribeRequest, ack: Ack<UnsubscribeReply>) => void;
   'auth:refresh': (request: AuthRefreshRequest, ack: Ack<AuthRefreshReply>) => void;
+  'book:subscribe': (request: BookSubscribeRequest, ack: Ack<BookSubscribeReply>) => void;
+  'book:unsubscribe': (request: UnsubscribeRequest, ack: Ack<BookUnsubscribeReply>) => void;
 }
 
 export interface IngestClientToServerEvents {
   declare: (request: DeclareRequest, ack: Ack<DeclareReply>) => void;
   publish: (request: PublishRequest, ack: Ack<PublishReply>) => void;
   status: (status: FeedStatus) => void;
+  'book:publish': (request: BookPublishRequest, ack: Ack<BookPublishReply>) => void;
 }
 
 export interface IngestServerToClientEvents {

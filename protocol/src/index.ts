@@ -11,3 +11,5 @@ export * from './tick-validation.js';
 export * from './stream-position.js';
 export * from './ingest-port.js';
 export * from './random.js';
+export * from './book-checksum.js';
+export * from './book.js';

@@ -1,4 +1,6 @@
 import type {
+  BookPublishReply,
+  BookPublishRequest,
   ControlReply,
   DeclareReply,
   DeclareRequest,
@@ -16,6 +18,8 @@ import type {
 export interface IngestPort {
   declare(request: DeclareRequest): Promise<DeclareReply>;
   publish(request: PublishRequest): Promise<PublishReply>;
+  /** Publishes order-book snapshots and updates (`book:publish`); absent where the server offers no books. */
+  publishBook?(request: BookPublishRequest): Promise<BookPublishReply>;
   /** Announces the feed's status; the server relays it to consumers as `feed:status`. */
   status(status: FeedStatus): void;
   /** Installs the handler of transport commands (pause, resume, speed, seek) sent through the server. */

@@ -38,6 +38,16 @@ export const DEFAULT_LIMITS = {
   symbolsPerPage: 500,
   /** Largest `limit` of GET /api/symbols. */
   maxSymbolsPerPage: 2_000,
+  /** Price levels per side a server keeps of each book (BOOK_MAX_DEPTH). */
+  bookMaxDepth: 50,
+  /** Depth of a `book:subscribe` or REST book request that names none. */
+  bookDefaultDepth: 10,
+  /** Largest BOOK_MAX_DEPTH a server may be configured with, and so the largest `depth` any request may name. */
+  bookDepthCeiling: 1_000,
+  /** Book updates kept per symbol for exact resume (BOOK_HISTORY_UPDATES). */
+  bookHistoryUpdates: 10_000,
+  /** Book snapshots and updates in one ingest `book:publish` batch. */
+  maxBookUpdatesPerPublish: 5_000,
 } as const;
 
 /**

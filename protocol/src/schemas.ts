@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEFAULT_LIMITS, QUOTE_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN, TICK_LIMITS } from './limits.js';
 import { ERROR_CODES } from './errors.js';
+import type { BookPublish } from './book.js';
 
 /*
  * Runtime schemas of every payload on the wire. Types are derived from them
@@ -58,6 +59,8 @@ export const SymbolMetaSchema = Type.Object(
     tickSize: Type.Number({ exclusiveMinimum: 0 }),
     /** Size increment; sizes and volumes carry its decimals (8 when absent). */
     lotSize: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** true: the symbol has an order book (`book:subscribe`, GET /api/symbols/:symbol/book); absent: it has none. */
+    book: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -317,6 +320,109 @@ export type PublishReply =
   | Static<typeof ErrorReplySchema>;
 
 export type ControlReply = { ok: true; status: FeedStatus } | Static<typeof ErrorReplySchema>;
+
+/* ------------------------------ order book (L2) ------------------------------ */
+
+/** A price level: `[price, size]`; price on the symbol's tick grid, size > 0 (0 in an update: the level is gone). */
+export const BookLevelSchema = Type.Tuple([Type.Number(), Type.Number()]);
+
+/** CRC-32 (IEEE) of the top 10 levels, an unsigned 32-bit integer (see bookChecksumText). */
+const Checksum = Type.Integer({ minimum: 0, maximum: 0xffffffff });
+
+/** A book at `seq` (0: nothing published yet in this epoch): the top `depth` levels per side, best first. */
+export const BookSnapshotSchema = Type.Object({
+  symbol: SymbolName,
+  /** The book's own sequence: +1 per update, starting at 1 in each epoch (the symbol's). */
+  seq: Type.Integer({ minimum: 0 }),
+  /** Time of the last update, epoch ms; 0 when there is none. */
+  ts: Type.Number(),
+  /** Highest price first. */
+  bids: Type.Array(BookLevelSchema),
+  /** Lowest price first. */
+  asks: Type.Array(BookLevelSchema),
+  checksum: Checksum,
+});
+export type BookSnapshot = Static<typeof BookSnapshotSchema>;
+
+/**
+ * One book update for one client: the levels that changed within its depth,
+ * each with its new absolute size (0 removes it), best first; levels that
+ * entered its top from below are included. Apply, then keep the best `depth`.
+ */
+export const BookUpdateSchema = Type.Object({
+  symbol: SymbolName,
+  seq: Type.Integer({ minimum: 1 }),
+  ts: Type.Number(),
+  bids: Type.Array(BookLevelSchema),
+  asks: Type.Array(BookLevelSchema),
+  /** Checksum of the server's top 10 levels after this update. */
+  checksum: Checksum,
+});
+export type BookUpdate = Static<typeof BookUpdateSchema>;
+
+const BookDepth = Type.Integer({ minimum: 1, maximum: DEFAULT_LIMITS.bookDepthCeiling, description: 'Levels per side, 1 to BOOK_MAX_DEPTH (default 10)' });
+
+export const BookSubscribeRequestSchema = Type.Object({
+  symbols: Type.Array(Type.String({ maxLength: 64 }), { maxItems: DEFAULT_LIMITS.maxSymbolsPerRequest }),
+  depth: Type.Optional(BookDepth),
+  /** Per symbol, the book's epoch and the last update applied: the missed updates follow the ack. */
+  resume: Type.Optional(
+    Type.Record(Type.String({ maxLength: 64 }), ResumePointSchema, {
+      maxProperties: DEFAULT_LIMITS.maxSymbolsPerRequest,
+    }),
+  ),
+});
+export type BookSubscribeRequest = Static<typeof BookSubscribeRequestSchema>;
+
+export const BookSubscribedSchema = Type.Object({
+  symbol: SymbolName,
+  epoch: Type.String(),
+  depth: Type.Integer({ minimum: 1 }),
+  /** The top `depth` levels now; the first update that follows is book.seq + 1. */
+  book: BookSnapshotSchema,
+  /**
+   * Present when the request carried a resume point for this symbol. true: the
+   * missed updates (at this depth) follow the ack, before any newer one, and
+   * `book` is where they lead. false: start over from `book`.
+   */
+  recovered: Type.Optional(Type.Boolean()),
+});
+export type BookSubscribed = Static<typeof BookSubscribedSchema>;
+
+export const BookSubscribeOkSchema = Type.Object({
+  ok: Type.Literal(true),
+  subscribed: Type.Array(BookSubscribedSchema),
+  rejected: Type.Array(RejectedSymbolSchema),
+});
+export type BookSubscribeOk = Static<typeof BookSubscribeOkSchema>;
+export type BookSubscribeReply = BookSubscribeOk | Static<typeof ErrorReplySchema>;
+export type BookUnsubscribeReply = UnsubscribeReply;
+
+/** A symbol's book starts over for this client: its epoch changed, or (slow consumer) updates were dropped. Replace what you hold. */
+export const BookResetSchema = Type.Object({
+  symbol: SymbolName,
+  epoch: Type.String(),
+  depth: Type.Integer({ minimum: 1 }),
+  book: BookSnapshotSchema,
+  reason: Type.String(),
+});
+export type BookReset = Static<typeof BookResetSchema>;
+
+/** `book:publish`: book snapshots and updates (each checked by checkBookPublish and applyBookPublish). */
+export const BookPublishRequestSchema = Type.Object({
+  updates: Type.Array(Type.Unknown(), { minItems: 1, maxItems: DEFAULT_LIMITS.maxBookUpdatesPerPublish }),
+});
+export type BookPublishRequest = { updates: BookPublish[] };
+/** Acked like `publish`: how many were applied, and each refused one by its index. */
+export type BookPublishReply = PublishReply;
+
+/** GET /api/symbols/:symbol/book: the top `depth` levels with the book's epoch, seq and checksum. */
+export const BookResponseSchema = Type.Object({
+  ...BookSnapshotSchema.properties,
+  epoch: Type.String(),
+  depth: Type.Integer({ minimum: 1 }),
+});
+export type BookResponse = Static<typeof BookResponseSchema>;
 
 /* ----------------------------------- REST ----------------------------------- */
 

@@ -1,3 +1,4 @@
+import { parseBookRoom } from '../book/book-rooms.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { AuthRefreshRequestSchema, ErrorCode, Events, errorReply, type AuthRefreshReply } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
@@ -177,9 +178,16 @@ export class ConsumerAuth {
       socket.data.entitlement = next;
       this.wheel.schedule(socket, next.expiresAt ?? 0);
       const removed: string[] = [];
+      // Book subscriptions (rooms `book:SYMBOL:DEPTH`) also need the `book` claim; they are reported in a notice of their own.
+      const books: { room: string; symbol: string }[] = [];
       const rooms: string[] = [];
       for (const room of socket.rooms) {
         if (room === socket.id) continue;
+        const book = parseBookRoom(room);
+        if (book !== undefined) {
+          if (!next.allows(book.symbol) || !next.book) books.push({ room, symbol: book.symbol });
+          continue;
+        }
         // A conflated subscription's room is `SYM@ms` (subscription-rooms.ts): the claims speak of the symbol.
         const symbol = symbolOfRoom(room);
         if (!next.allows(symbol)) {
@@ -187,11 +195,21 @@ export class ConsumerAuth {
           rooms.push(room);
         }
       }
-      if (removed.length > 0) {
+      if (removed.length > 0 || books.length > 0) {
         // Ticks queued under the old claims go first, then the rooms are left: none of these symbols follows the ack.
         this.deps.flushClient(socket.id);
         for (const room of rooms) void socket.leave(room);
+        for (const { room } of books) void socket.leave(room);
+      }
+      if (removed.length > 0) {
         socket.emit(Events.notice, { code: ErrorCode.FORBIDDEN, message: 'the renewed token no longer covers these symbols; they were unsubscribed', symbols: removed });
+      }
+      if (books.length > 0) {
+        socket.emit(Events.notice, {
+          code: ErrorCode.FORBIDDEN,
+          message: 'the renewed token no longer covers the order books of these symbols; their book subscriptions ended',
+          symbols: books.map((b) => b.symbol),
+        });
       }
       reply({ ok: true, expiresAt: next.expiresAt ?? 0, unsubscribed: removed });
     });

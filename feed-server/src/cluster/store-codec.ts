@@ -124,6 +124,7 @@ export function declareArgs(decls: readonly { decl: SymbolDeclaration; epoch: st
   for (const { decl, epoch } of decls) {
     const meta: SymbolMeta = { symbol: decl.symbol, name: decl.name, kind: decl.kind, currency: decl.currency, tickSize: decl.tickSize };
     if (decl.lotSize !== undefined) meta.lotSize = decl.lotSize;
+    if (decl.book === true) meta.book = true;
     args.push(decl.symbol, JSON.stringify(meta), String(decl.refPrice), epoch, JSON.stringify(initialStats(decl.refPrice)));
   }
   return args;

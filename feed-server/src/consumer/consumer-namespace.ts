@@ -20,6 +20,7 @@ import { splitRequestArgs } from './request-args.js';
 import type { ConsumerAuth } from '../auth/socket-auth.js';
 import type { QuoteHub } from '../delivery/quote-hub.js';
 import { parseSubscriptionRoom, subscriptionRoom } from './subscription-rooms.js';
+import { BOOK_CONSUMER_EVENTS } from '../book/book-channel.js';
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
 export function attachConsumerNamespace(
@@ -113,7 +114,7 @@ export function attachConsumerNamespace(
 
   /** Every other event name is answered (when it has an ack) and counted, never silently dropped. */
   function onAnyEvent(event: unknown, ...args: unknown[]): void {
-    if (event === Events.subscribe || event === Events.unsubscribe || event === Events.authRefresh) return;
+    if (event === Events.subscribe || event === Events.unsubscribe || event === Events.authRefresh || BOOK_CONSUMER_EVENTS.has(event)) return;
     metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
     splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
   }

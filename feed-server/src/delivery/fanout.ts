@@ -95,6 +95,11 @@ export class Fanout {
     return total;
   }
 
+  /** One client's frames written and not yet on the network (0 for an unknown client). */
+  inflightOf(socketId: string): number {
+    return this.consumers.get(socketId)?.outbox.inflight ?? 0;
+  }
+
   /** Clients currently on conflated delivery because they fell behind. */
   conflatingClients(): number {
     let total = 0;

@@ -15,6 +15,7 @@ import type { IngestNamespace } from '../types.js';
 import { clientIp } from '../consumer/consumer-namespace.js';
 import { splitRequestArgs } from '../consumer/request-args.js';
 import { PublisherSession, type IngestService } from './ingest-service.js';
+import type { BookIngest } from '../book/book-ingest.js';
 
 const CONTROL_TIMEOUT_MS = 5_000;
 
@@ -27,6 +28,8 @@ export function attachIngestNamespace(
     metrics: FeedMetrics;
     log: Logger;
     isDraining: () => boolean;
+    /** `book:publish` (order books); absent: answered as an unknown event. */
+    books?: BookIngest;
   },
 ): void {
   const { config, ingest, metrics, log } = deps;
@@ -82,8 +85,18 @@ export function attachIngestNamespace(
       void ingest.publish(session, raw).then((reply) => ack(reply));
     });
     socket.on(Events.status, (raw: unknown) => ingest.status(session, raw));
+    const books = deps.books;
+    if (books !== undefined) {
+      socket.on(Events.bookPublish, (...args: unknown[]) => {
+        const { payload: raw, ack } = splitRequestArgs(args);
+        if (ack === undefined) return dropped(Events.bookPublish);
+        if (deps.isDraining()) return ack(drainingReply());
+        void books.publish(session, raw).then((reply) => ack(reply));
+      });
+    }
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (event === Events.declare || event === Events.publish || event === Events.status) return;
+      if (event === Events.bookPublish && books !== undefined) return;
       metrics.requestsRejected.inc({ event: 'unknown', code: ErrorCode.BAD_REQUEST });
       splitRequestArgs(args).ack?.(errorReply(ErrorCode.BAD_REQUEST, 'unknown event'));
     });

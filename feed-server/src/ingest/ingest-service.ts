@@ -87,6 +87,8 @@ export class IngestService {
   /** New symbols admitted by declares still waiting for the shared store: they count against MAX_SYMBOLS. */
   private reservedSymbols = 0;
   private statusOrder = 0;
+  /** Why a tick's bid/ask is not its order book's best at this instant, or null (SPEC L20); set by the book channel. */
+  quoteMismatch: (symbol: string, bid: number, ask: number) => string | null = () => null;
 
   constructor(
     private readonly core: FeedCore,
@@ -318,6 +320,11 @@ export class IngestService {
       const exact = roundTick(tick, this.core.market.get(tick.symbol)!.format);
       if (!exact.ok) {
         rejected.push({ index, symbol: tick.symbol, code: ErrorCode.INVALID_TICK, message: exact.message });
+        continue;
+      }
+      const quote = this.quoteMismatch(tick.symbol, exact.tick.bid, exact.tick.ask);
+      if (quote !== null) {
+        rejected.push({ index, symbol: tick.symbol, code: ErrorCode.INVALID_TICK, message: quote });
         continue;
       }
       const entry: StoredTick = { tick: exact.tick, json: JSON.stringify(exact.tick) };

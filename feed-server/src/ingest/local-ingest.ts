@@ -1,4 +1,5 @@
-import type { FeedStatus, IngestPort } from '@tickfeed/protocol';
+import type { BookPublishRequest, FeedStatus, IngestPort } from '@tickfeed/protocol';
+import type { BookIngest } from '../book/book-ingest.js';
 import { PublisherSession, type IngestService } from './ingest-service.js';
 
 /** Every in-process port of a server is the same publisher: the server's own, so a re-attached simulator keeps its symbols. */
@@ -8,10 +9,11 @@ const LOCAL_OWNER = 'in-process';
  * An in-process publisher connection: the embedded simulator publishes through
  * the same validation and ownership rules as /ingest, without a socket.
  */
-export function createLocalIngest(ingest: IngestService, graceMs: number): IngestPort {
+export function createLocalIngest(ingest: IngestService, graceMs: number, books?: BookIngest): IngestPort {
   const session = new PublisherSession('in-process', LOCAL_OWNER, graceMs);
   ingest.open(session);
   return {
+    ...(books === undefined ? {} : { publishBook: async (request: BookPublishRequest) => books.publish(session, request) }),
     async declare(request) {
       return ingest.declare(session, request);
     },

@@ -87,11 +87,13 @@ export class MarketState {
       currency: decl.currency,
       tickSize: decl.tickSize,
       ...(decl.lotSize === undefined ? {} : { lotSize: decl.lotSize }),
+      ...(decl.book === true ? { book: true } : {}),
     };
     const existing = this.books.get(decl.symbol);
     if (existing !== undefined) {
       // A declaration without a lot size drops an earlier one: the metadata is what was declared last.
       if (decl.lotSize === undefined) delete existing.meta.lotSize;
+      if (decl.book !== true) delete existing.meta.book;
     }
     if (existing !== undefined && !reset) {
       Object.assign(existing.meta, meta);

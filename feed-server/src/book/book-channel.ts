@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, Events, errorReply, type ErrorReply } from '@tickfeed/protocol';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ServerConfig } from '../config.js';
+import type { MarketState } from '../market/market-state.js';
+import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
+import type { ConsumerAuth } from '../auth/socket-auth.js';
+import type { RestAccess } from '../auth/rest-auth.js';
+import type { SymbolOwners } from '../ingest/symbol-owners.js';
+import { splitRequestArgs } from '../consumer/request-args.js';
+import { BookState } from './book-state.js';
+import { BookFanout } from './book-fanout.js';
+import { BookIngest } from './book-ingest.js';
+import { BookDepths, bookRoom, booksOf } from './book-rooms.js';
+import { createBookMetrics } from './book-metrics.js';
+import { planBookSubscribe, planBookUnsubscribe, type BookSubscriberHandle } from './book-subscribe.js';
+import { bookRoutes } from './book-routes.js';
+
+/** Consumer events the book channel answers (the namespace's catch-all leaves them alone). */
+export const BOOK_CONSUMER_EVENTS: ReadonlySet<unknown> = new Set([Events.bookSubscribe, Events.bookUnsubscribe]);
+
+export interface BookChannelDeps {
+  config: ServerConfig;
+  market: MarketState;
+  consumers: ConsumerNamespace;
+  owners: SymbolOwners;
+  auth: ConsumerAuth;
+  /** The client's tick frames in flight: book frames are held to SLOW_CONSUMER_MAX_FRAMES together with them. */
+  tickFramesInflight: (socketId: string) => number;
+  registry: Registry;
+  /** Counts refused requests like the rest of the consumer API. */
+  requestRejected: (event: string, code: ErrorCode) => void;
+  log: Logger;
+  now: () => number;
+}
+
+/** The order-book channel of a server: state, publishing, the consumer events, REST, resets. */
+export interface BookChannel {
+  readonly state: BookState;
+  readonly ingest: BookIngest;
+  /** A tick's quote must be its book's best: the refusal's message, or null. */
+  quoteMismatch(symbol: string, bid: number, ask: number): string | null;
+  /** After the `reset` of symbols whose epoch changed: their book followers get `book:reset` with the empty book. */
+  resets(symbols: readonly string[], reason: string): void;
+  routes(access: RestAccess): ReturnType<typeof bookRoutes>;
+  /** Writes what is pending for one client now (before an `auth:refresh` ack that ends subscriptions). */
+  flushClient(socketId: string): void;
+  flushAllNow(): void;
+  stop(): void;
+}
+
+export function createBookChannel(deps: BookChannelDeps): BookChannel {
+  const { config, market, consumers, auth, log } = deps;
+  const metrics = createBookMetrics(deps.registry);
+  const state = new BookState(market, { maxDepth: config.bookMaxDepth, historyUpdates: config.bookHistoryUpdates, copyId: randomBytes(4).toString('base64url') });
+  const depths = new BookDepths(consumers);
+  const fanout = new BookFanout(
+    state,
+    depths,
+    { flushIntervalMs: config.flushIntervalMs, slowConsumerMaxFrames: config.slowConsumerMaxFrames, slowConsumerPolicy: config.slowConsumerPolicy },
+    deps.tickFramesInflight,
+    metrics,
+    log,
+  );
+  const ingest = new BookIngest(state, fanout, deps.owners, metrics, log, { maxTickClockSkewMs: config.maxTickClockSkewMs, now: deps.now });
+
+  function handle(socket: ConsumerSocket): BookSubscriberHandle {
+    return {
+      held: () => Math.max(0, socket.rooms.size - 1),
+      books: () => booksOf(socket),
+      follow(symbol, depth, previousDepth) {
+        if (previousDepth !== undefined && previousDepth !== depth) void socket.leave(bookRoom(symbol, previousDepth));
+        void socket.join(bookRoom(symbol, depth));
+        depths.joined(symbol, depth);
+        fanout.forget(socket.id, symbol);
+      },
+      unfollow(symbol, depth) {
+        void socket.leave(bookRoom(symbol, depth));
+        fanout.forget(socket.id, symbol);
+      },
+    };
+  }
+
+  /** Rate limit, then what is queued for this client goes out first, so nothing older follows the ack. */
+  function admit(socket: ConsumerSocket, event: string, args: unknown[]): { raw: unknown; reply: (value: unknown) => void } | undefined {
+    const { payload: raw, ack } = splitRequestArgs(args);
+    if (ack === undefined) {
+      deps.requestRejected(event, ErrorCode.BAD_REQUEST);
+      return undefined;
+    }
+    if (!socket.data.bucket.take() || !auth.takeUserToken(socket)) {
+      reject(ack, event, errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
+      return undefined;
+    }
+    fanout.flushClient(socket.id);
+    return { raw, reply: ack };
+  }
+
+  function reject(reply: (value: unknown) => void, event: string, error: ErrorReply): void {
+    deps.requestRejected(event, error.error.code);
+    reply(error);
+  }
+
+  function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
+    const request = admit(this, Events.bookSubscribe, args);
+    if (request === undefined) return;
+    const plan = planBookSubscribe(request.raw, handle(this), state, auth.limitsFor(this), this.data.entitlement, (s) => market.has(s));
+    if (!plan.reply.ok) return reject(request.reply, Events.bookSubscribe, plan.reply);
+    request.reply(plan.reply);
+    for (const { symbol, updates } of plan.replay) fanout.enqueue(this.id, symbol, updates);
+  }
+
+  function onUnsubscribe(this: ConsumerSocket, ...args: unknown[]): void {
+    const request = admit(this, Events.bookUnsubscribe, args);
+    if (request === undefined) return;
+    const result = planBookUnsubscribe(request.raw, handle(this));
+    if (!result.ok) return reject(request.reply, Events.bookUnsubscribe, result);
+    request.reply(result);
+  }
+
+  function onDisconnect(this: ConsumerSocket): void {
+    fanout.unregister(this.id);
+  }
+
+  consumers.on('connection', (socket) => {
+    fanout.register(socket);
+    socket.on(Events.bookSubscribe, onSubscribe);
+    socket.on(Events.bookUnsubscribe, onUnsubscribe);
+    socket.on('disconnect', onDisconnect);
+  });
+  fanout.start();
+
+  return {
+    state,
+    ingest,
+    quoteMismatch: (symbol, bid, ask) => state.quoteMismatch(symbol, bid, ask),
+    resets(symbols, reason) {
+      fanout.flushAllNow();
+      for (const symbol of symbols) {
+        const book = state.get(symbol);
+        if (book === undefined) continue;
+        depths.forEach(symbol, (depth) => {
+          const reset = { symbol, epoch: book.epoch, depth, book: state.snapshot(book, depth), reason };
+          consumers.local.to(bookRoom(symbol, depth)).emit(Events.bookReset, reset);
+        });
+      }
+    },
+    routes: (access) => bookRoutes(state, (s) => market.has(s), access),
+    flushClient: (id) => fanout.flushClient(id),
+    flushAllNow: () => fanout.flushAllNow(),
+    stop: () => fanout.stop(),
+  };
+}

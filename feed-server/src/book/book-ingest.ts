@@ -1,0 +1,88 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import {
+  BookPublishRequestSchema,
+  DEFAULT_LIMITS,
+  ErrorCode,
+  checkBookPublish,
+  errorReply,
+  type BookPublish,
+  type BookPublishReply,
+  type RejectedTick,
+} from '@tickfeed/protocol';
+import type { Logger } from 'pino';
+import { describeSchemaError } from '../validation.js';
+import type { PublisherSession } from '../ingest/ingest-service.js';
+import type { SymbolOwners } from '../ingest/symbol-owners.js';
+import type { BookState } from './book-state.js';
+import type { BookFanout } from './book-fanout.js';
+import type { BookMetrics } from './book-metrics.js';
+
+const publishCheck = TypeCompiler.Compile(BookPublishRequestSchema);
+
+export interface BookIngestOptions {
+  /** MAX_TICK_CLOCK_SKEW_MS: how far a message's ts may lie ahead of max(server clock, replay clock). */
+  maxTickClockSkewMs: number;
+  now: () => number;
+}
+
+/**
+ * `book:publish`: checks each snapshot or update a publisher sends (shape,
+ * declared on this connection, owned, a book symbol, time window, then the
+ * book rules of applyBookPublish), applies the valid ones in order and hands
+ * them to the fan-out. A refused one is counted and never applied.
+ */
+export class BookIngest {
+  constructor(
+    private readonly state: BookState,
+    private readonly fanout: BookFanout,
+    private readonly owners: SymbolOwners,
+    private readonly metrics: BookMetrics,
+    private readonly log: Logger,
+    private readonly options: BookIngestOptions,
+  ) {}
+
+  async publish(session: PublisherSession, raw: unknown): Promise<BookPublishReply> {
+    // A declare still waiting for the shared store goes first, as for ticks.
+    if (session.pending !== undefined) await session.pending;
+    if (!publishCheck.Check(raw)) {
+      return errorReply(
+        ErrorCode.BAD_REQUEST,
+        `book:publish: ${describeSchemaError(publishCheck.Errors(raw))} (1 to ${DEFAULT_LIMITS.maxBookUpdatesPerPublish} per batch)`,
+      );
+    }
+    const rejected: RejectedTick[] = [];
+    let accepted = 0;
+    const replayClock = session.lastStatus?.mode === 'replay' ? (session.lastStatus.clock ?? 0) : 0;
+    const latestTs = Math.max(this.options.now(), replayClock) + this.options.maxTickClockSkewMs;
+    const refuse = (index: number, symbol: string | null, code: ErrorCode, reason: string, message: string) => {
+      rejected.push({ index, symbol, code, message });
+      this.metrics.rejected.inc({ code, reason });
+    };
+    raw.updates.forEach((value, index) => {
+      const shape = checkBookPublish(value);
+      if (shape !== null) return refuse(index, symbolOf(value), shape.code, shape.reason, shape.message);
+      const message = value as BookPublish;
+      const { symbol } = message;
+      if (!session.declared.has(symbol)) return refuse(index, symbol, ErrorCode.NOT_DECLARED, 'not_declared', `${symbol} was not declared on this connection`);
+      if (!this.owners.owns(session.owner, symbol)) return refuse(index, symbol, ErrorCode.NOT_OWNER, 'not_owner', `${symbol} was taken over by another publisher`);
+      const book = this.state.get(symbol);
+      if (book === undefined) return refuse(index, symbol, ErrorCode.NO_BOOK, 'no_book', `${symbol} was not declared with book: true`);
+      if (message.ts > latestTs) {
+        return refuse(index, symbol, ErrorCode.INVALID_BOOK, 'ts', `ts ${message.ts} is more than ${this.options.maxTickClockSkewMs} ms (MAX_TICK_CLOCK_SKEW_MS) ahead of the server's clock`);
+      }
+      const result = this.state.apply(book, message);
+      if (!result.ok) return refuse(index, symbol, result.rejection.code, result.rejection.reason, result.rejection.message);
+      this.fanout.publish(result.book, result.prev);
+      accepted++;
+    });
+    if (accepted > 0) this.metrics.updatesIn.inc(accepted);
+    if (rejected.length > 0) this.log.warn({ publisher: session.name, rejected: rejected.length, first: rejected[0] }, 'book messages rejected');
+    return { ok: true, accepted, rejected };
+  }
+}
+
+function symbolOf(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const symbol = (value as { symbol?: unknown }).symbol;
+  return typeof symbol === 'string' ? symbol.slice(0, 40) : null;
+}
