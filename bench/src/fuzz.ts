@@ -17,7 +17,7 @@ run against the in-process server only.
   --ingest-token T  its INGEST_TOKEN (required with --url)
   --admin-token A   its ADMIN_TOKEN (default test-admin)
   --rate R          steady publisher's ticks per second (default 300)
-  --rss-budget-mb M most the server's RSS may grow during the attack (default 300)
+  --rss-budget-mb M most the server's RSS may grow during the attack (default 350)
   --json            print the report as JSON
 `;
 

@@ -62,9 +62,9 @@ export interface FuzzOptions {
   attackers?: Partial<AttackerCounts>;
   /** How long a request may wait for its ack before it counts as unanswered, ms (default 10,000). */
   ackTimeoutMs?: number;
-  /** Most the server's RSS may grow over its level before the attack, MB (F23; default 300). */
+  /** Most the server's RSS may grow over its level before the attack, MB (F23; default 350). */
   rssBudgetMb?: number;
-  /** History the resume floods replay: symbols, and ticks of each (default 20 × 3,000). */
+  /** History the resume floods replay: symbols, and ticks of each (default 20 × 6,000). */
   floodHistory?: { symbols: number; ticksPerSymbol: number };
   /** Progress lines. */
   log?: (line: string) => void;
@@ -116,7 +116,7 @@ export interface FuzzReport {
   passed: boolean;
 }
 
-const DEFAULT_ATTACKERS: AttackerCounts = { consumer: 4, ingest: 2, badToken: 1, raw: 3, flood: 1, rest: 3, abrupt: 1, spoof: 1, pending: 1, resumeFlood: 1, restEdge: 1, numbers: 1, usurper: 1 };
+const DEFAULT_ATTACKERS: AttackerCounts = { consumer: 4, ingest: 2, badToken: 1, raw: 3, flood: 1, rest: 3, abrupt: 1, spoof: 1, pending: 1, resumeFlood: 2, restEdge: 1, numbers: 1, usurper: 1 };
 
 /**
  * The in-process server's edge limits: small caps, so the attacks reach them
@@ -180,7 +180,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const healthySymbols = Array.from({ length: options.symbols ?? 20 }, (_, i) => `FZ${tag}${String(i).padStart(2, '0')}`);
     const attackerSymbols = Array.from({ length: 5 }, (_, i) => `ATK${tag}${i}`);
     const numberSymbols = Array.from({ length: 3 }, (_, i) => `HN${tag}${i}`);
-    const floodShape = options.floodHistory ?? { symbols: 20, ticksPerSymbol: 3_000 };
+    const floodShape = options.floodHistory ?? { symbols: 20, ticksPerSymbol: 6_000 };
     const floodSymbols = Array.from({ length: floodShape.symbols }, (_, i) => `RF${tag}${String(i).padStart(2, '0')}`);
 
     const source = new TickSource(healthySymbols, rng.fork('ticks'), Date.now);
@@ -318,7 +318,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
 
     // F23: the resume floods and everything else left the server's memory within the budget.
     rss.stop();
-    const rssBudgetMb = options.rssBudgetMb ?? 300;
+    const rssBudgetMb = options.rssBudgetMb ?? 350;
     if (rss.peak - rss.baseline > rssBudgetMb * MB) {
       ledger.violation('memory-unbounded', `server RSS went from ${(rss.baseline / MB).toFixed(0)} MB to ${(rss.peak / MB).toFixed(0)} MB, more than the ${rssBudgetMb} MB budget`);
     }
