@@ -7,6 +7,7 @@ import { isCatalogCode, type Ledger, type ViolationKind } from './ledger.js';
 import { rawAttack } from './raw-frames.js';
 import { RawSocket, type RawAck } from './raw-socket.js';
 import { restCase, type RestCase } from './rest-cases.js';
+import { forwardedFor, type EdgeLimits } from './edge-attackers.js';
 import { sendRest, type RestResult } from './http.js';
 import type { Rng } from './rng.js';
 
@@ -32,6 +33,10 @@ export interface AttackContext {
   running: () => boolean;
   /** Requests per second of each flood burst. */
   floodRates: number[];
+  /** The target's edge limits, when the fuzz configured them (in-process): the edge attacks run only then. */
+  edge?: EdgeLimits;
+  /** The steady publisher owns the feed status: a control command reaching an attacker breaks R48 (F26). */
+  steadyOwnsFeed: boolean;
 }
 
 // Attackers send arbitrary events: the untyped socket is the point here.
@@ -46,7 +51,7 @@ const MAX_IN_FLIGHT = 16;
 const REST_TIMEOUT_MS = 15_000;
 
 /** socket.io-client attacker on the consumer namespace or (with the right token) on /ingest. */
-export async function socketAttacker(rng: Rng, ctx: AttackContext, kind: 'consumer' | 'ingest'): Promise<void> {
+export async function socketAttacker(rng: Rng, ctx: AttackContext, kind: 'consumer' | 'ingest', address: string): Promise<void> {
   const { ledger } = ctx;
   const vocab = kind === 'consumer' ? ctx.consumerVocab : ctx.ingestVocab;
   while (ctx.running()) {
@@ -54,6 +59,7 @@ export async function socketAttacker(rng: Rng, ctx: AttackContext, kind: 'consum
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
+      extraHeaders: forwardedFor(address),
       ...(kind === 'ingest' ? { auth: { token: ctx.ingestToken } } : {}),
     });
     const connected = await connectOutcome(socket);
@@ -67,7 +73,7 @@ export async function socketAttacker(rng: Rng, ctx: AttackContext, kind: 'consum
     let oversizeSent = false;
     let reason: string | null = null;
     socket.on('disconnect', (r: string) => (reason = r));
-    if (kind === 'ingest') answerControlWithJunk(rng, socket, vocab);
+    if (kind === 'ingest') answerControlWithJunk(rng, ctx, socket, vocab);
 
     const inFlight = new Set<Promise<void>>();
     while (ctx.running() && socket.connected) {
@@ -136,9 +142,13 @@ function judgeSocketAck(ctx: AttackContext, kind: string, request: FuzzRequest, 
   }
 }
 
-/** A publisher that announced a controllable feed gets control commands: answer them badly. */
-function answerControlWithJunk(rng: Rng, socket: AnySocket, vocab: Vocabulary): void {
-  socket.on(Events.control, (_command: unknown, ack: unknown) => {
+/**
+ * A publisher that owns a controllable feed gets control commands: answer
+ * them badly. While the steady publisher owns the feed, none may arrive (R48).
+ */
+function answerControlWithJunk(rng: Rng, ctx: AttackContext, socket: AnySocket, vocab: Vocabulary): void {
+  socket.on(Events.control, (command: unknown, ack: unknown) => {
+    if (ctx.steadyOwnsFeed) ctx.ledger.violation('owner-bypassed', `a control command reached an attacking publisher: ${JSON.stringify(command).slice(0, 100)}`, 'control');
     if (typeof ack !== 'function') return;
     const answer = rng.weighted({ junk: 4, silent: 1, valid: 2, error: 2 });
     if (answer === 'silent') return;
@@ -149,7 +159,7 @@ function answerControlWithJunk(rng: Rng, socket: AnySocket, vocab: Vocabulary): 
 }
 
 /** Publishers with wrong tokens: every attempt must be refused (F7). */
-export async function badTokenAttacker(rng: Rng, ctx: AttackContext): Promise<void> {
+export async function badTokenAttacker(rng: Rng, ctx: AttackContext, address: string): Promise<void> {
   const { ledger } = ctx;
   const token = ctx.ingestToken;
   while (ctx.running()) {
@@ -175,6 +185,7 @@ export async function badTokenAttacker(rng: Rng, ctx: AttackContext): Promise<vo
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
+      extraHeaders: forwardedFor(address),
       ...(auth !== undefined ? { auth } : {}),
     });
     const refused = await connectOutcome(socket);
@@ -185,13 +196,13 @@ export async function badTokenAttacker(rng: Rng, ctx: AttackContext): Promise<vo
 }
 
 /** Raw WebSocket attacker: malformed Engine.IO / Socket.IO frames, each followed by a probe (F2). */
-export async function rawAttacker(rng: Rng, ctx: AttackContext): Promise<void> {
+export async function rawAttacker(rng: Rng, ctx: AttackContext, address: string): Promise<void> {
   const { ledger } = ctx;
   while (ctx.running()) {
     const ingest = rng.chance(0.35);
     let raw: RawSocket;
     try {
-      raw = await RawSocket.connect({ url: ctx.url, namespace: ingest ? INGEST_NAMESPACE : '/', auth: ingest ? { token: ctx.ingestToken } : undefined });
+      raw = await RawSocket.connect({ url: ctx.url, namespace: ingest ? INGEST_NAMESPACE : '/', auth: ingest ? { token: ctx.ingestToken } : undefined, headers: forwardedFor(address) });
     } catch (error) {
       ledger.notes.add(`raw handshake failed: ${(error as Error).message}`);
       await retryPause();
@@ -253,10 +264,10 @@ function judgeRawAck(ctx: AttackContext, label: string, oversize: boolean, resul
 }
 
 /** Thousands of requests per second from one socket: socket.io-client bursts, and raw frame bursts. */
-export async function flooder(rng: Rng, ctx: AttackContext): Promise<void> {
+export async function flooder(rng: Rng, ctx: AttackContext, address: string): Promise<void> {
   while (ctx.running()) {
-    if (rng.chance(0.5)) await clientFlood(rng, ctx);
-    else await rawFlood(rng, ctx);
+    if (rng.chance(0.5)) await clientFlood(rng, ctx, address);
+    else await rawFlood(rng, ctx, address);
   }
 }
 
@@ -269,9 +280,9 @@ function floodPause(ctx: AttackContext): Promise<void> {
   return ctx.running() ? new Promise((resolve) => setTimeout(resolve, 250)) : Promise.resolve();
 }
 
-async function clientFlood(rng: Rng, ctx: AttackContext): Promise<void> {
+async function clientFlood(rng: Rng, ctx: AttackContext, address: string): Promise<void> {
   const { ledger } = ctx;
-  const socket: AnySocket = io(ctx.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  const socket: AnySocket = io(ctx.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: forwardedFor(address) });
   const refused = await connectOutcome(socket);
   if (refused !== null) {
     ledger.refusals.add(`flood (valid): ${refused}`);
@@ -304,11 +315,11 @@ async function clientFlood(rng: Rng, ctx: AttackContext): Promise<void> {
   socket.disconnect();
 }
 
-async function rawFlood(rng: Rng, ctx: AttackContext): Promise<void> {
+async function rawFlood(rng: Rng, ctx: AttackContext, address: string): Promise<void> {
   const { ledger } = ctx;
   let raw: RawSocket;
   try {
-    raw = await RawSocket.connect({ url: ctx.url });
+    raw = await RawSocket.connect({ url: ctx.url, headers: forwardedFor(address) });
   } catch (error) {
     ledger.notes.add(`raw handshake failed: ${(error as Error).message}`);
     await retryPause();
@@ -331,14 +342,21 @@ async function rawFlood(rng: Rng, ctx: AttackContext): Promise<void> {
   else ledger.disconnects.add(`raw-flood: ${raw.closed?.code ?? '?'}`);
 }
 
-/** REST attacker: hostile requests at every route, one at a time (F6, F7). */
-export async function restAttacker(rng: Rng, ctx: AttackContext): Promise<void> {
+/**
+ * REST attacker: hostile requests at every route, one at a time (F6, F7),
+ * each from one of many client addresses behind the proxy (`address()`), so
+ * the per-address REST rate limit leaves most of them through. An
+ * X-Forwarded-For the case writes itself stays on the left, as a proxy that
+ * appends would pass it.
+ */
+export async function restAttacker(rng: Rng, ctx: AttackContext, address: () => string): Promise<void> {
   const { ledger } = ctx;
   const base = new URL(ctx.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     while (ctx.running()) {
       const request = restCase(rng, { healthySymbols: ctx.healthySymbols, adminToken: ctx.adminToken, bodyLimitBytes: ctx.bodyLimitBytes });
+      Object.assign(request.headers, forwardedFor(address(), request.headers['x-forwarded-for']));
       ledger.requests.add(`rest ${request.method} ${request.route}`);
       // A request the HTTP parser may refuse (huge headers) gets a connection of its own: the server closes it after the refusal.
       const headerBytes = Object.entries(request.headers).reduce((n, [k, v]) => n + k.length + v.length, request.path.length);

@@ -25,6 +25,13 @@ export function renderFuzzReport(r: FuzzReport): string {
     `healthy: ${h.clients} clients, ${h.subscriptions} subscriptions, ${fmt(h.published)} ticks published, ${fmt(h.delivered)} delivered, ${h.problems.length} problems`,
     `state: snapshots ${r.state.snapshotsEqual}/${r.state.symbols} equal, candle series ${r.state.candleSeriesEqual}/${r.state.candleSeriesChecked}, recent ticks ${r.state.tickListsEqual}/${r.state.symbols}; ` +
       `feed_connections ${r.state.connectionsMetric}, feed_subscriptions ${r.state.subscriptionsMetric}, feed_rooms ${r.state.roomsMetric}; /healthz ${r.state.healthz}`,
+    `memory: server RSS ${r.edge.rssBaselineMb.toFixed(0)} MB before the attack, peak ${r.edge.rssPeakMb.toFixed(0)} MB (budget +${r.edge.rssBudgetMb} MB); ` +
+      `feed status source ${r.edge.feedSourceBefore} → ${r.edge.feedSourceAfter}`,
+    r.edge.limits === null
+      ? 'edge: not attacked (the server\'s limits are known in-process only)'
+      : `edge: MAX_CONNECTIONS_PER_IP ${r.edge.limits.connectionsPerIp}, MAX_PENDING_SESSIONS_PER_IP ${r.edge.limits.pendingPerIp}, CONNECT_TIMEOUT_MS ${r.edge.limits.connectTimeoutMs}, ` +
+        `REST_RATE_LIMIT ${r.edge.limits.restPerMin}; after the run feed_address_connections ${r.edge.addressConnections}, feed_pending_sessions ${r.edge.pendingSessions}, ` +
+        `fresh clients let in from ${r.edge.readmitted}/${r.edge.addressesChecked} attacker addresses`,
   );
   lines.push('', `violations: ${Object.values(r.violationCounts).reduce((a, b) => a + b, 0)}`, ...table(r.violationCounts, 2));
   for (const v of r.violations) lines.push(`  - [${v.kind}] ${v.detail}`);

@@ -70,10 +70,10 @@ export function sendRest(base: URL, request: RestCase, agent: http.Agent | false
 }
 
 /** GET and parse JSON; retries while rate limited (429), up to the deadline. */
-export async function getJson<T>(url: string, deadlineMs = 15_000): Promise<{ status: number; body: T }> {
+export async function getJson<T>(url: string, deadlineMs = 15_000, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
   const until = Date.now() + deadlineMs;
   for (;;) {
-    const res = await fetch(url);
+    const res = await fetch(url, { headers });
     if (res.status !== 429 || Date.now() > until) return { status: res.status, body: (await res.json()) as T };
     const retryAfter = Number(res.headers.get('retry-after') ?? '1');
     await res.body?.cancel();

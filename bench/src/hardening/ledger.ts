@@ -30,8 +30,25 @@ export type ViolationKind =
   /** F7: a wrong token got in, or a publisher published a symbol it never declared. */
   | 'unauthorized-accepted'
   | 'undeclared-accepted'
-  /** F2: the flooder was never rate limited. */
-  | 'rate-limit-missing';
+  /** F2: the flooder was never rate limited (F24: nor a REST client past REST_RATE_LIMIT). */
+  | 'rate-limit-missing'
+  /** F20: a connection's count outlived it: a fresh client from the address refused, or the per-address gauges not back at 0. */
+  | 'address-locked'
+  | 'address-count'
+  /** F21: more connections from one address than MAX_CONNECTIONS_PER_IP (rotating X-Forwarded-For), or a foreign Host let in. */
+  | 'cap-bypassed'
+  | 'host-accepted'
+  /** F22: more Engine.IO sessions that never join than MAX_PENDING_SESSIONS_PER_IP, or one outliving CONNECT_TIMEOUT_MS. */
+  | 'pending-unbounded'
+  /** F23: the server's RSS grew past the budget while clients resumed far back and stopped reading. */
+  | 'memory-unbounded'
+  /** F24: a health or metrics request rate limited; POST /api/feed/control without the admin token answered other than 401. */
+  | 'ops-rate-limited'
+  | 'control-not-401'
+  /** F25: a tick or declaration with out-of-range or off-grid numbers accepted, or refused with another code. */
+  | 'hostile-number-accepted'
+  /** F26: another publisher declared, published or took the feed status of the steady publisher's symbols, or got a control command. */
+  | 'owner-bypassed';
 
 export interface Violation {
   kind: ViolationKind;

@@ -18,6 +18,18 @@ export interface RawSocketOptions {
   auth?: unknown;
   /** Give up the handshake after this, ms (default 10,000). */
   connectTimeoutMs?: number;
+  /** Extra handshake headers (e.g. X-Forwarded-For, Host, Origin). */
+  headers?: Record<string, string>;
+}
+
+/** The server answered the WebSocket handshake with an HTTP status instead of upgrading. */
+export class HandshakeRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`handshake refused: ${status} ${body.slice(0, 200)}`);
+  }
 }
 
 /** How the connection ended, as seen from this side. */
@@ -71,7 +83,7 @@ export class RawSocket {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('EIO', '4');
     url.searchParams.set('transport', 'websocket');
-    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 256 * 1024 * 1024 });
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 256 * 1024 * 1024, headers: options.headers });
     const socket = new RawSocket(options, ws);
     return socket.handshake(options.connectTimeoutMs ?? 10_000);
   }
@@ -130,6 +142,18 @@ export class RawSocket {
     return this.emitRawWithAck(event, args.map((a) => JSON.stringify(a) ?? 'null'), timeoutMs);
   }
 
+  /** Stops reading (and so answering pings) without leaving: the server's writes pile up in its buffers. */
+  stopReading(): void {
+    this.answerPings = false;
+    this.tcp?.pause();
+  }
+
+  /** Reads and answers pings again after `stopReading()`. */
+  resumeReading(): void {
+    this.answerPings = true;
+    this.tcp?.resume();
+  }
+
   /** Resolves when the connection is closed, however that happens. */
   whenClosed(): Promise<RawClose> {
     if (this.closeInfo !== null) return Promise.resolve(this.closeInfo);
@@ -157,8 +181,7 @@ export class RawSocket {
         break;
       case 'silent':
         // Stop reading and answering: the server must find out by itself (heartbeat, outbound cap).
-        this.answerPings = false;
-        tcp?.pause();
+        this.stopReading();
         return Promise.resolve({ code: 0, reason: 'silent', by: 'client' });
     }
     return this.whenClosed();
@@ -186,6 +209,13 @@ export class RawSocket {
       };
       this.ws.on('error', (error) => {
         if (!settled) settle(error);
+      });
+      // A refused handshake: keep the status and the body, which must name the reason.
+      this.ws.on('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => settle(new HandshakeRefused(res.statusCode ?? 0, Buffer.concat(chunks).toString())));
+        res.on('error', () => settle(new HandshakeRefused(res.statusCode ?? 0, Buffer.concat(chunks).toString())));
       });
       this.ws.on('close', (code, reason) => {
         this.finish({ code, reason: reason.toString() || 'closed', by: this.leaving ? 'client' : 'server' });

@@ -1,10 +1,13 @@
 import { createFeedServer, testServerConfig, type FeedServer } from '@tickfeed/feed-server';
-import { DEFAULT_LIMITS } from '@tickfeed/protocol';
+import { DEFAULT_LIMITS, type FeedStatus, type SymbolDeclaration, type Tick } from '@tickfeed/protocol';
 import { badTokenAttacker, flooder, rawAttacker, restAttacker, socketAttacker, type AttackContext } from './attackers.js';
-import { getText } from './http.js';
+import { abruptCloser, admitsFreshClient, pendingOpener, restEdgeAttacker, spoofer, type EdgeLimits } from './edge-attackers.js';
+import { getJson, getText } from './http.js';
 import { Ledger, type Violation } from './ledger.js';
 import { MetricsSnapshot } from './prometheus.js';
 import { pollUntil } from './poll.js';
+import { hostileNumbers, usurper, type AcceptedState } from './publisher-attackers.js';
+import { RssMonitor, preloadHistory, resumeFlooder } from './resume-flood.js';
 import { Rng } from './rng.js';
 import { checkState, type StateCheckSummary } from './state-check.js';
 import { SteadyConsumer, SteadyPublisher, TickSource } from './steady.js';
@@ -23,6 +26,20 @@ export interface AttackerCounts {
   flood: number;
   /** Hostile REST requests, one at a time each. */
   rest: number;
+  /** Connections that end abruptly right after the namespace connect, then a fresh one from the same address (F20; in-process only). */
+  abrupt: number;
+  /** Connections and streams with rotating spoofed X-Forwarded-For entries, and foreign Host headers (F21; in-process only). */
+  spoof: number;
+  /** Bursts of Engine.IO sessions that never join a namespace (F22; in-process only). */
+  pending: number;
+  /** SSE streams and WebSocket clients that resume far back and stop reading (F23). */
+  resumeFlood: number;
+  /** REST past the rate limit: health and metrics still answer; control without the token is 401 (F24; in-process only). */
+  restEdge: number;
+  /** A publisher sending out-of-range and off-grid numbers next to valid ticks (F25). */
+  numbers: number;
+  /** A second publisher declaring, publishing and announcing status for the steady publisher's symbols (F26). */
+  usurper: number;
 }
 
 export interface FuzzOptions {
@@ -45,6 +62,10 @@ export interface FuzzOptions {
   attackers?: Partial<AttackerCounts>;
   /** How long a request may wait for its ack before it counts as unanswered, ms (default 10,000). */
   ackTimeoutMs?: number;
+  /** Most the server's RSS may grow over its level before the attack, MB (F23; default 350). */
+  rssBudgetMb?: number;
+  /** History the resume floods replay: symbols, and ticks of each (default 20 × 6,000). */
+  floodHistory?: { symbols: number; ticksPerSymbol: number };
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -74,12 +95,40 @@ export interface FuzzReport {
     problems: string[];
   };
   state: StateCheckSummary & { subscriptionsMetric: number; roomsMetric: number; connectionsMetric: number; healthz: number };
+  edge: {
+    /** The fuzz server's edge limits (in-process), else null: the edge attacks did not run. */
+    limits: EdgeLimits | null;
+    /** `feed_address_connections` and `feed_pending_sessions` once every client had gone (in-process). */
+    addressConnections: number;
+    pendingSessions: number;
+    /** Attacker addresses a fresh client was let in from at the end, of those checked. */
+    readmitted: number;
+    addressesChecked: number;
+    /** The feed status's source before and after the attack (the steady publisher's). */
+    feedSourceBefore: string;
+    feedSourceAfter: string;
+    rssBaselineMb: number;
+    rssPeakMb: number;
+    rssBudgetMb: number;
+  };
   violationCounts: Record<string, number>;
   violations: Violation[];
   passed: boolean;
 }
 
-const DEFAULT_ATTACKERS: AttackerCounts = { consumer: 4, ingest: 2, badToken: 1, raw: 3, flood: 1, rest: 3 };
+const DEFAULT_ATTACKERS: AttackerCounts = { consumer: 4, ingest: 2, badToken: 1, raw: 3, flood: 1, rest: 3, abrupt: 1, spoof: 1, pending: 1, resumeFlood: 2, restEdge: 1, numbers: 1, usurper: 1 };
+
+/**
+ * The in-process server's edge limits: small caps, so the attacks reach them
+ * within seconds. The server trusts loopback as its proxy, so each attacker
+ * is a client with an address of its own (X-Forwarded-For), and the healthy
+ * clients, without the header, are at the proxy's.
+ */
+const FUZZ_EDGE: EdgeLimits = { connectionsPerIp: 8, pendingPerIp: 8, connectTimeoutMs: 2_000, restPerMin: 600 };
+const MB = 1024 * 1024;
+
+/** The status the steady publisher announces: it owns the feed (R48), so attackers' statuses must change nothing. */
+const STEADY_STATUS: FeedStatus = { mode: 'live', state: 'playing', speed: 1, clock: null, loop: false, completions: 0, marker: null, source: 'fuzz-steady', controllable: true };
 
 /**
  * The fuzz run (F1–F8): a real feed server (in-process unless `url` is
@@ -104,8 +153,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     let adminToken = options.adminToken ?? 'test-admin';
     let maxPayloadBytes: number = DEFAULT_LIMITS.maxPayloadBytes;
     let candleLimit: number = DEFAULT_LIMITS.maxCandlesPerRequest;
+    let edge: EdgeLimits | undefined;
     if (url === undefined) {
-      const config = testServerConfig();
+      edge = FUZZ_EDGE;
+      const config = testServerConfig({
+        maxConnectionsPerIp: edge.connectionsPerIp,
+        maxPendingSessionsPerIp: edge.pendingPerIp,
+        connectTimeoutMs: edge.connectTimeoutMs,
+        restRateLimitPerMin: edge.restPerMin,
+        trustProxy: { kind: 'addresses', addresses: ['loopback'] },
+      });
       server = await createFeedServer(config);
       url = (await server.listen()).url;
       ingestToken = config.ingestToken;
@@ -122,6 +179,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const tag = inProcess ? '' : (options.seed >>> 0).toString(36).toUpperCase().slice(0, 4) + Date.now().toString(36).toUpperCase().slice(-4);
     const healthySymbols = Array.from({ length: options.symbols ?? 20 }, (_, i) => `FZ${tag}${String(i).padStart(2, '0')}`);
     const attackerSymbols = Array.from({ length: 5 }, (_, i) => `ATK${tag}${i}`);
+    const numberSymbols = Array.from({ length: 3 }, (_, i) => `HN${tag}${i}`);
+    const floodShape = options.floodHistory ?? { symbols: 20, ticksPerSymbol: 6_000 };
+    const floodSymbols = Array.from({ length: floodShape.symbols }, (_, i) => `RF${tag}${String(i).padStart(2, '0')}`);
 
     const source = new TickSource(healthySymbols, rng.fork('ticks'), Date.now);
     const publisher = await SteadyPublisher.connect({ url: target, token: ingestToken, source, rate: options.rate ?? 300, keepTicks: true });
@@ -137,6 +197,20 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       healthy.push(consumer);
       closers.push(() => consumer.close());
     }
+    // The steady publisher owns the feed status before any attacker can announce one.
+    publisher.announce(STEADY_STATUS);
+    const owned = await pollUntil(() => getJson<FeedStatus>(`${target}/api/feed`), (r) => r.body.source === STEADY_STATUS.source, { timeoutMs: 5_000 });
+    const feedSourceBefore = owned.value.body.source;
+    if (!owned.met) log(`fuzz: the feed status belongs to another publisher (${feedSourceBefore}); it must stay so`);
+
+    const history =
+      counts.resumeFlood > 0
+        ? await preloadHistory({ url: target, token: ingestToken, symbols: floodSymbols, ticksPerSymbol: floodShape.ticksPerSymbol, rng: rng.fork('flood-history') })
+        : undefined;
+    if (history !== undefined) closers.push(() => history.close());
+    const rss = new RssMonitor(target);
+    await rss.start();
+    closers.push(() => rss.stop());
     publisher.start();
 
     let running = true;
@@ -153,17 +227,43 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       ackTimeoutMs,
       running: () => running,
       floodRates: [],
+      edge,
+      steadyOwnsFeed: owned.met,
     };
+    const numbersState: AcceptedState = { accepted: new Map<string, Tick[]>(), declarations: new Map<string, SymbolDeclaration>(), epochs: new Map<string, string>() };
     const attackers: Promise<void>[] = [];
-    const spawn = (name: string, n: number, attack: (r: Rng) => Promise<void>) => {
-      for (let i = 0; i < n; i++) attackers.push(attack(rng.fork(`${name}-${i}`)));
+    /** Addresses whose connections the attackers opened: each must let a fresh client in at the end (F20). */
+    const connectingAddresses: string[] = [];
+    const spawn = (name: string, group: number, n: number, attack: (r: Rng, address: string, i: number) => Promise<void>, opensConnections = true) => {
+      for (let i = 0; i < n; i++) {
+        // 198.18.0.0/15 is set aside for benchmark networks: no real client has these addresses.
+        const address = `198.18.${group}.${i + 1}`;
+        if (opensConnections) connectingAddresses.push(address);
+        attackers.push(attack(rng.fork(`${name}-${i}`), address, i));
+      }
     };
-    spawn('consumer', counts.consumer, (r) => socketAttacker(r, ctx, 'consumer'));
-    spawn('ingest', counts.ingest, (r) => socketAttacker(r, ctx, 'ingest'));
-    spawn('bad-token', counts.badToken, (r) => badTokenAttacker(r, ctx));
-    spawn('raw', counts.raw, (r) => rawAttacker(r, ctx));
-    spawn('flood', counts.flood, (r) => flooder(r, ctx));
-    spawn('rest', counts.rest, (r) => restAttacker(r, ctx));
+    /** Many client addresses for one REST attacker (`198.19.<pool>.<1–254>`), drawn from a stream of their own so the requests stay those of the seed. */
+    const addressPool = (pool: number, r: Rng, sequential: boolean) => {
+      let next = 0;
+      return () => (sequential ? `198.19.${pool + Math.floor(next / 254)}.${(next++ % 254) + 1}` : `198.19.${pool}.${r.int(1, 254)}`);
+    };
+    spawn('consumer', 1, counts.consumer, (r, address) => socketAttacker(r, ctx, 'consumer', address));
+    spawn('ingest', 2, counts.ingest, (r, address) => socketAttacker(r, ctx, 'ingest', address));
+    spawn('bad-token', 3, counts.badToken, (r, address) => badTokenAttacker(r, ctx, address));
+    spawn('raw', 4, counts.raw, (r, address) => rawAttacker(r, ctx, address));
+    spawn('flood', 5, counts.flood, (r, address) => flooder(r, ctx, address));
+    spawn('rest', 6, counts.rest, (r, _address, i) => restAttacker(r, ctx, addressPool(i, rng.fork(`rest-addresses-${i}`), false)), false);
+    if (history !== undefined) spawn('resume-flood', 13, counts.resumeFlood, (r, address) => resumeFlooder(r, ctx, address, history));
+    spawn('numbers', 15, counts.numbers, (r) => hostileNumbers(r, ctx, numberSymbols, numbersState), false);
+    spawn('usurper', 14, counts.usurper, (r, address) => usurper(r, ctx, address, feedSourceBefore), false);
+    if (edge !== undefined) {
+      spawn('abrupt', 10, counts.abrupt, (r, address) => abruptCloser(r, ctx, address));
+      spawn('spoof', 11, counts.spoof, (r, address) => spoofer(r, ctx, address));
+      spawn('pending', 12, counts.pending, (r, address) => pendingOpener(r, ctx, address));
+      spawn('rest-edge', 16, counts.restEdge, (_r, _address, i) => restEdgeAttacker(rng.fork(`rest-edge-${i}`), ctx, addressPool(100 + 10 * i, rng, true)), false);
+    } else {
+      log('fuzz: no edge attacks (F20–F22, F24): they need the server\'s limits, known in-process only');
+    }
 
     const progress = setInterval(() => log(`fuzz: ${ledger.requests.total} requests, ${publisher.published} ticks published, ${ledger.violationCounts.total} violations`), 10_000);
     // The run's length is its workload, not a wait for some state.
@@ -199,17 +299,50 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (metrics.value('feed_rooms') !== rooms) ledger.violation('state-subscriptions', `feed_rooms ${metrics.value('feed_rooms')}, healthy clients use ${rooms}`);
     }
 
-    // F4: state equals what the published ticks make.
+    // F4 (and F25): state equals what the published ticks make, for the steady publisher's symbols and the hostile-number publisher's.
     const state = await checkState(
-      { url: target, accepted: publisher.accepted, declarations: publisher.declarations, epochs: publisher.epochs, candleLimit, tickLimit: DEFAULT_LIMITS.maxTicksPerRequest },
+      {
+        url: target,
+        accepted: new Map([...publisher.accepted, ...numbersState.accepted]),
+        declarations: new Map([...publisher.declarations, ...numbersState.declarations]),
+        epochs: new Map([...publisher.epochs, ...numbersState.epochs]),
+        candleLimit,
+        tickLimit: DEFAULT_LIMITS.maxTicksPerRequest,
+      },
       ledger,
     );
+
+    // F26: the feed status is still the steady publisher's.
+    const feedAfter = await getJson<FeedStatus>(`${target}/api/feed`);
+    if (feedAfter.body.source !== feedSourceBefore) ledger.violation('owner-bypassed', `the feed status's source went from ${feedSourceBefore} to ${feedAfter.body.source}`, 'status');
+
+    // F23: the resume floods and everything else left the server's memory within the budget.
+    rss.stop();
+    const rssBudgetMb = options.rssBudgetMb ?? 350;
+    if (rss.peak - rss.baseline > rssBudgetMb * MB) {
+      ledger.violation('memory-unbounded', `server RSS went from ${(rss.baseline / MB).toFixed(0)} MB to ${(rss.peak / MB).toFixed(0)} MB, more than the ${rssBudgetMb} MB budget`);
+    }
 
     // F1: still up.
     const health = await getText(`${target}/healthz`).catch(() => ({ status: 0, text: '' }));
     if (health.status !== 200) ledger.violation('server-down', `/healthz answered ${health.status}`);
     // F2: the limit on request rate was hit by the flood.
     if (counts.flood > 0 && ledger.replies.get('RATE_LIMITED') === 0) ledger.violation('rate-limit-missing', 'thousands of subscribe requests per second were never rate limited');
+
+    // F20: once every client has gone, no count is left, and every attacker's address lets a fresh client in.
+    let addressCounts = { connections: Number.NaN, pending: Number.NaN };
+    let readmitted = 0;
+    if (edge !== undefined) {
+      for (const consumer of healthy) consumer.close();
+      const gone = await pollUntil(readMetrics, (m) => m.value('feed_address_connections') === 0 && m.value('feed_pending_sessions') === 0, { timeoutMs: 15_000, intervalMs: 100 });
+      addressCounts = { connections: gone.value.value('feed_address_connections'), pending: gone.value.value('feed_pending_sessions') };
+      if (!gone.met) ledger.violation('address-count', `feed_address_connections ${addressCounts.connections}, feed_pending_sessions ${addressCounts.pending} once every client had gone`);
+      for (const address of connectingAddresses) {
+        const fresh = await admitsFreshClient(ctx, address);
+        if (fresh.ok) readmitted++;
+        else ledger.violation('address-locked', `after the run a fresh client from ${address} was refused: ${fresh.last}`, address);
+      }
+    }
 
     let published = 0;
     for (const ticks of publisher.accepted.values()) published += ticks.length;
@@ -241,6 +374,18 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         roomsMetric: metrics.value('feed_rooms'),
         connectionsMetric: metrics.value('feed_connections'),
         healthz: health.status,
+      },
+      edge: {
+        limits: edge ?? null,
+        addressConnections: addressCounts.connections,
+        pendingSessions: addressCounts.pending,
+        readmitted,
+        addressesChecked: edge === undefined ? 0 : connectingAddresses.length,
+        feedSourceBefore,
+        feedSourceAfter: feedAfter.body.source,
+        rssBaselineMb: rss.baseline / MB,
+        rssPeakMb: rss.peak / MB,
+        rssBudgetMb,
       },
       violationCounts: ledger.violationCounts.toJSON(),
       violations: ledger.violations,

@@ -5,6 +5,7 @@ import {
   type ClientToServerEvents,
   type IngestClientToServerEvents,
   type IngestServerToClientEvents,
+  type FeedStatus,
   type RejectedTick,
   type ServerToClientEvents,
   type SymbolDeclaration,
@@ -143,6 +144,22 @@ export class SteadyPublisher {
 
   close(): void {
     this.socket.disconnect();
+  }
+
+  /** Control commands this publisher answered (it owns the feed once its status is the feed's). */
+  controls = 0;
+
+  /**
+   * Announces `status` as the feed's and answers every control command with
+   * it unchanged (a live feed has nothing to pause): the first publisher to
+   * announce one owns the feed (R48), so attackers' statuses must be ignored.
+   */
+  announce(status: FeedStatus): void {
+    this.socket.on(Events.control, (_command, ack) => {
+      this.controls++;
+      ack({ ok: true, status });
+    });
+    this.socket.emit(Events.status, status);
   }
 
   private async run(): Promise<void> {

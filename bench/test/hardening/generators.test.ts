@@ -8,6 +8,7 @@ import { restCase } from '../../src/hardening/rest-cases.js';
 import { Ledger, classifyReply } from '../../src/hardening/ledger.js';
 import { judgeRest } from '../../src/hardening/attackers.js';
 import { linearFit } from '../../src/hardening/regression.js';
+import { engineRefusalCode, forwardedFor } from '../../src/hardening/edge-attackers.js';
 import { MetricsSnapshot } from '../../src/hardening/prometheus.js';
 import { UsageError, parseFlags } from '../../src/command-line.js';
 import { vmRss } from '../../src/hardening/server-process.js';
@@ -278,5 +279,20 @@ describe('measurement helpers', () => {
     expect(() => parseFlags(['--minutes'], spec)).toThrow(UsageError);
     expect(() => parseFlags(['--nope', '1'], spec)).toThrow(UsageError);
     expect(() => parseFlags(['stray'], spec)).toThrow(UsageError);
+  });
+});
+
+describe('edge attack verdicts', () => {
+  it('[F21] an Engine.IO refusal names its catalog code, in a polling answer\'s JSON or an upgrade\'s plain text', () => {
+    expect(engineRefusalCode('{"code":4,"message":"RATE_LIMITED: too many sessions from this address have not joined a namespace"}')).toBe(ErrorCode.RATE_LIMITED);
+    expect(engineRefusalCode('BAD_REQUEST: host not allowed (ALLOWED_HOSTS)')).toBe(ErrorCode.BAD_REQUEST);
+    expect(engineRefusalCode('{"code":4,"message":"origin not allowed"}')).toBeNull();
+    expect(engineRefusalCode('NOPE: x')).toBeNull();
+    expect(engineRefusalCode('Forbidden')).toBeNull();
+  });
+
+  it('[F21] a client behind the proxy is the right-most X-Forwarded-For entry; what it wrote itself stays on the left', () => {
+    expect(forwardedFor('198.18.1.1')).toEqual({ 'x-forwarded-for': '198.18.1.1' });
+    expect(forwardedFor('198.18.1.1', '1.2.3.4, 5.6.7.8')).toEqual({ 'x-forwarded-for': '1.2.3.4, 5.6.7.8, 198.18.1.1' });
   });
 });
