@@ -166,12 +166,40 @@ describe('config', () => {
 });
 
 describe('flush pacing', () => {
-  it('[R35] the next flush waits as long as the last one took, between the idle minimum and the maximum', async () => {
-    const { nextFlushDelay } = await import('../src/delivery/flush-pacing.js');
-    expect(nextFlushDelay(0.3, 20, 50)).toBe(20);
-    expect(nextFlushDelay(35, 20, 50)).toBe(35);
-    expect(nextFlushDelay(400, 20, 50)).toBe(50);
-    expect(nextFlushDelay(10, 20, 50, 3)).toBe(30);
+  it('[R35] a flush starts as soon as there is something to send and the previous flush is done; work that arrives meanwhile waits for the next one', async () => {
+    const { FlushPacer } = await import('../src/delivery/flush-pacing.js');
+    const pacer = new FlushPacer(0);
+    // Idle: the first tick is flushed on the next turn of the event loop.
+    expect(pacer.onWork(1_000)).toBe(0);
+    // More ticks before it starts ride along: nothing more to schedule.
+    expect(pacer.onWork(1_000.1)).toBeNull();
+    pacer.onStart(1_000.2);
+    // While it runs (it may yield to the event loop), arriving ticks schedule nothing...
+    expect(pacer.onWork(1_003)).toBeNull();
+    expect(pacer.busy).toBe(true);
+    // ...and make the next flush start as soon as this one is done, with no timer in between.
+    expect(pacer.onEnd(1_012, true)).toBe(0);
+    pacer.onStart(1_012);
+    expect(pacer.onEnd(1_013, false)).toBeNull();
+    expect(pacer.busy).toBe(false);
+    // Nothing runs until there is work again.
+    expect(pacer.onWork(5_000)).toBe(0);
+  });
+
+  it('[R35] with FLUSH_INTERVAL_MS the starts of two flushes are at least that far apart, never more', async () => {
+    const { FlushPacer } = await import('../src/delivery/flush-pacing.js');
+    const pacer = new FlushPacer(20);
+    expect(pacer.onWork(100)).toBe(0);
+    pacer.onStart(100);
+    // A flush that took 5 ms with work pending: the next starts 20 ms after this one started.
+    expect(pacer.onEnd(105, true)).toBe(15);
+    pacer.onStart(120);
+    // A flush longer than the gap: the next starts at once.
+    expect(pacer.onEnd(150, true)).toBe(0);
+    pacer.onStart(150);
+    expect(pacer.onEnd(151, false)).toBeNull();
+    // Work long after the last flush: at once.
+    expect(pacer.onWork(400)).toBe(0);
   });
 });
 
