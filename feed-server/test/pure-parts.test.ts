@@ -88,7 +88,11 @@ describe('frames and outbox', () => {
     expect(symbolOfTickJson(a.json)).toBe('AAPL');
   });
 
-  it('[R31] a ready-made frame is one unmasked WebSocket text frame carrying the Engine.IO message of the same packet', () => {
+  it('[R31] a pre-encoded frame is one unmasked WebSocket text frame carrying the Engine.IO message of the same packet, byte for byte what ws frames', async () => {
+    // ws types leave its Sender out; Socket.IO's adapter frames broadcasts with Sender.frame the same way.
+    const { createRequire } = await import('node:module');
+    type FrameOptions = { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean };
+    const { Sender } = createRequire(import.meta.url)('ws') as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
     // RFC 6455 §5.2: 7-bit length up to 125, then 126 + 16-bit, then 127 + 64-bit.
     const decode = (frame: Buffer) => {
       expect(frame[0]).toBe(0x81);
@@ -102,14 +106,18 @@ describe('frames and outbox', () => {
     const few = [stored(1).json, stored(2).json, stored(3).json];
     const many = Array.from({ length: 1_000 }, (_, i) => stored(i + 1).json);
     for (const [ticks, lengthBytes] of [[tiny, 0], [few, 2], [many, 8]] as const) {
-      // The frame is a string of byte values, written with the 'latin1' encoding.
-      const decoded = decode(Buffer.from(ticksFrame(ticks)!, 'latin1'));
+      const [header, payload] = ticksFrame(ticksPacket(ticks))!;
+      // What the transport writes: the header, then the ASCII payload as its UTF-8 bytes.
+      const bytes = Buffer.concat([header, Buffer.from(payload, 'utf8')]);
+      const decoded = decode(bytes);
       expect(decoded.lengthBytes).toBe(lengthBytes);
       expect(decoded.payload).toBe(`4${ticksPacket(ticks)}`);
+      const framedByWs = Sender.frame(Buffer.from(`4${ticksPacket(ticks)}`), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false });
+      expect(bytes.equals(Buffer.concat(framedByWs))).toBe(true);
     }
-    // Characters and UTF-8 bytes differ outside ASCII: such a frame goes through engine.io instead.
-    expect(ticksFrame(['{"symbol":"A","note":"€ – ✓"}'])).toBeNull();
-    expect(ticksFrame(['{"symbol":"A","note":"é"}'])).toBeNull();
+    // Characters and UTF-8 bytes differ outside ASCII: Engine.IO encodes such a packet itself.
+    expect(ticksFrame(ticksPacket(['{"symbol":"A","note":"€ – ✓"}']))).toBeNull();
+    expect(ticksFrame(ticksPacket(['{"symbol":"A","note":"é"}']))).toBeNull();
   });
 
   it('[R32] conflation keeps the newest tick per symbol and names the symbols that lost ticks', () => {

@@ -6,8 +6,7 @@ import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import type { SlowConsumerPolicy } from '../config.js';
 import { ClientOutbox } from './client-outbox.js';
-import { symbolOfTickJson, ticksFrame, ticksPacket } from './frames.js';
-import { directFrameSocket } from './frame-sink.js';
+import { symbolOfTickJson, ticksFrame, ticksPacket, type PreEncodedFrame } from './frames.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
 import { FlushPacer } from './flush-pacing.js';
@@ -28,6 +27,12 @@ interface Consumer {
   readonly written: () => void;
   /** Null unless a resume replay is under way (most clients never have one). */
   replay: ReplayCursors | null;
+}
+
+/** Engine.IO's send options plus the pre-encoded frame its websocket transport writes as it is (not in its typings). */
+type EngineSendOptions = NonNullable<Parameters<ConsumerSocket['conn']['write']>[1]>;
+interface PreEncodedSendOptions extends EngineSendOptions {
+  wsPreEncodedFrame: PreEncodedFrame;
 }
 
 /**
@@ -305,16 +310,26 @@ export class Fanout {
     return true;
   }
 
+  /**
+   * Hands one frame to Engine.IO, which keeps it in order with everything else
+   * sent on the connection (acks, notices, an upgrade from long-polling). On a
+   * WebSocket the packet carries its finished frame (`wsPreEncodedFrame`, the
+   * hook Socket.IO's adapter uses for broadcasts), so the transport writes it
+   * as it is; Engine.IO ignores it and encodes the packet itself on
+   * long-polling or when permessage-deflate is negotiated.
+   */
   private writeFrame(consumer: Consumer, tickJsons: readonly string[]): void {
     if (consumer.outbox.closed) return;
     consumer.outbox.inflight++;
-    const tcp = directFrameSocket(consumer.socket);
-    const frame = tcp === null ? null : ticksFrame(tickJsons);
-    if (tcp !== null && frame !== null) {
-      tcp.write(frame, 'latin1', consumer.written);
+    const conn = consumer.socket.conn;
+    const packet = ticksPacket(tickJsons);
+    const frame = conn.transport.name === 'websocket' ? ticksFrame(packet) : null;
+    if (frame !== null) {
+      const options: PreEncodedSendOptions = { wsPreEncodedFrame: frame };
+      conn.write(packet, options, consumer.written);
       this.framesDirect.inc();
     } else {
-      consumer.socket.conn.write(ticksPacket(tickJsons), undefined, consumer.written);
+      conn.write(packet, undefined, consumer.written);
       this.framesViaEngine.inc();
     }
     this.metrics.ticksOut.inc(tickJsons.length);
