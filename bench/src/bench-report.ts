@@ -2,6 +2,7 @@ import { cpus, totalmem } from 'node:os';
 import type { Scenario, StepMeasurement } from './rig.js';
 import type { ScaleoutResult } from './scaleout.js';
 import { fmtInt, type FanoutResult, type IdleResult, type IngestResult, type PersistenceResult } from './suites.js';
+import { efficiencyOf, formatEfficiency } from './efficiency.js';
 import { formatDashboardFrames, type DashboardFrameRun } from './dashboard-frames.js';
 import type { QuotesResult } from './quotes-suite.js';
 
@@ -77,6 +78,8 @@ export function renderTable(r: BenchResults): string {
     rows.push(['frames/s', ...at((m) => `${fmtInt(m.framesPerSec)} (${m.ticksPerFrame.toFixed(1)} ticks/frame)`)]);
     rows.push(['latency p50/p99/max', ...at((m) => `${m.latency.p50Ms.toFixed(1)} / ${m.latency.p99Ms.toFixed(1)} / ${m.latency.maxMs.toFixed(1)} ms`)]);
     rows.push(['server CPU', ...at((m) => `${(m.servers[0]?.cpuPct ?? 0).toFixed(0)}%`)]);
+    rows.push(['server CPU per delivered tick', ...at((m) => { const e = efficiencyOf(m).cpuUsPerDelivery; return e === null ? '-' : `${e.toFixed(1)} µs`; })]);
+    rows.push(['frames/s per core', ...at((m) => { const e = efficiencyOf(m).framesPerCoreSec; return e === null ? '-' : fmtInt(Math.round(e)); })]);
     rows.push(['server RSS', ...at((m) => `${(m.servers[0]?.rssMb ?? 0).toFixed(0)} MB`)]);
     rows.push(['client side CPU (core 1)', ...at((m) => `${m.clientSideCpuPct.toFixed(0)}%${m.clientSideSaturated ? ' SATURATED' : ''}`)]);
     rows.push(['other processes CPU', ...at((m) => `${m.othersCpuPct.toFixed(0)}%`)]);
@@ -89,6 +92,17 @@ export function renderTable(r: BenchResults): string {
         `feed server at the embedded default rate (${fmtInt(d.rate)} ticks/s, the same clients): p50/p99/max ${d.latency.p50Ms.toFixed(1)} / ${d.latency.p99Ms.toFixed(1)} / ${d.latency.maxMs.toFixed(1)} ms, ` +
           `${d.verdict.pass ? 'no loss' : `FAIL (${d.verdict.reasons.join('; ')})`}; goal p99 ≤ 50 ms: ${d.latency.p99Ms <= 50 ? 'met' : 'not met'}`,
       );
+    }
+    // Every measured rate of both servers (B20): steadier on a shared machine than the sustained rate.
+    out.push('each measured rate (server CPU per delivered tick, frames/s per core of server CPU, p99):');
+    const rates = [...new Set(cols.flatMap((c) => [...(c.atDefaultRate ? [c.atDefaultRate] : []), ...c.steps].map((m) => m.rate)))].sort((a, b) => a - b);
+    for (const rate of rates) {
+      const cells = cols.map((c) => {
+        const m = [...(c.atDefaultRate ? [c.atDefaultRate] : []), ...c.steps].find((x) => x.rate === rate);
+        const name = c.kind === 'feed' ? 'feed' : 'naive';
+        return m === undefined ? `${name} -` : `${name} ${formatEfficiency(efficiencyOf(m))}, p99 ${m.latency.p99Ms.toFixed(0)} ms ${m.verdict.pass ? 'PASS' : 'FAIL'}`;
+      });
+      out.push(`  ${fmtInt(rate)}/s: ${cells.join(' | ')}`);
     }
     for (const c of cols) {
       const lastFail = c.steps.filter((m) => !m.verdict.pass).sort((a, b) => a.rate - b.rate)[0];

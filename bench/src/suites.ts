@@ -1,4 +1,5 @@
 import { runLadder, type LadderPlan } from './ladder.js';
+import { efficiencyOf, formatEfficiency } from './efficiency.js';
 import type { FloodReport } from './publisher.js';
 import type { BenchPlan } from './bench-options.js';
 import {
@@ -227,7 +228,7 @@ export function stepLine(m: StepMeasurement): string {
   return (
     `${m.kind} @ ${fmtInt(m.rate)}/s: in ${fmtInt(m.ticksInPerSec)}/s, out ${fmtInt(m.deliveriesPerSec)}/s in ${fmtInt(m.framesPerSec)} frames/s, ` +
     `p50/p99/max ${m.latency.p50Ms.toFixed(0)}/${m.latency.p99Ms.toFixed(0)}/${m.latency.maxMs.toFixed(0)} ms, lag max/p99 ${m.publisher.maxLagMs.toFixed(0)}/${m.publisher.lag.p99Ms.toFixed(0)} ms, ` +
-    `${srv}, clients CPU ${m.clientSideCpuPct.toFixed(0)}%${limit}, others ${m.othersCpuPct.toFixed(0)}%: ${verdict}`
+    `${srv} (${formatEfficiency(efficiencyOf(m))}), clients CPU ${m.clientSideCpuPct.toFixed(0)}%${limit}, others ${m.othersCpuPct.toFixed(0)}%: ${verdict}`
   );
 }
 

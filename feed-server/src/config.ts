@@ -34,11 +34,13 @@ export interface ServerConfig {
   readonly ingestToken: string | undefined;
   /** ADMIN_TOKEN: bearer token for POST /api/feed/control; unset disables the control API. */
   readonly adminToken: string | undefined;
-  /** FLUSH_INTERVAL_MS: shortest wait between two flushes, when the server is idle (default 20 ms). */
+  /**
+   * FLUSH_INTERVAL_MS: least time between the starts of two flushes (default 0 ms: a flush starts as soon as
+   * there is something to send and the previous flush is done, and under load each frame holds what arrived
+   * meanwhile). A higher value trades latency for fewer, bigger frames.
+   */
   readonly flushIntervalMs: number;
-  /** FLUSH_MAX_INTERVAL_MS: longest wait between two flushes; under load the wait grows with the flush's cost up to this (default 50 ms). */
-  readonly flushMaxIntervalMs: number;
-  /** FLUSH_BUDGET_MS: longest stretch one flush runs before yielding to the event loop (default 8 ms). */
+  /** FLUSH_BUDGET_MS: longest stretch one flush runs before yielding to the event loop, so ingest stays responsive (default 8 ms). */
   readonly flushBudgetMs: number;
   /** HISTORY_TICKS: ticks kept per symbol for resume and REST (default 10,000). */
   readonly historyTicks: number;
@@ -184,8 +186,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   redisUrl: undefined,
   ingestToken: undefined,
   adminToken: undefined,
-  flushIntervalMs: 20,
-  flushMaxIntervalMs: 50,
+  flushIntervalMs: 0,
   flushBudgetMs: 8,
   historyTicks: DEFAULT_LIMITS.historyTicksPerSymbol,
   candlesPerInterval: DEFAULT_LIMITS.candlesPerInterval,
@@ -254,7 +255,6 @@ const ENV_NAMES: Record<keyof ServerConfig, string> = {
   ingestToken: 'INGEST_TOKEN',
   adminToken: 'ADMIN_TOKEN',
   flushIntervalMs: 'FLUSH_INTERVAL_MS',
-  flushMaxIntervalMs: 'FLUSH_MAX_INTERVAL_MS',
   flushBudgetMs: 'FLUSH_BUDGET_MS',
   historyTicks: 'HISTORY_TICKS',
   candlesPerInterval: 'CANDLES_PER_INTERVAL',
@@ -376,8 +376,7 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[]; d
     redisUrl,
     ingestToken: str('ingestToken'),
     adminToken: str('adminToken'),
-    flushIntervalMs: int('flushIntervalMs', d.flushIntervalMs, 1, 1_000),
-    flushMaxIntervalMs: 0,
+    flushIntervalMs: int('flushIntervalMs', d.flushIntervalMs, 0, 1_000),
     flushBudgetMs: int('flushBudgetMs', d.flushBudgetMs, 1, 1_000),
     historyTicks: int('historyTicks', d.historyTicks, 1, 10_000_000),
     candlesPerInterval: int('candlesPerInterval', d.candlesPerInterval, 1, 1_000_000),
@@ -436,11 +435,7 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[]; d
     metricsToken: str('metricsToken'),
   };
   const dataDir = resolveDataDir(flags, input.env, ephemeral, redisUrl, input.defaultDataDir);
-  const flushMaxIntervalMs = int('flushMaxIntervalMs', Math.max(d.flushMaxIntervalMs, config.flushIntervalMs), 1, 10_000);
-  if (flushMaxIntervalMs < config.flushIntervalMs) {
-    throw new ConfigError(`FLUSH_MAX_INTERVAL_MS (${flushMaxIntervalMs}) must be at least FLUSH_INTERVAL_MS (${config.flushIntervalMs})`);
-  }
-  return { config: Object.freeze({ ...config, flushMaxIntervalMs, dataDir }), unknownArgs };
+  return { config: Object.freeze({ ...config, dataDir }), unknownArgs };
 }
 
 /**
@@ -509,7 +504,6 @@ export function testServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     restRateLimitPerMin: 0,
     drainGraceMs: 500,
     ...overrides,
-    flushMaxIntervalMs: Math.max(overrides.flushMaxIntervalMs ?? DEFAULT_SERVER_CONFIG.flushMaxIntervalMs, overrides.flushIntervalMs ?? 0),
   });
 }
 

@@ -88,7 +88,11 @@ describe('frames and outbox', () => {
     expect(symbolOfTickJson(a.json)).toBe('AAPL');
   });
 
-  it('[R31] a ready-made frame is one unmasked WebSocket text frame carrying the Engine.IO message of the same packet', () => {
+  it('[R31] a pre-encoded frame is one unmasked WebSocket text frame carrying the Engine.IO message of the same packet, byte for byte what ws frames', async () => {
+    // ws types leave its Sender out; Socket.IO's adapter frames broadcasts with Sender.frame the same way.
+    const { createRequire } = await import('node:module');
+    type FrameOptions = { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean };
+    const { Sender } = createRequire(import.meta.url)('ws') as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
     // RFC 6455 §5.2: 7-bit length up to 125, then 126 + 16-bit, then 127 + 64-bit.
     const decode = (frame: Buffer) => {
       expect(frame[0]).toBe(0x81);
@@ -102,14 +106,18 @@ describe('frames and outbox', () => {
     const few = [stored(1).json, stored(2).json, stored(3).json];
     const many = Array.from({ length: 1_000 }, (_, i) => stored(i + 1).json);
     for (const [ticks, lengthBytes] of [[tiny, 0], [few, 2], [many, 8]] as const) {
-      // The frame is a string of byte values, written with the 'latin1' encoding.
-      const decoded = decode(Buffer.from(ticksFrame(ticks)!, 'latin1'));
+      const [header, payload] = ticksFrame(ticksPacket(ticks))!;
+      // What the transport writes: the header, then the ASCII payload as its UTF-8 bytes.
+      const bytes = Buffer.concat([header, Buffer.from(payload, 'utf8')]);
+      const decoded = decode(bytes);
       expect(decoded.lengthBytes).toBe(lengthBytes);
       expect(decoded.payload).toBe(`4${ticksPacket(ticks)}`);
+      const framedByWs = Sender.frame(Buffer.from(`4${ticksPacket(ticks)}`), { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false });
+      expect(bytes.equals(Buffer.concat(framedByWs))).toBe(true);
     }
-    // Characters and UTF-8 bytes differ outside ASCII: such a frame goes through engine.io instead.
-    expect(ticksFrame(['{"symbol":"A","note":"€ – ✓"}'])).toBeNull();
-    expect(ticksFrame(['{"symbol":"A","note":"é"}'])).toBeNull();
+    // Characters and UTF-8 bytes differ outside ASCII: Engine.IO encodes such a packet itself.
+    expect(ticksFrame(ticksPacket(['{"symbol":"A","note":"€ – ✓"}']))).toBeNull();
+    expect(ticksFrame(ticksPacket(['{"symbol":"A","note":"é"}']))).toBeNull();
   });
 
   it('[R32] conflation keeps the newest tick per symbol and names the symbols that lost ticks', () => {
@@ -166,12 +174,40 @@ describe('config', () => {
 });
 
 describe('flush pacing', () => {
-  it('[R35] the next flush waits as long as the last one took, between the idle minimum and the maximum', async () => {
-    const { nextFlushDelay } = await import('../src/delivery/flush-pacing.js');
-    expect(nextFlushDelay(0.3, 20, 50)).toBe(20);
-    expect(nextFlushDelay(35, 20, 50)).toBe(35);
-    expect(nextFlushDelay(400, 20, 50)).toBe(50);
-    expect(nextFlushDelay(10, 20, 50, 3)).toBe(30);
+  it('[R35] a flush starts as soon as there is something to send and the previous flush is done; work that arrives meanwhile waits for the next one', async () => {
+    const { FlushPacer } = await import('../src/delivery/flush-pacing.js');
+    const pacer = new FlushPacer(0);
+    // Idle: the first tick is flushed on the next turn of the event loop.
+    expect(pacer.onWork(1_000)).toBe(0);
+    // More ticks before it starts ride along: nothing more to schedule.
+    expect(pacer.onWork(1_000.1)).toBeNull();
+    pacer.onStart(1_000.2);
+    // While it runs (it may yield to the event loop), arriving ticks schedule nothing...
+    expect(pacer.onWork(1_003)).toBeNull();
+    expect(pacer.busy).toBe(true);
+    // ...and make the next flush start as soon as this one is done, with no timer in between.
+    expect(pacer.onEnd(1_012, true)).toBe(0);
+    pacer.onStart(1_012);
+    expect(pacer.onEnd(1_013, false)).toBeNull();
+    expect(pacer.busy).toBe(false);
+    // Nothing runs until there is work again.
+    expect(pacer.onWork(5_000)).toBe(0);
+  });
+
+  it('[R35] with FLUSH_INTERVAL_MS the starts of two flushes are at least that far apart, never more', async () => {
+    const { FlushPacer } = await import('../src/delivery/flush-pacing.js');
+    const pacer = new FlushPacer(20);
+    expect(pacer.onWork(100)).toBe(0);
+    pacer.onStart(100);
+    // A flush that took 5 ms with work pending: the next starts 20 ms after this one started.
+    expect(pacer.onEnd(105, true)).toBe(15);
+    pacer.onStart(120);
+    // A flush longer than the gap: the next starts at once.
+    expect(pacer.onEnd(150, true)).toBe(0);
+    pacer.onStart(150);
+    expect(pacer.onEnd(151, false)).toBeNull();
+    // Work long after the last flush: at once.
+    expect(pacer.onWork(400)).toBe(0);
   });
 });
 

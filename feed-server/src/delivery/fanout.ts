@@ -6,16 +6,15 @@ import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import type { SlowConsumerPolicy } from '../config.js';
 import { ClientOutbox } from './client-outbox.js';
-import { symbolOfTickJson, ticksFrame, ticksPacket } from './frames.js';
-import { directFrameSocket } from './frame-sink.js';
+import { symbolOfTickJson, ticksFrame, ticksPacket, type PreEncodedFrame } from './frames.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
-import { nextFlushDelay } from './flush-pacing.js';
+import { FlushPacer } from './flush-pacing.js';
 import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory, type ReplayStart } from './replay-cursors.js';
 
 export interface FanoutOptions {
+  /** Least time between the starts of two flushes (0: as soon as the previous one is done). */
   flushIntervalMs: number;
-  flushMaxIntervalMs: number;
   flushBudgetMs: number;
   slowConsumerMaxFrames: number;
   slowConsumerPolicy: SlowConsumerPolicy;
@@ -30,13 +29,20 @@ interface Consumer {
   replay: ReplayCursors | null;
 }
 
+/** Engine.IO's send options plus the pre-encoded frame its websocket transport writes as it is (not in its typings). */
+type EngineSendOptions = NonNullable<Parameters<ConsumerSocket['conn']['write']>[1]>;
+interface PreEncodedSendOptions extends EngineSendOptions {
+  wsPreEncodedFrame: PreEncodedFrame;
+}
+
 /**
  * Delivers ticks to the consumers of this instance: each tick goes to the
  * outboxes of the sockets in its symbol's room, and every flush each client
- * with something pending gets one frame holding all of it. One timer for the
- * whole server, paced by the cost of the last flush (see nextFlushDelay); a
+ * with something pending gets one frame holding all of it. Latency first
+ * (see FlushPacer): a flush starts as soon as there is something to send and
+ * the previous flush is done, so the batch is whatever arrived meanwhile; a
  * flush yields to the event loop when it runs past its budget, so a thousand
- * clients never block it in one go.
+ * clients never block ingest in one go.
  *
  * A resume replay is not written at once: it is a cursor per symbol that each
  * flush reads a frame at a time from the history, only while the client has
@@ -46,8 +52,10 @@ interface Consumer {
 export class Fanout {
   private readonly consumers = new Map<string, Consumer>();
   private queue: Consumer[] = [];
+  private readonly pacer: FlushPacer;
   private timer: NodeJS.Timeout | undefined;
-  private flushing = false;
+  private immediate: NodeJS.Immediate | undefined;
+  private started = false;
   private stopped = false;
   private lastFlushAt = performance.now();
   private readonly framesDirect: Counter.Internal;
@@ -63,25 +71,46 @@ export class Fanout {
   ) {
     this.framesDirect = metrics.framesOut.labels('websocket');
     this.framesViaEngine = metrics.framesOut.labels('engine');
+    this.pacer = new FlushPacer(options.flushIntervalMs);
   }
 
   start(): void {
-    if (this.timer !== undefined || this.stopped) return;
-    this.schedule(this.options.flushIntervalMs);
+    if (this.started || this.stopped) return;
+    this.started = true;
+    // The first flush keeps the gap from start-up too, like any later one.
+    this.pacer.onStart(performance.now());
+    this.pacer.onEnd(performance.now(), false);
+    if (this.queue.length > 0) this.requestFlush();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flushAll();
-    }, delayMs);
+  /** There is something to send: start a flush unless one is due or running (it, or the one after it, takes this too). */
+  private requestFlush(): void {
+    if (!this.started || this.stopped || this.pacer.busy) return;
+    this.schedule(this.pacer.onWork(performance.now()));
+  }
+
+  private schedule(delayMs: number | null): void {
+    if (delayMs === null || this.stopped) return;
+    // setImmediate, not a 0 ms timer: I/O (ingest) that arrived meanwhile runs first, and no 1 ms timer floor.
+    if (delayMs <= 0) {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.flushAll();
+      });
+    } else {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flushAll();
+      }, delayMs);
+    }
   }
 
   get connectionCount(): number {
@@ -131,10 +160,10 @@ export class Fanout {
       for (const socketId of room) {
         const consumer = this.consumers.get(socketId);
         if (consumer === undefined) continue;
-        // A replaying symbol's live ticks are read by its cursor, in order, from the history.
-        if (consumer.replay !== null && consumer.replay.has(symbol)) continue;
         const outbox = consumer.outbox;
-        outbox.add(symbol, json);
+        // A replaying symbol's live ticks are read by its cursor, in order, from the history; the
+        // client is still flushed, so its replay sees the history move (a new frame, or an overrun).
+        if (consumer.replay === null || !consumer.replay.has(symbol)) outbox.add(symbol, json);
         if (!outbox.queued) {
           outbox.queued = true;
           this.queue.push(consumer);
@@ -142,6 +171,16 @@ export class Fanout {
       }
     }
     this.sse.enqueue(symbol, seq, json);
+    this.requestFlush();
+  }
+
+  /** Puts a client in the next flush (a replay to go on, a conflated client to recover). */
+  private queueConsumer(consumer: Consumer): void {
+    if (!consumer.outbox.queued) {
+      consumer.outbox.queued = true;
+      this.queue.push(consumer);
+    }
+    this.requestFlush();
   }
 
   /** Sends whatever is pending for one client now, e.g. before an ack that must follow those ticks. */
@@ -189,16 +228,12 @@ export class Fanout {
 
   private flushAll(): void {
     const now = performance.now();
+    this.pacer.onStart(now);
     this.metrics.flushInterval.observe((now - this.lastFlushAt) / 1000);
     this.lastFlushAt = now;
     this.sse.flush();
-    if (this.queue.length === 0) {
-      this.schedule(this.options.flushIntervalMs);
-      return;
-    }
     const queue = this.queue;
     this.queue = [];
-    this.flushing = true;
     this.flushSlice(queue, 0, now);
   }
 
@@ -216,10 +251,9 @@ export class Fanout {
       setImmediate(() => this.flushSlice(queue, i, startedAt));
       return;
     }
-    this.flushing = false;
-    const tookMs = performance.now() - startedAt;
-    this.metrics.flushDuration.observe(tookMs / 1000);
-    this.schedule(nextFlushDelay(tookMs, this.options.flushIntervalMs, this.options.flushMaxIntervalMs));
+    const endedAt = performance.now();
+    this.metrics.flushDuration.observe((endedAt - startedAt) / 1000);
+    this.schedule(this.pacer.onEnd(endedAt, this.queue.length > 0 || this.sse.wantsFlush));
   }
 
   private flushConsumer(consumer: Consumer): void {
@@ -236,9 +270,10 @@ export class Fanout {
 
   /**
    * Writes the next replay frames while the client has fewer than the window in
-   * flight, and keeps the client in the flush queue until its replays end. A
-   * client that took none of them yet is left alone, unless the history moved
-   * past a cursor meanwhile: then it is a slow consumer.
+   * flight. The replay goes on when the client takes a frame (onFrameWritten)
+   * or when its symbols trade (enqueue), not on every flush: a client that took
+   * none of them yet is left alone, unless the history moved past a cursor
+   * meanwhile: then it is a slow consumer.
    */
   private pumpReplay(consumer: Consumer): void {
     const { outbox } = consumer;
@@ -253,12 +288,9 @@ export class Fanout {
       if (chunk.overrun.length > 0 && !this.onReplayOverrun(consumer, chunk.overrun)) return;
       if (chunk.ticks.length > 0) this.writeFrame(consumer, chunk.ticks);
     }
-    if (cursors.size === 0) {
-      consumer.replay = null;
-    } else if (!outbox.queued) {
-      outbox.queued = true;
-      this.queue.push(consumer);
-    }
+    if (cursors.size === 0) consumer.replay = null;
+    // Window not full yet (a chunk read no tick, e.g. a reset epoch): go on in the next flush.
+    else if (outbox.inflight < window) this.queueConsumer(consumer);
   }
 
   /**
@@ -283,16 +315,26 @@ export class Fanout {
     return true;
   }
 
+  /**
+   * Hands one frame to Engine.IO, which keeps it in order with everything else
+   * sent on the connection (acks, notices, an upgrade from long-polling). On a
+   * WebSocket the packet carries its finished frame (`wsPreEncodedFrame`, the
+   * hook Socket.IO's adapter uses for broadcasts), so the transport writes it
+   * as it is; Engine.IO ignores it and encodes the packet itself on
+   * long-polling or when permessage-deflate is negotiated.
+   */
   private writeFrame(consumer: Consumer, tickJsons: readonly string[]): void {
     if (consumer.outbox.closed) return;
     consumer.outbox.inflight++;
-    const tcp = directFrameSocket(consumer.socket);
-    const frame = tcp === null ? null : ticksFrame(tickJsons);
-    if (tcp !== null && frame !== null) {
-      tcp.write(frame, 'latin1', consumer.written);
+    const conn = consumer.socket.conn;
+    const packet = ticksPacket(tickJsons);
+    const frame = conn.transport.name === 'websocket' ? ticksFrame(packet) : null;
+    if (frame !== null) {
+      const options: PreEncodedSendOptions = { wsPreEncodedFrame: frame };
+      conn.write(packet, options, consumer.written);
       this.framesDirect.inc();
     } else {
-      consumer.socket.conn.write(ticksPacket(tickJsons), undefined, consumer.written);
+      conn.write(packet, undefined, consumer.written);
       this.framesViaEngine.inc();
     }
     this.metrics.ticksOut.inc(tickJsons.length);
@@ -300,9 +342,14 @@ export class Fanout {
 
   private onFrameWritten(outbox: ClientOutbox): void {
     outbox.inflight--;
-    if (outbox.conflated !== null && outbox.inflight === 0 && !outbox.closed) {
-      const consumer = this.consumers.get(outbox.socketId);
-      if (consumer !== undefined) this.recoverSlowConsumer(consumer);
+    if (outbox.closed) return;
+    const consumer = this.consumers.get(outbox.socketId);
+    if (consumer === undefined) return;
+    if (outbox.conflated !== null) {
+      if (outbox.inflight === 0) this.recoverSlowConsumer(consumer);
+    } else if (consumer.replay !== null && outbox.inflight < Math.min(this.options.slowConsumerMaxFrames, REPLAY_WINDOW_FRAMES)) {
+      // The client took a frame: its replay may write the next one.
+      this.queueConsumer(consumer);
     }
   }
 
@@ -331,9 +378,6 @@ export class Fanout {
       });
     }
     if (latest.length > 0) this.writeFrame(consumer, latest);
-    if (consumer.replay !== null && !outbox.queued) {
-      outbox.queued = true;
-      this.queue.push(consumer);
-    }
+    if (consumer.replay !== null) this.queueConsumer(consumer);
   }
 }

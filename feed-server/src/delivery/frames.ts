@@ -20,28 +20,51 @@ export function ticksPacket(tickJsons: readonly string[]): string {
 const FIN_TEXT = 0x81;
 
 /**
+ * A finished WebSocket frame in the shape `ws`'s `Sender.frame` gives
+ * (header, payload), which Engine.IO's websocket transport writes as it is
+ * when a packet carries it as `wsPreEncodedFrame`: Socket.IO's own hook for
+ * broadcasts, which skips Engine.IO's encoding and ws's framing per client.
+ */
+export type PreEncodedFrame = [header: Buffer, payload: string];
+
+/**
  * The same `ticks` event as one complete, unmasked WebSocket text frame
  * (RFC 6455 §5.2) carrying the Engine.IO message: what engine.io and ws
- * would put on the wire for `conn.write(ticksPacket(...))`. The frame is a
- * string whose characters are its bytes, to be written with the 'latin1'
- * encoding: one write, and no Buffer per frame (a Buffer per frame is
- * external memory, and at tens of thousands of frames a second its growth
- * alone made V8 run a major GC every second or so). Null when the payload
- * is not pure ASCII, where characters and UTF-8 bytes differ; ticks are
- * ASCII by their schema, so that does not happen in practice.
+ * would put on the wire for `conn.write(ticksPacket(...))`. The payload
+ * stays a string (as `Sender.frame` leaves a string whose byte length it was
+ * told): a Buffer per frame is external memory, and at tens of thousands of
+ * frames a second its growth alone made V8 run a major GC every second or
+ * so. Null when the payload is not pure ASCII, where characters and UTF-8
+ * bytes differ; ticks are ASCII by their schema, so that does not happen in
+ * practice, and Engine.IO then encodes the packet itself.
  */
-export function ticksFrame(tickJsons: readonly string[]): string | null {
-  const payload = ENGINE_MESSAGE + TICKS_PREFIX + tickJsons.join(',') + TICKS_SUFFIX;
+export function ticksFrame(packet: string): PreEncodedFrame | null {
+  const payload = ENGINE_MESSAGE + packet;
   const length = payload.length;
   if (Buffer.byteLength(payload, 'utf8') !== length) return null;
-  if (length < 126) return String.fromCharCode(FIN_TEXT, length) + payload;
-  if (length < 65_536) return String.fromCharCode(FIN_TEXT, 126, length >>> 8, length & 0xff) + payload;
-  const high = Math.floor(length / 2 ** 32);
-  const low = length >>> 0;
-  return (
-    String.fromCharCode(FIN_TEXT, 127, 0, 0, (high >>> 8) & 0xff, high & 0xff, low >>> 24, (low >>> 16) & 0xff, (low >>> 8) & 0xff, low & 0xff) +
-    payload
-  );
+  return [frameHeader(length), payload];
+}
+
+/** The header of an unmasked final text frame whose payload is `length` bytes (pooled: a few bytes of a shared slab). */
+export function frameHeader(length: number): Buffer {
+  if (length < 126) {
+    const header = Buffer.allocUnsafe(2);
+    header[0] = FIN_TEXT;
+    header[1] = length;
+    return header;
+  }
+  if (length < 65_536) {
+    const header = Buffer.allocUnsafe(4);
+    header[0] = FIN_TEXT;
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+    return header;
+  }
+  const header = Buffer.allocUnsafe(10);
+  header[0] = FIN_TEXT;
+  header[1] = 127;
+  header.writeBigUInt64BE(BigInt(length), 2);
+  return header;
 }
 
 const SYMBOL_START = '{"symbol":"'.length;

@@ -130,6 +130,13 @@ export class SseHub {
     this.pump(client);
   }
 
+  /** Whether the next flush has something to do: pending ticks, or a replay that stopped at its frame cap rather than on a full buffer. */
+  get wantsFlush(): boolean {
+    if (this.dirty.size > 0) return true;
+    for (const client of this.replaying) if (!client.awaitingDrain) return true;
+    return false;
+  }
+
   flush(): void {
     for (const client of this.dirty) this.flushClient(client);
     this.dirty.clear();

@@ -1,19 +1,16 @@
 import type { ConsumerSocket, FeedIo } from '../types.js';
 
-interface EngineTransport {
-  name: string;
-  /** The `ws` WebSocket under Engine.IO's websocket transport. */
-  socket?: { terminate?: () => void };
-}
+type EngineConnection = ConsumerSocket['conn'];
 
 /**
  * Disconnects a client at once, even one that stopped reading. Socket.IO's
  * disconnect waits for the outbound buffer to drain, which a stalled client
- * never does; destroying the WebSocket frees its resources now.
+ * never does; closing the Engine.IO connection with `discard` ends it now,
+ * and destroying its TCP socket frees what it did not read.
  */
 export function terminateConnection(socket: ConsumerSocket): void {
   socket.disconnect(true);
-  terminateEngineSocket(socket.conn);
+  terminateEngineConnection(socket.conn);
 }
 
 /** How often a drain looks whether every connection has closed, ms. */
@@ -21,12 +18,17 @@ const CLOSED_POLL_MS = 25;
 
 /**
  * The open Engine.IO connections of a server, so a drain can cut off the
- * ones left. Reads Engine.IO's own registry rather than keeping a second one:
- * a listener per connection would cost memory on every idle connection for
- * something used once, at shutdown.
+ * ones left. Engine.IO keeps its registry to itself (`clients` is protected),
+ * so this keeps its own from the public `connection` and `close` events: a
+ * Set entry and one listener per connection.
  */
 export function trackConnections(io: FeedIo): ConnectionTracker {
   const engine = io.engine;
+  const open = new Set<EngineConnection>();
+  engine.on('connection', (conn: EngineConnection) => {
+    open.add(conn);
+    conn.once('close', () => open.delete(conn));
+  });
   return {
     async waitAllClosed(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
@@ -37,9 +39,7 @@ export function trackConnections(io: FeedIo): ConnectionTracker {
       return true;
     },
     terminateAll() {
-      // Engine.IO documents `clients` (open connections by id); its typings mark it protected.
-      const clients = (engine as unknown as { clients: Record<string, EngineConnection> }).clients;
-      for (const conn of Object.values(clients)) terminateEngineSocket(conn);
+      for (const conn of [...open]) terminateEngineConnection(conn);
     },
   };
 }
@@ -50,11 +50,18 @@ export interface ConnectionTracker {
   terminateAll(): void;
 }
 
-type EngineConnection = ConsumerSocket['conn'];
-
-function terminateEngineSocket(conn: EngineConnection): void {
-  // Engine.IO does not expose terminate: reach the ws socket of its websocket transport.
-  const transport = conn.transport as unknown as EngineTransport;
-  if (transport.name === 'websocket') transport.socket?.terminate?.();
-  else conn.close(true);
+/**
+ * Closes a connection without waiting for its buffer to drain: `close(true)`
+ * discards what Engine.IO still holds and closes the transport now. A
+ * connection that opened directly as a WebSocket has its TCP socket as the
+ * socket of its first request (the HTTP upgrade): destroying it frees the
+ * bytes the client did not read at once. One that upgraded from long-polling
+ * has no public handle to its WebSocket's socket; `ws` then ends the TCP
+ * connection when its closing handshake times out (30 s), holding at most the
+ * SLOW_CONSUMER_MAX_FRAMES frames it was given meanwhile.
+ */
+function terminateEngineConnection(conn: EngineConnection): void {
+  conn.close(true);
+  const request = conn.request;
+  if (request.headers.upgrade?.toLowerCase() === 'websocket') request.socket.destroy();
 }

@@ -66,7 +66,7 @@ export function createMetrics(sources: MetricSources): FeedMetrics {
     }),
     framesOut: new Counter({
       name: 'feed_frames_out_total',
-      help: 'Tick frames written to consumers, by path: "websocket" (a finished WebSocket frame written directly) or "engine" (through engine.io: long-polling, an upgrade in progress)',
+      help: 'Tick frames handed to Engine.IO, by path: "websocket" (with its pre-encoded WebSocket frame) or "engine" (encoded by Engine.IO: long-polling)',
       labelNames: ['path'],
       registers: [registry],
     }),
