@@ -9,6 +9,8 @@ import {
   type RejectedSymbol,
   type Subscribed,
   type SubscribeReply,
+  type SubscribeRequest,
+  type ErrorReply,
   type UnsubscribeReply,
 } from '@tickfeed/protocol';
 import type { MarketState } from '../market/market-state.js';
@@ -37,6 +39,21 @@ export interface SubscribePlan {
   replay: ReplayStart[];
 }
 
+/** A subscribe request that passed the schema and the per-request limit; its symbols without repeats. */
+export type CheckedSubscribe = { ok: true; request: SubscribeRequest } | ErrorReply;
+
+/** The shape and size of a subscribe, checked before anything waits on it or reads the market. */
+export function checkSubscribe(raw: unknown, maxSymbolsPerRequest: number): CheckedSubscribe {
+  if (!subscribeCheck.Check(raw)) {
+    return errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`);
+  }
+  const symbols = [...new Set(raw.symbols)];
+  if (symbols.length > maxSymbolsPerRequest) {
+    return errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${maxSymbolsPerRequest} symbols per request`);
+  }
+  return { ok: true, request: { ...raw, symbols } };
+}
+
 /**
  * The subscription rules of one request, apart from any socket: validation,
  * limits, unknown symbols, snapshots and resume. The caller sends the reply,
@@ -44,22 +61,14 @@ export interface SubscribePlan {
  * takes them, not copied here.
  */
 export function planSubscribe(
-  raw: unknown,
+  checked: CheckedSubscribe,
   handle: SubscriberHandle,
   market: MarketState,
   limits: SubscriptionLimits,
   entitlement: { allows(symbol: string): boolean } = { allows: () => true },
 ): SubscribePlan {
-  if (!subscribeCheck.Check(raw)) {
-    return { reply: errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`), replay: [] };
-  }
-  const symbols = [...new Set(raw.symbols)];
-  if (symbols.length > limits.maxSymbolsPerRequest) {
-    return {
-      reply: errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${limits.maxSymbolsPerRequest} symbols per request`),
-      replay: [],
-    };
-  }
+  if (!checked.ok) return { reply: checked, replay: [] };
+  const { symbols, resume } = checked.request;
   const current = handle.subscribed();
   const rejected: RejectedSymbol[] = [];
   const accepted: string[] = [];
@@ -91,7 +100,7 @@ export function planSubscribe(
     const book = market.get(symbol)!;
     handle.join(symbol);
     const entry: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
-    const point = raw.resume?.[symbol];
+    const point = resume?.[symbol];
     if (point !== undefined) {
       const recovered = point.epoch === book.epoch && point.seq <= book.stats.seq && book.ring.holdsAfter(point.seq);
       entry.recovered = recovered;
