@@ -125,6 +125,8 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
       ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
       : null;
   const fastify = buildFastify(config, log, https);
+  // One CORS rule for Socket.IO's handshake and the REST routes.
+  const corsOrigin = config.corsOrigins.length > 0 ? { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] } : undefined;
 
   let draining = false;
   let ingestConnections = 0;
@@ -136,7 +138,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
     connectTimeout: config.connectTimeoutMs,
-    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] } : undefined,
+    cors: corsOrigin,
     // Recovery is ours (epoch + seq), so it also works across instances behind the Redis adapter.
     connectionStateRecovery: undefined,
     allowRequest: gate.allowRequest,
@@ -235,9 +237,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     },
     hsts: https !== null,
   });
-  if (config.corsOrigins.length > 0) {
-    await fastify.register(fastifyCors, { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] });
-  }
+  if (corsOrigin !== undefined) await fastify.register(fastifyCors, corsOrigin);
   if (config.restRateLimitPerMin > 0) {
     await fastify.register(fastifyRateLimit, {
       max: config.restRateLimitPerMin,
