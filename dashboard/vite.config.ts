@@ -5,14 +5,16 @@ import solid from 'vite-plugin-solid';
  * `npm run dev`: Vite on http://127.0.0.1:5173 with /api, /socket.io (WebSocket),
  * /metrics and /healthz proxied to the feed server at FEED_URL
  * (default http://127.0.0.1:3000). `vite build` writes dashboard/dist, which the
- * feed server serves at `/`.
+ * feed server serves at `/`; `vite build --mode test` writes dashboard/dist-test, the
+ * same page with the debug hook (window.__tickfeed) that the browser tests and the
+ * frame benchmark read. `npm run build` writes both.
  */
 const feedUrl = process.env.FEED_URL ?? 'http://127.0.0.1:3000';
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [solid()],
   build: {
-    outDir: 'dist',
+    outDir: mode === 'test' ? 'dist-test' : 'dist',
     emptyOutDir: true,
     target: 'es2022',
     // Source maps stay out of production builds; DASHBOARD_SOURCEMAP=1 asks for them (served like any asset).
@@ -36,4 +38,4 @@ export default defineConfig({
     },
   },
   preview: { host: '127.0.0.1' },
-});
+}));

@@ -18,7 +18,8 @@ export interface DashboardFrameRun {
 /** Debian's Chromium, which the frame measurement drives (never a downloaded browser). */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-const dashboardDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../dashboard/dist');
+/** The test build: the production page plus the debug hook that tells whether ticks flowed. */
+const dashboardDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../dashboard/dist-test');
 
 /**
  * Serves the built dashboard from a real feed server fed by the simulator

@@ -82,7 +82,11 @@ window.addEventListener('offline', () => service.goOffline('the browser is offli
 window.addEventListener('online', () => service.goOnline());
 
 let chartDebug: ChartDebugFn | null = null;
-window.__tickfeed = { service: () => service.debug(), chart: () => (chartDebug === null ? null : chartDebug()) };
+// Development and test builds only (`vite`, `vite build --mode test`): the production build's
+// MODE is 'production', so the bundler drops this block and the page exposes no internals.
+if (import.meta.env.MODE !== 'production') {
+  window.__tickfeed = { service: () => service.debug(), chart: () => (chartDebug === null ? null : chartDebug()) };
+}
 
 const root = document.getElementById('root')!;
 root.textContent = '';

@@ -1,53 +1,30 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
-import { Server } from 'socket.io';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
-import { dashboardStatic } from './dashboard-static.js';
-import fastifyHelmet from '@fastify/helmet';
-import fastifyRateLimit from '@fastify/rate-limit';
-import fastifyCors from '@fastify/cors';
 import pino, { type Logger } from 'pino';
-import {
-  ErrorCode,
-  Events,
-  INGEST_NAMESPACE,
-  PROTOCOL_VERSION,
-  SOCKET_PATH,
-  errorReply,
-  type IngestPort,
-} from '@tickfeed/protocol';
+import { ErrorCode, Events, errorReply, type IngestPort } from '@tickfeed/protocol';
 import type { ServerConfig } from './config.js';
-import { MarketState } from './market/market-state.js';
-import { Fanout } from './delivery/fanout.js';
-import { QuoteHub } from './delivery/quote-hub.js';
-import { SseHub } from './delivery/sse-hub.js';
-import { marketHistory } from './delivery/replay-cursors.js';
-import { trackConnections } from './delivery/terminate.js';
-import { FeedCore } from './feed-core.js';
-import { IngestService } from './ingest/ingest-service.js';
-import { FeedController } from './ingest/feed-controller.js';
-import { attachIngestNamespace } from './ingest/ingest-namespace.js';
+import type { FeedCore } from './feed-core.js';
+import type { FeedController } from './ingest/feed-controller.js';
 import { createLocalIngest } from './ingest/local-ingest.js';
-import { attachConsumerNamespace } from './consumer/consumer-namespace.js';
-import { createMetrics, type FeedMetrics } from './observability/metrics.js';
-import { apiRoutes } from './rest/api-routes.js';
-import { streamRoute } from './rest/stream-route.js';
-import { opsRoutes } from './rest/ops-routes.js';
-import { codedErrorBody } from './rest/error-bodies.js';
-import type { ConsumerNamespace, FeedIo, IngestNamespace } from './types.js';
+import type { FeedMetrics } from './observability/metrics.js';
+import type { FeedIo } from './types.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
-import { EdgeGate } from './edge/edge-gate.js';
 import { trustFunction } from './edge/client-address.js';
-import { openDurableStore } from './store/open-store.js';
-import { createTokenVerifier } from './auth/token-verifier.js';
-import { ConsumerAuth } from './auth/socket-auth.js';
-import { restAccess } from './auth/rest-auth.js';
 import type { UserUsageLink, UserUsageParts } from './cluster/shared-user-usage.js';
-import { createBookChannel } from './book/book-channel.js';
+import { corsRule } from './plugins/server-parts.js';
+import { metricsPlugin } from './plugins/metrics-plugin.js';
+import { socketIoPlugin } from './plugins/socket-io-plugin.js';
+import { feedPlugin } from './plugins/feed-plugin.js';
+import { durableStorePlugin } from './plugins/durable-store-plugin.js';
+import { accessControlPlugin } from './plugins/access-control-plugin.js';
+import { bookPlugin } from './plugins/book-plugin.js';
+import { socketApiPlugin } from './plugins/socket-api-plugin.js';
+import { httpEdgePlugin } from './plugins/http-edge-plugin.js';
+import { restRoutesPlugin } from './plugins/rest-routes-plugin.js';
+import { dashboardPlugin } from './plugins/dashboard-plugin.js';
+import { clusterPlugin } from './plugins/cluster-plugin.js';
 
 export interface FeedServerDeps {
   /** Logger to use instead of one built from the config. */
@@ -116,10 +93,14 @@ export interface FeedServer {
 }
 
 const SSE_KEEPALIVE_MS = 15_000;
-/** Health and metrics: never rate limited, so probes and scrapes keep working under load. */
-const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
-/** Builds the whole server (HTTP, Socket.IO, state) without listening. */
+/**
+ * Builds the whole server (HTTP, Socket.IO, state) without listening. Each part is a Fastify
+ * plugin (src/plugins/), registered in the order its parts need: metrics first (every part
+ * counts into it), then Socket.IO, the feed, the durable store, access control, the Socket.IO
+ * API, the HTTP edge, the REST routes, the dashboard, and the cluster link last (it loads the
+ * shared universe into the feed).
+ */
 export async function createFeedServer(config: ServerConfig, deps: FeedServerDeps = {}): Promise<FeedServer> {
   const log = deps.logger ?? pino({ level: config.logLevel, base: { serverId: config.serverId } });
   const https =
@@ -127,197 +108,28 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
       ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
       : null;
   const fastify = buildFastify(config, log, https);
+  const parts = { config, log };
+  const cors = corsRule(config);
 
-  let draining = false;
-  let ingestConnections = 0;
-  const gate = new EdgeGate(config, (limit) => metrics.limitHits.inc({ limit }));
-  const io: FeedIo = new Server(fastify.server, {
-    path: SOCKET_PATH,
-    serveClient: false,
-    maxHttpBufferSize: config.maxPayloadBytes,
-    pingInterval: config.pingIntervalMs,
-    pingTimeout: config.pingTimeoutMs,
-    connectTimeout: config.connectTimeoutMs,
-    cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] } : undefined,
-    // Recovery is ours (epoch + seq), so it also works across instances behind the Redis adapter.
-    connectionStateRecovery: undefined,
-    allowRequest: gate.allowRequest,
-  });
-  gate.watchSessions(io.engine);
-  const connections = trackConnections(io);
-  const consumers: ConsumerNamespace = io.of('/');
-  // The /ingest namespace speaks other events; Socket.IO types every namespace with the server's event maps.
-  const producers = io.of(INGEST_NAMESPACE) as unknown as IngestNamespace;
-  consumers.on('connection', (socket) => gate.joined(socket.conn));
-  producers.on('connection', (socket) => {
-    gate.joined(socket.conn);
-    ingestConnections++;
-    socket.on('disconnect', () => ingestConnections--);
-  });
+  fastify.decorate('lifecycle', { draining: false, redisHealthy: () => true });
+  await fastify.register(metricsPlugin);
+  await fastify.register(socketIoPlugin, { ...parts, cors });
+  await fastify.register(feedPlugin, { ...parts, ...(deps.newEpoch !== undefined ? { newEpoch: deps.newEpoch } : {}), ...(deps.now !== undefined ? { now: deps.now } : {}) });
+  await fastify.register(durableStorePlugin, { ...parts, clustered: deps.cluster !== undefined });
+  await fastify.register(accessControlPlugin, parts);
+  await fastify.register(bookPlugin, { ...parts, ...(deps.now !== undefined ? { now: deps.now } : {}) });
+  await fastify.register(socketApiPlugin, parts);
+  await fastify.register(httpEdgePlugin, { ...parts, cors, https: https !== null });
+  await fastify.register(restRoutesPlugin, parts);
+  if (config.dashboardDir !== undefined) await fastify.register(dashboardPlugin, { dir: config.dashboardDir });
+  await fastify.register(clusterPlugin, { ...parts, join: deps.cluster, shareUserUsage: deps.userUsage });
 
-  const market = new MarketState({
-    historyTicks: config.historyTicks,
-    candlesPerInterval: config.candlesPerInterval,
-    newEpoch: deps.newEpoch ?? (() => randomBytes(6).toString('base64url')),
-  });
-  const history = marketHistory(market);
-  const sse = new SseHub(history, { maxBufferedBytes: config.sseMaxBufferedBytes }, (reason) =>
-    metrics.limitHits.inc({ limit: reason === 'buffer' ? 'sse_buffer' : 'sse_history' }),
-  );
-  let redisHealthy = () => true;
-  const metrics = createMetrics({
-    connections: () => fanout.connectionCount,
-    ingestConnections: () => ingestConnections,
-    subscriptions: () => {
-      let total = 0;
-      for (const [room, members] of consumers.adapter.rooms) if (!consumers.sockets.has(room)) total += members.size;
-      return total;
-    },
-    rooms: () => {
-      let total = 0;
-      for (const room of consumers.adapter.rooms.keys()) if (!consumers.sockets.has(room)) total++;
-      return total;
-    },
-    sseClients: () => sse.size,
-    symbols: () => market.size,
-    framesInflight: () => fanout.framesInflight(),
-    conflatingClients: () => fanout.conflatingClients(),
-    addressConnections: () => gate.connections.total,
-    pendingSessions: () => gate.pending.total,
-  });
-  metrics.redisUp.set(1);
-  const fanout = new Fanout(consumers, sse, history, config, metrics, log);
-  const core = new FeedCore(market, fanout, sse, consumers, metrics, log);
-  // Quotes channel (conflated `throttleMs` subscriptions): see delivery/quote-hub.ts.
-  const quotes = new QuoteHub({ members: (room) => consumers.adapter.rooms.get(room), socket: (id) => consumers.sockets.get(id) }, market);
-  core.quotes = quotes;
-  const store = config.dataDir !== undefined ? openDurableStore(config, market, metrics, log, deps.cluster !== undefined) : undefined;
-  if (store !== undefined) core.journal = store;
-  const controller = new FeedController();
-  const ingest = new IngestService(core, controller, metrics, log, {
-    maxSymbols: config.maxSymbols,
-    maxTickClockSkewMs: config.maxTickClockSkewMs,
-    now: deps.now ?? Date.now,
-  });
-
-  const verifier = config.authMode === 'jwt' ? createTokenVerifier(config, log) : undefined;
-  if (verifier === undefined) log.info('AUTH_MODE=none: consumers are anonymous and may read every symbol (set AUTH_MODE=jwt to require access tokens)');
-  else log.info({ algorithms: config.authJwtAlgorithms, jwks: config.authJwksUrl !== undefined }, 'AUTH_MODE=jwt: consumers need an access token');
-  const auth = new ConsumerAuth(verifier, config, {
-    metrics,
-    log,
-    now: Date.now,
-    flushClient: (id) => {
-      fanout.flushClient(id);
-      books.flushClient(id);
-    },
-  });
-  const access = restAccess(verifier, config.adminToken);
-  // --- order books (level 2): feed-server/src/book/ ---
-  const books = createBookChannel({
-    config,
-    market,
-    consumers,
-    owners: ingest.owners,
-    auth,
-    tickFramesInflight: (id) => fanout.inflightOf(id),
-    registry: metrics.registry,
-    requestRejected: (event, code) => metrics.requestsRejected.inc({ event, code }),
-    log,
-    now: deps.now ?? Date.now,
-  });
-  ingest.quoteMismatch = books.quoteMismatch;
-  core.onResets = books.resets;
-  // --- end of order books ---
-  attachConsumerNamespace(consumers, { config, core, fanout, quotes, gate, metrics, log, isDraining: () => draining, auth });
-  attachIngestNamespace(producers, { config, ingest, metrics, log, isDraining: () => draining, books: books.ingest });
-
-  fastify.setErrorHandler((error: FastifyError, request, reply) => {
-    const status = error.statusCode ?? 500;
-    if (error.validation !== undefined) {
-      return reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, error.message.slice(0, 300)));
-    }
-    if (status === 429) return reply.code(429).send(errorReply(ErrorCode.RATE_LIMITED, 'too many requests'));
-    if (status === 413) return reply.code(413).send(errorReply(ErrorCode.PAYLOAD_TOO_LARGE, 'request body too large'));
-    if (status < 500) return reply.code(status).send(errorReply(ErrorCode.BAD_REQUEST, error.message.slice(0, 300)));
-    request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send(errorReply(ErrorCode.INTERNAL, 'internal error'));
-  });
-  fastify.addHook('onSend', async (_request, reply, payload) => {
-    if (typeof payload !== 'string' || reply.statusCode < 400) return payload;
-    return codedErrorBody(reply.statusCode, payload) ?? payload;
-  });
-  fastify.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorReply(ErrorCode.BAD_REQUEST, `no route ${request.method} ${request.url.slice(0, 100)}`)),
-  );
-
-  await fastify.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        connectSrc: ["'self'", 'ws:', 'wss:'],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-    hsts: https !== null,
-  });
-  if (config.corsOrigins.length > 0) {
-    await fastify.register(fastifyCors, { origin: config.corsOrigins.includes('*') ? true : [...config.corsOrigins] });
-  }
-  if (config.restRateLimitPerMin > 0) {
-    await fastify.register(fastifyRateLimit, {
-      max: config.restRateLimitPerMin,
-      timeWindow: 60_000,
-      // By path, whatever the query string: `/metrics?x=1` is still the metrics route.
-      allowList: (req) => UNLIMITED_PATHS.has(req.url.split('?', 1)[0]!),
-      onExceeded: () => metrics.limitHits.inc({ limit: 'rest_rate' }),
-    });
-  }
-  await fastify.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: 'tickfeed',
-        version: String(PROTOCOL_VERSION),
-        description: 'Market data REST API. Live ticks: Socket.IO (see README) or GET /api/stream (SSE).',
-      },
-    },
-  });
-  await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await fastify.register(apiRoutes(core, controller, access, store));
-  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, gate, access));
-  await fastify.register(books.routes(access));
-
-  let cluster: ClusterLink | undefined;
-  await fastify.register(
-    opsRoutes(
-      config.serverId,
-      {
-        ready() {
-          const reasons: string[] = [];
-          if (draining) reasons.push('draining');
-          if (!redisHealthy()) reasons.push('redis unavailable');
-          const refusal = store?.refusal();
-          if (refusal !== undefined && refusal !== null) reasons.push(refusal);
-          return { ready: reasons.length === 0, reasons };
-        },
-      },
-      metrics.registry,
-      config.metricsToken,
-    ),
-  );
-  if (config.dashboardDir !== undefined) await fastify.register(dashboardStatic(config.dashboardDir));
-
-  if (deps.cluster !== undefined) {
-    cluster = await deps.cluster({ config, io, core, controller, metrics, log });
-    const link = cluster;
-    redisHealthy = () => link.healthy();
-  }
-
-  const userUsage = deps.userUsage !== undefined && verifier !== undefined ? await deps.userUsage({ config, log, auth }) : undefined;
-
+  const { io, consumers, producers, connections } = fastify.realtime;
+  const { sse, fanout, core, ingest, quotes } = fastify.feed;
+  const { books } = fastify;
+  const { auth } = fastify.access;
+  const metrics = fastify.feedMetrics;
+  const store = fastify.durableStore;
   const sseKeepAlive = setInterval(() => sse.keepAlive(), SSE_KEEPALIVE_MS);
   // Quotes channel: after the cluster link, which replaces the namespace's adapter.
   consumers.adapter.on('create-room', (room: string) => quotes.roomCreated(room));
@@ -344,7 +156,7 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
     },
     close(reason = 'server shutting down') {
       closing ??= (async () => {
-        draining = true;
+        fastify.lifecycle.draining = true;
         fanout.flushAllNow();
         books.flushAllNow();
         const shutdown = { reason, reconnectAfterMs: 0 };
@@ -355,10 +167,10 @@ export async function createFeedServer(config: ServerConfig, deps: FeedServerDep
         books.stop();
         ingest.stop();
         auth.stop();
-        await userUsage?.close();
+        await fastify.cluster.userUsage?.close();
         clearInterval(sseKeepAlive);
         sse.closeAll();
-        await cluster?.close();
+        await fastify.cluster.link?.close();
         // Each client gets a close packet after everything already written to it. Engine.IO's own
         // close discards unsent packets, so wait (bounded) for clients to read and close first;
         // clients that stopped reading are cut off when the grace period ends.

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import proxyAddr from '@fastify/proxy-addr';
 import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_LIMITS, QUOTE_LIMITS } from '@tickfeed/protocol';
 import { parseAuthSettings } from './auth/config-keys.js';
 
@@ -326,9 +327,7 @@ export function parseServerConfig(input: { env: Env; argv?: readonly string[]; d
   config: ServerConfig;
   unknownArgs: string[];
 } {
-  const argv = input.argv ?? [];
-  const ephemeral = argv.includes('--ephemeral');
-  const { flags, unknownArgs } = readFlags(argv.filter((a) => a !== '--ephemeral'));
+  const { flags, ephemeral, unknownArgs } = readFlags(input.argv ?? []);
   const raw = (key: keyof ServerConfig): { value: string; source: string } | undefined => {
     const flag = flags.get(kebab(key));
     if (flag !== undefined) return { value: flag, source: `--${kebab(key)}` };
@@ -511,26 +510,37 @@ function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-const FLAG_KEYS = new Set(Object.keys(ENV_NAMES).map(kebab));
+/** Every setting as a `--kebab-name value` flag, and --ephemeral (in memory whatever DATA_DIR says). */
+const FLAGS: NonNullable<ParseArgsConfig['options']> = {
+  ...Object.fromEntries(Object.keys(ENV_NAMES).map((key) => [kebab(key), { type: 'string' as const }])),
+  ephemeral: { type: 'boolean' },
+};
 
-function readFlags(argv: readonly string[]): { flags: Map<string, string>; unknownArgs: string[] } {
+/**
+ * The settings among `argv` (`--name value` or `--name=value`; the last one wins). Everything
+ * else is returned untouched and in order: the launcher passes it on to the embedded simulator,
+ * which shares the command line.
+ */
+function readFlags(argv: readonly string[]): { flags: Map<string, string>; ephemeral: boolean; unknownArgs: string[] } {
+  const { tokens } = parseArgs({ args: [...argv], options: FLAGS, strict: false, allowPositionals: true, tokens: true });
   const flags = new Map<string, string>();
-  const unknownArgs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const match = /^--([a-z0-9-]+)(?:=(.*))?$/.exec(arg);
-    const name = match?.[1];
-    if (match === null || name === undefined || !FLAG_KEYS.has(name)) {
-      unknownArgs.push(arg);
-      continue;
+  let ephemeral = false;
+  const known = new Set<number>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || !Object.hasOwn(FLAGS, token.name)) continue;
+    if (token.name === 'ephemeral') {
+      if (token.inlineValue === true) continue;
+      ephemeral = true;
+    } else {
+      // parseArgs takes the next word even when it is another flag: that is a missing value here.
+      if (token.value === undefined || (token.inlineValue === false && token.value.startsWith('--'))) {
+        throw new ConfigError(`--${token.name} needs a value`);
+      }
+      flags.set(token.name, token.value);
+      if (token.inlineValue === false) known.add(token.index + 1);
     }
-    let value = match[2];
-    if (value === undefined) {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new ConfigError(`--${name} needs a value`);
-      i++;
-    }
-    flags.set(name, value);
+    known.add(token.index);
   }
-  return { flags, unknownArgs };
+  const unknownArgs = argv.filter((_, i) => !known.has(i));
+  return { flags, ephemeral, unknownArgs };
 }

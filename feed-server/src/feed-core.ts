@@ -5,6 +5,7 @@ import {
   type DeclareRequest,
   type Declared,
   type FeedStatus,
+  type SubscribeRequest,
   type Tick,
 } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
@@ -27,6 +28,13 @@ export interface Replicator {
    * shared store's state and returns the epochs the store holds, or an error for the ack.
    */
   prepareDeclare?(request: DeclareRequest): Promise<PreparedDeclare>;
+  /**
+   * Cluster mode: runs before a checked subscribe is answered. A request may name what this
+   * instance has not heard of yet (a symbol just declared elsewhere, a resume point ahead of
+   * its book); the returned promise settles once this instance caught up from the shared
+   * store, or gave up (bounded). Undefined when there is nothing to wait for. Never rejects.
+   */
+  prepareSubscribe?(request: SubscribeRequest): Promise<void> | undefined;
 }
 
 export type PreparedDeclare = { ok: true; epochs: Record<string, string> } | ErrorReply;

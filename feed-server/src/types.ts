@@ -14,6 +14,10 @@ export interface ConsumerSocketData {
   bucket: TokenBucket;
   /** What this consumer may read (ANONYMOUS with AUTH_MODE=none); set before the connection exists. */
   entitlement: Entitlement;
+  /** Requests of this connection waiting behind a cluster catch-up (see consumer-namespace.ts). */
+  waiting: number;
+  /** The last of them; later requests are answered after it, so requests are answered in order. */
+  queue: Promise<void> | undefined;
 }
 
 export interface IngestSocketData {

@@ -17,6 +17,7 @@ import {
   type Tick,
 } from '@tickfeed/protocol';
 import {
+  connected,
   consumer,
   declaration,
   makeTicks,
@@ -35,20 +36,8 @@ const symbolsCheck = TypeCompiler.Compile(SymbolsResponseSchema);
 
 /** A publisher on /ingest with the given auth (token defaults to the test token); reconnection off. */
 async function publisherWith(url: string, auth: Record<string, unknown> = {}): Promise<PublisherClient> {
-  const socket: PublisherClient = connect(`${url}${INGEST_NAMESPACE}`, {
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    auth: { token: 'test-token', ...auth },
-  });
-  onCleanup(() => {
-    socket.disconnect();
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
+  const options = { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: 'test-token', ...auth } };
+  return connected<PublisherClient>(connect(`${url}${INGEST_NAMESPACE}`, options));
 }
 
 async function declare(pub: PublisherClient, symbols: SymbolDeclaration[], extra: { reset?: boolean; takeover?: boolean } = {}) {

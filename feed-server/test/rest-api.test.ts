@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { request as httpRequest } from 'node:http';
 import {
   ErrorCode,
   INTERVAL_MS,
@@ -12,6 +11,7 @@ import {
   type TicksResponse,
 } from '@tickfeed/protocol';
 import { consumer, declaration, makeTicks, range, startServer, stopAll } from './support/harness.js';
+import { readSse, sseTicks } from './support/sse.js';
 
 afterEach(stopAll);
 
@@ -146,57 +146,6 @@ describe('REST', () => {
   });
 });
 
-/** Reads an SSE response until `until` says stop; returns the parsed events. */
-function readSse(
-  url: string,
-  headers: Record<string, string>,
-  until: (events: SseEvent[]) => boolean,
-  onEvent: (event: SseEvent) => void = () => undefined,
-): Promise<SseEvent[]> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers }, (res) => {
-      let buffer = '';
-      const events: SseEvent[] = [];
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event: SseEvent = { event: 'message', data: '', id: undefined };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event.event = line.slice(7);
-            else if (line.startsWith('data: ')) event.data += line.slice(6);
-            else if (line.startsWith('id: ')) event.id = line.slice(4);
-          }
-          if (event.data !== '') {
-            events.push(event);
-            onEvent(event);
-          }
-        }
-        if (until(events)) {
-          req.destroy();
-          resolve(events);
-        }
-      });
-    });
-    req.on('error', (error) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
-    });
-    req.end();
-  });
-}
-
-interface SseEvent {
-  event: string;
-  data: string;
-  id: string | undefined;
-}
-
-function sseTicks(events: SseEvent[]): Tick[] {
-  return events.filter((e) => e.event === 'ticks').flatMap((e) => JSON.parse(e.data) as Tick[]);
-}
 
 describe('Server-Sent Events', () => {
   it('[R27] GET /api/stream sends a snapshot per symbol, then ticks whose event id resumes exactly with Last-Event-ID', async () => {
@@ -209,7 +158,7 @@ describe('Server-Sent Events', () => {
       {},
       (events) => sseTicks(events).length >= 50,
       (event) => event.event === 'subscribed' && streamOpen(),
-    );
+    ).then((read) => read.events);
     await opened;
     for (let i = 0; i < 10; i++) {
       await port.publish({ ticks: makeTicks('AAPL', published + 1, 10) });
@@ -225,7 +174,7 @@ describe('Server-Sent Events', () => {
 
     await port.publish({ ticks: makeTicks('AAPL', published + 1, 20) });
     published += 20;
-    const resumed = await readSse(`${url}/api/stream?symbols=AAPL`, { 'last-event-id': lastId }, (events) => (sseTicks(events).at(-1)?.seq ?? 0) >= published);
+    const { events: resumed } = await readSse(`${url}/api/stream?symbols=AAPL`, { 'last-event-id': lastId }, (events) => (sseTicks(events).at(-1)?.seq ?? 0) >= published);
     const resumedSub = JSON.parse(resumed.find((e) => e.event === 'subscribed')!.data) as { recovered: boolean };
     expect(resumedSub.recovered).toBe(true);
     expect(sseTicks(resumed).map((t) => t.seq)).toEqual(range(got.at(-1)!.seq + 1, published));

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect as tcpConnect, type Socket as NetSocket } from 'node:net';
-import { request as httpRequest } from 'node:http';
 import { decodeStreamPosition, encodeStreamPosition, type IngestPort, type ResumePoint, type Tick } from '@tickfeed/protocol';
 import { REPLAY_WINDOW_FRAMES } from '../src/delivery/replay-cursors.js';
 import { TickRecorder, consumer, declaration, makeTicks, range, startServer, stopAll, onCleanup, type RunningServer } from './support/harness.js';
 import { rawSocketIo } from './support/raw-websocket.js';
+import { readSse, sseTicks } from './support/sse.js';
 
 afterEach(stopAll);
 
@@ -148,46 +148,6 @@ describe('resume replays over Socket.IO', () => {
   });
 });
 
-interface SseEvent {
-  event: string;
-  data: string;
-  id: string | undefined;
-}
-
-/** Reads an SSE stream until `until` holds. */
-function readSse(url: string, headers: Record<string, string>, until: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers }, (res) => {
-      let buffer = '';
-      const events: SseEvent[] = [];
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event: SseEvent = { event: 'message', data: '', id: undefined };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event.event = line.slice(7);
-            else if (line.startsWith('data: ')) event.data += line.slice(6);
-            else if (line.startsWith('id: ')) event.id = line.slice(4);
-          }
-          if (event.data !== '') events.push(event);
-        }
-        if (until(events)) {
-          req.destroy();
-          resolve(events);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const sseTicks = (events: SseEvent[]): Tick[] => events.filter((e) => e.event === 'ticks').flatMap((e) => JSON.parse(e.data) as Tick[]);
 
 describe('resume replays over Server-Sent Events', () => {
   it('[H12] a stream that resumes 49,999 ticks back and never reads is registered at once, buffers at most about one replay frame, and is destroyed once history passes its replay', async () => {
@@ -265,7 +225,7 @@ describe('resume replays over Server-Sent Events', () => {
     // One more tick each once the target is known, so the reader sees data after it was set.
     target = running.server.core.market.get('A')!.stats.seq + 1;
     await publishMore(running, port, symbols, 1);
-    const events = await reading;
+    const { events } = await reading;
     const ticks = sseTicks(events);
     for (const s of symbols) expect(ticks.filter((t) => t.symbol === s).map((t) => t.seq)).toEqual(range(4_001, target));
     const subscribed = events.filter((e) => e.event === 'subscribed').map((e) => JSON.parse(e.data) as { recovered: boolean });

@@ -100,6 +100,29 @@ function tickLog(socket: Consumer) {
   };
 }
 
+/**
+ * What a seek to `to` does at 60×: the reply's clock is the target or just past it (the replay
+ * runs on while the reply is built), subscribers get a reset into a new epoch, and the ticks
+ * from `to` on count from 1.
+ */
+async function expectSeeked(
+  replyClock: number | null | undefined,
+  to: number,
+  reset: Promise<Reset>,
+  oldEpoch: string,
+  log: ReturnType<typeof tickLog>,
+): Promise<void> {
+  const clock = replyClock ?? Number.NaN;
+  expect(clock).toBeGreaterThanOrEqual(to);
+  expect(clock).toBeLessThan(to + 60 * 1_000);
+  const r = await reset;
+  expect(r).toMatchObject({ reason: 'seek', snapshot: { seq: 0 } });
+  expect(r.epoch).not.toBe(oldEpoch);
+  await log.until((t) => t.some((x) => x.ts >= to && x.seq >= 3));
+  const after = log.ticks.filter((t) => t.ts >= to);
+  expect(after.map((t) => t.seq)).toEqual(after.map((_, i) => i + 1));
+}
+
 /** Resolves with the first event value that satisfies the predicate. */
 function nextEvent<E extends 'feed:status' | 'reset'>(
   socket: Consumer,
@@ -225,16 +248,7 @@ describe('replay into the real feed server', () => {
     const reset = nextEvent(client, 'reset', (r) => r.symbol === 'AMZN');
     const seeked = await control(url, { action: 'seek', to });
     expect(seeked).toMatchObject({ status: 200, body: { ok: true, status: { marker: 'seeked', state: 'playing' } } });
-    // The replay runs on at 60× while the reply is built: its clock is the target or just past it.
-    const clock = seeked.body.status?.clock ?? Number.NaN;
-    expect(clock).toBeGreaterThanOrEqual(to);
-    expect(clock).toBeLessThan(to + 60 * 1_000);
-    const r = await reset;
-    expect(r).toMatchObject({ reason: 'seek', snapshot: { seq: 0 } });
-    expect(r.epoch).not.toBe(subscribed[0]!.epoch);
-    await log.until((t) => t.some((x) => x.ts >= to && x.seq >= 3));
-    const after = log.ticks.filter((t) => t.ts >= to);
-    expect(after.map((t) => t.seq)).toEqual(after.map((_, i) => i + 1));
+    await expectSeeked(seeked.body.status?.clock, to, reset, subscribed[0]!.epoch, log);
 
     const faster = await control(url, { action: 'speed', speed: 'max' });
     expect(faster).toMatchObject({ status: 200, body: { ok: true, status: { speed: 'max' } } });
@@ -256,16 +270,7 @@ describe('replay into the real feed server', () => {
     const reset = nextEvent(client, 'reset', (r) => r.symbol === 'AMZN');
     const reply = await producer.timeout(5_000).emitWithAck('control', { action: 'seek', to });
     expect(reply).toMatchObject({ ok: true, status: { marker: 'seeked' } });
-    // The replay runs on at 60× while the reply is built: its clock is the target or just past it.
-    const clock = (reply.ok ? reply.status.clock : null) ?? Number.NaN;
-    expect(clock).toBeGreaterThanOrEqual(to);
-    expect(clock).toBeLessThan(to + 60 * 1_000);
-    const r = await reset;
-    expect(r).toMatchObject({ reason: 'seek', snapshot: { seq: 0 } });
-    expect(r.epoch).not.toBe(subscribed[0]!.epoch);
-    await log.until((t) => t.some((x) => x.ts >= to && x.seq >= 3));
-    const after = log.ticks.filter((t) => t.ts >= to);
-    expect(after.map((t) => t.seq)).toEqual(after.map((_, i) => i + 1));
+    await expectSeeked(reply.ok ? reply.status.clock : null, to, reset, subscribed[0]!.epoch, log);
     expect(await getJson<FeedStatus>(`${url}/api/feed`)).toMatchObject({ mode: 'replay', speed: 60 });
   });
 });

@@ -2,21 +2,13 @@ import { SymbolBook, type BookSink } from './book/book-model.js';
 import type { FeedEvent } from './book/book-source.js';
 import type { FactorProcess } from './factor-process.js';
 import { gridValue, makeGrid, nearestIndex, type Grid } from './price-grid.js';
-import { createRandom } from '@tickfeed/protocol';
+import { createRandom, type Tick } from '@tickfeed/protocol';
 import { Distributions } from './distributions.js';
 import type { FactorSpec, ModelParams, SymbolSpec } from './universe.js';
 import { VolatilityProcess } from './volatility.js';
 
-/** A simulated trade before it gets its seq (the publisher numbers ticks). */
-export interface ModelTrade {
-  symbol: string;
-  /** Event time, epoch ms (integer). */
-  ts: number;
-  price: number;
-  size: number;
-  bid: number;
-  ask: number;
-}
+/** A simulated trade before it gets its seq (the publisher numbers ticks); ts is the event time, epoch ms (integer). */
+export type ModelTrade = Omit<Tick, 'seq'>;
 
 /**
  * One symbol's trades. The efficient log-price is

@@ -1,15 +1,7 @@
-import { isValidSymbol } from '@tickfeed/protocol';
+import { isValidSymbol, type Tick } from '@tickfeed/protocol';
 
-/** One trade of a recorded tape, before it gets a seq. */
-export interface TapeRecord {
-  symbol: string;
-  /** Recorded event time, epoch ms (kept as recorded). */
-  ts: number;
-  price: number;
-  size: number;
-  bid: number;
-  ask: number;
-}
+/** One trade of a recorded tape, before it gets a seq; ts is the recorded event time, epoch ms (kept as recorded). */
+export type TapeRecord = Omit<Tick, 'seq'>;
 
 export type TapeProblemKind = 'missing-file' | 'bad-header' | 'unknown-column' | 'malformed-row' | 'non-monotonic-ts' | 'book-mismatch';
 

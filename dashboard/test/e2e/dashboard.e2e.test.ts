@@ -5,7 +5,7 @@ import { Stack, artifactPath, ensureDashboardBuilt, launchChromium } from '../su
 
 /*
  * End to end: Debian's chromium driven by playwright-core against a real feed
- * server serving dashboard/dist, fed by an in-test publisher. Screenshots of
+ * server serving dashboard/dist-test (the test build), fed by an in-test publisher. Screenshots of
  * each step go to test-artifacts/ (ignored by git).
  */
 

@@ -9,28 +9,32 @@ import { MarketPublisher, TEST_UNIVERSE, type InstrumentSpec } from './market-pu
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DASHBOARD_DIR = resolve(here, '../..');
-export const DIST_DIR = resolve(DASHBOARD_DIR, 'dist');
+/** The test build (`vite build --mode test`): the page with its debug hook, window.__tickfeed. */
+export const DIST_DIR = resolve(DASHBOARD_DIR, 'dist-test');
+/** The production build (`vite build`), which the feed server and the image serve. */
+export const PRODUCTION_DIST_DIR = resolve(DASHBOARD_DIR, 'dist');
 export const ARTIFACTS_DIR = resolve(DASHBOARD_DIR, '../test-artifacts');
 
 export { CHROMIUM_ARGS } from '../../bench/frame-bench.js';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
- * Builds the dashboard when dashboard/dist is missing (npm test builds it before).
+ * Builds the dashboard (the test build unless told) when it is missing (npm test builds both before).
  * Test files run in parallel workers: each builds into its own folder and
- * renames it into place, so a concurrent build never sees a half-written dist.
+ * renames it into place, so a concurrent build never sees a half-written one.
  */
-export function ensureDashboardBuilt(): void {
-  if (existsSync(resolve(DIST_DIR, 'index.html'))) return;
-  const tmp = resolve(DASHBOARD_DIR, `dist-build-${process.pid}`);
+export function ensureDashboardBuilt(mode: 'test' | 'production' = 'test'): void {
+  const dir = mode === 'test' ? DIST_DIR : PRODUCTION_DIST_DIR;
+  if (existsSync(resolve(dir, 'index.html'))) return;
+  const tmp = resolve(DASHBOARD_DIR, `dist-build-${mode}-${process.pid}`);
   execFileSync(
     process.execPath,
-    [resolve(DASHBOARD_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', tmp, '--emptyOutDir'],
+    [resolve(DASHBOARD_DIR, 'node_modules/vite/bin/vite.js'), 'build', '--mode', mode, '--logLevel', 'warn', '--outDir', tmp, '--emptyOutDir'],
     { cwd: DASHBOARD_DIR, stdio: 'inherit' },
   );
   try {
-    if (existsSync(DIST_DIR) && !existsSync(resolve(DIST_DIR, 'index.html'))) rmSync(DIST_DIR, { recursive: true, force: true });
-    renameSync(tmp, DIST_DIR);
+    if (existsSync(dir) && !existsSync(resolve(dir, 'index.html'))) rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
   } catch {
     // Another worker's build got there first.
   } finally {

@@ -13,7 +13,7 @@ import type { FeedCore } from '../feed-core.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
 import { TokenBucket } from './token-bucket.js';
-import { planSubscribe, planUnsubscribe, type SubscriberHandle } from './subscriptions.js';
+import { checkSubscribe, planSubscribe, planUnsubscribe, type CheckedSubscribe, type SubscriberHandle } from './subscriptions.js';
 import type { EdgeGate } from '../edge/edge-gate.js';
 import { clientIp } from '../edge/client-address.js';
 import { splitRequestArgs } from './request-args.js';
@@ -21,6 +21,13 @@ import type { ConsumerAuth } from '../auth/socket-auth.js';
 import type { QuoteHub } from '../delivery/quote-hub.js';
 import { parseSubscriptionRoom, subscriptionRoom } from './subscription-rooms.js';
 import { BOOK_CONSUMER_EVENTS } from '../book/book-channel.js';
+
+/**
+ * Subscribes of one connection that may wait for a cluster catch-up at once. Catching up costs
+ * store reads (concurrent ones for a symbol share one); a connection that piles up subscribes
+ * gets the rest answered from local state instead.
+ */
+const MAX_WAITING_CATCH_UPS = 4;
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
 export function attachConsumerNamespace(
@@ -59,6 +66,8 @@ export function attachConsumerNamespace(
     }
     socket.data.ip = ip;
     socket.data.bucket = new TokenBucket(config.subscribeBurst, config.subscribeRatePerSec, Date.now);
+    socket.data.waiting = 0;
+    socket.data.queue = undefined;
     next();
   });
 
@@ -68,10 +77,9 @@ export function attachConsumerNamespace(
    * memory on every idle connection.
    */
   /**
-   * What subscribe and unsubscribe do first: find the ack to answer, apply
-   * the rate limit, and send the ticks already queued for this client, so
-   * none can follow the ack (or precede a snapshot). Undefined when the
-   * request was answered or dropped here.
+   * What subscribe and unsubscribe do first: find the ack to answer and apply the rate limit
+   * (before anything waits, so waiting requests are bounded by the bucket). Undefined when
+   * the request was answered or dropped here.
    */
   function admit(socket: ConsumerSocket, event: 'subscribe' | 'unsubscribe', args: unknown[]): { raw: unknown; reply: (value: unknown) => void } | undefined {
     const { payload: raw, ack } = splitRequestArgs(args);
@@ -81,30 +89,64 @@ export function attachConsumerNamespace(
       reject(reply, event, errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
       return undefined;
     }
-    fanout.flushClient(socket.id);
     return { raw, reply };
+  }
+
+  /**
+   * Answers a request once `wait` settled and every earlier request of the socket that waited
+   * was answered: at once when none waits. Cluster mode only ever waits (prepareSubscribe).
+   * Ours rather than a queue library: a queue object per connection would cost memory on every
+   * idle connection; this is a promise chain in two fields of socket.data, empty when idle.
+   */
+  function inOrder(socket: ConsumerSocket, wait: Promise<void> | undefined, answer: () => void): void {
+    const data = socket.data;
+    if (wait === undefined && data.queue === undefined) return answer();
+    data.waiting++;
+    const queue: Promise<void> = (data.queue ?? Promise.resolve())
+      // prepareSubscribe never rejects; were it to, this connection's later requests must not stall.
+      .then(() => wait?.catch(() => undefined))
+      .then(() => {
+        data.waiting--;
+        if (data.queue === queue) data.queue = undefined;
+        answer();
+      });
+    data.queue = queue;
   }
 
   function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, 'subscribe', args);
     if (request === undefined) return;
-    const limits = { ...auth.limitsFor(this), quotesMinThrottleMs: config.quotesMinThrottleMs };
-    const plan = planSubscribe(request.raw, roomsHandle(this), core.market, limits, this.data.entitlement);
-    if (!plan.reply.ok) return reject(request.reply, 'subscribe', plan.reply);
-    request.reply(plan.reply);
+    const checked = checkSubscribe(request.raw, config.maxSymbolsPerRequest);
+    const prepare = core.replicator.prepareSubscribe;
+    const wait = checked.ok && prepare !== undefined && this.data.waiting < MAX_WAITING_CATCH_UPS ? prepare.call(core.replicator, checked.request) : undefined;
+    inOrder(this, wait, () => answerSubscribe(this, checked, request.reply));
+  }
+
+  /** Sends the ticks already queued for this client first, so none can follow the ack (or precede a snapshot). */
+  function answerSubscribe(socket: ConsumerSocket, checked: CheckedSubscribe, reply: (value: unknown) => void): void {
+    fanout.flushClient(socket.id);
+    const limits = { ...auth.limitsFor(socket), quotesMinThrottleMs: config.quotesMinThrottleMs };
+    const plan = planSubscribe(checked, roomsHandle(socket), core.market, limits, socket.data.entitlement);
+    if (!plan.reply.ok) return reject(reply, 'subscribe', plan.reply);
+    reply(plan.reply);
     const symbols = plan.reply.subscribed.map((entry) => entry.symbol);
     // Conflated symbols left their tick room: no replay or conflated tick of theirs may follow.
-    if (plan.throttleMs === 0) fanout.subscribed(this.id, symbols, plan.replay);
-    else fanout.unsubscribed(this.id, symbols);
+    if (plan.throttleMs === 0) fanout.subscribed(socket.id, symbols, plan.replay);
+    else fanout.unsubscribed(socket.id, symbols);
   }
 
   function onUnsubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, 'unsubscribe', args);
     if (request === undefined) return;
-    const result = planUnsubscribe(request.raw, roomsHandle(this));
-    if (!result.ok) return reject(request.reply, 'unsubscribe', result);
-    request.reply(result);
-    fanout.unsubscribed(this.id, result.unsubscribed);
+    inOrder(this, undefined, () => answerUnsubscribe(this, request.raw, request.reply));
+  }
+
+  function answerUnsubscribe(socket: ConsumerSocket, raw: unknown, reply: (value: unknown) => void): void {
+    fanout.flushClient(socket.id);
+    const result = planUnsubscribe(raw, roomsHandle(socket));
+    if (!result.ok) return reject(reply, 'unsubscribe', result);
+    reply(result);
+    fanout.unsubscribed(socket.id, result.unsubscribed);
   }
 
   function onDisconnect(this: ConsumerSocket): void {

@@ -9,6 +9,8 @@ import {
   type RejectedSymbol,
   type Subscribed,
   type SubscribeReply,
+  type SubscribeRequest,
+  type ErrorReply,
   type UnsubscribeReply,
 } from '@tickfeed/protocol';
 import type { MarketState } from '../market/market-state.js';
@@ -43,6 +45,21 @@ export interface SubscribePlan {
   throttleMs: number;
 }
 
+/** A subscribe request that passed the schema and the per-request limit; its symbols without repeats. */
+export type CheckedSubscribe = { ok: true; request: SubscribeRequest } | ErrorReply;
+
+/** The shape and size of a subscribe, checked before anything waits on it or reads the market. */
+export function checkSubscribe(raw: unknown, maxSymbolsPerRequest: number): CheckedSubscribe {
+  if (!subscribeCheck.Check(raw)) {
+    return errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`);
+  }
+  const symbols = [...new Set(raw.symbols)];
+  if (symbols.length > maxSymbolsPerRequest) {
+    return errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${maxSymbolsPerRequest} symbols per request`);
+  }
+  return { ok: true, request: { ...raw, symbols } };
+}
+
 /**
  * The subscription rules of one request, apart from any socket: validation,
  * limits, unknown symbols, snapshots and resume. The caller sends the reply,
@@ -50,24 +67,15 @@ export interface SubscribePlan {
  * takes them, not copied here.
  */
 export function planSubscribe(
-  raw: unknown,
+  checked: CheckedSubscribe,
   handle: SubscriberHandle,
   market: MarketState,
   limits: SubscriptionLimits,
   entitlement: { allows(symbol: string): boolean } = { allows: () => true },
 ): SubscribePlan {
-  if (!subscribeCheck.Check(raw)) {
-    return { reply: errorReply(ErrorCode.BAD_REQUEST, `subscribe: ${describeSchemaError(subscribeCheck.Errors(raw))}`), replay: [], throttleMs: 0 };
-  }
-  const throttleMs = effectiveThrottleMs(raw.throttleMs ?? 0, limits.quotesMinThrottleMs ?? 0);
-  const symbols = [...new Set(raw.symbols)];
-  if (symbols.length > limits.maxSymbolsPerRequest) {
-    return {
-      reply: errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${limits.maxSymbolsPerRequest} symbols per request`),
-      replay: [],
-      throttleMs,
-    };
-  }
+  if (!checked.ok) return { reply: checked, replay: [], throttleMs: 0 };
+  const { symbols, resume } = checked.request;
+  const throttleMs = effectiveThrottleMs(checked.request.throttleMs ?? 0, limits.quotesMinThrottleMs ?? 0);
   const current = handle.subscribed();
   const rejected: RejectedSymbol[] = [];
   const accepted: string[] = [];
@@ -101,7 +109,7 @@ export function planSubscribe(
     handle.join(symbol, throttleMs);
     const entry: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
     // Quotes carry state, not a stream of ticks: there is nothing to resume.
-    const point = throttleMs === 0 ? raw.resume?.[symbol] : undefined;
+    const point = throttleMs === 0 ? resume?.[symbol] : undefined;
     if (point !== undefined) {
       const recovered = point.epoch === book.epoch && point.seq <= book.stats.seq && book.ring.holdsAfter(point.seq);
       entry.recovered = recovered;
@@ -109,7 +117,7 @@ export function planSubscribe(
     }
     subscribed.push(entry);
   }
-  const reply: SubscribeReply = raw.throttleMs === undefined ? { ok: true, subscribed, rejected } : { ok: true, subscribed, rejected, throttleMs };
+  const reply: SubscribeReply = checked.request.throttleMs === undefined ? { ok: true, subscribed, rejected } : { ok: true, subscribed, rejected, throttleMs };
   return { reply, replay, throttleMs };
 }
 

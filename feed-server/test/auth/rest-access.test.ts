@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { request as httpRequest } from 'node:http';
 import { Writable } from 'node:stream';
 import { io as connect } from 'socket.io-client';
 import pino from 'pino';
@@ -11,7 +10,8 @@ import {
   type SymbolsResponse,
   type Tick,
 } from '@tickfeed/protocol';
-import { declaration, makeTicks, onCleanup, publisher, startServer, stopAll, type ConsumerClient } from '../support/harness.js';
+import { connected, declaration, makeTicks, publisher, startServer, stopAll, type ConsumerClient } from '../support/harness.js';
+import { readSse, sseTicks } from '../support/sse.js';
 import { TEST_SECRET, jwtConfig, mint } from '../support/tokens.js';
 import type { ServerConfig } from '../../src/config.js';
 
@@ -30,52 +30,6 @@ async function get(url: string, token?: string): Promise<{ status: number; body:
   return { status: res.status, body: await res.json() };
 }
 
-interface SseEvent {
-  event: string;
-  data: string;
-  id: string | undefined;
-}
-
-/** Reads an SSE response until `until` holds or the server answers with an error status. */
-function readSse(url: string, headers: Record<string, string>, until: (events: SseEvent[]) => boolean): Promise<{ status: number; events: SseEvent[]; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { headers }, (res) => {
-      let buffer = '';
-      let body = '';
-      const events: SseEvent[] = [];
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event: SseEvent = { event: 'message', data: '', id: undefined };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event.event = line.slice(7);
-            else if (line.startsWith('data: ')) event.data += line.slice(6);
-            else if (line.startsWith('id: ')) event.id = line.slice(4);
-          }
-          if (event.data !== '') events.push(event);
-        }
-        if (res.statusCode === 200 && until(events)) {
-          req.destroy();
-          resolve({ status: 200, events, body });
-        }
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, events, body }));
-    });
-    req.on('error', (error) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
-    });
-    req.end();
-  });
-}
-
-function sseTicks(events: SseEvent[]): Tick[] {
-  return events.filter((e) => e.event === 'ticks').flatMap((e) => JSON.parse(e.data) as Tick[]);
-}
 
 const unauthorized = { ok: false, error: { code: ErrorCode.UNAUTHORIZED, message: expect.any(String) } };
 const forbidden = { ok: false, error: { code: ErrorCode.FORBIDDEN, message: expect.any(String) } };
@@ -175,14 +129,7 @@ describe('leak hunt', () => {
     const seen: string[] = [];
 
     // Socket.IO: subscribe, resume, then a burst of MSFT ticks.
-    const socket: ConsumerClient = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } });
-    onCleanup(() => {
-      socket.disconnect();
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
+    const socket = await connected<ConsumerClient>(connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } }));
     socket.onAny((event: string, ...args: unknown[]) => seen.push(`socket ${event} ${JSON.stringify(args)}`));
     const sub: SubscribeReply = await socket.emitWithAck('subscribe', { symbols: ['MSFT'] });
     const resume: SubscribeReply = await socket.emitWithAck('subscribe', { symbols: ['MSFT', 'AAPL'], resume: { MSFT: { epoch: 'x', seq: 1 } } });

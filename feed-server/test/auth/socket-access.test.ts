@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import { ErrorCode, type AuthRefreshReply, type Notice, type SubscribeOk, type SubscribeReply } from '@tickfeed/protocol';
-import { TickRecorder, declaration, makeTicks, onCleanup, range, startServer, stopAll, type ConsumerClient } from '../support/harness.js';
+import { TickRecorder, connected, declaration, makeTicks, onCleanup, range, startServer, stopAll, type ConsumerClient } from '../support/harness.js';
 import { jwtConfig, mint } from '../support/tokens.js';
 import type { ServerConfig } from '../../src/config.js';
 
@@ -16,15 +16,7 @@ async function authedServer(symbols: string[], ticksEach = 0, overrides: Partial
 }
 
 async function userSocket(url: string, token: string): Promise<ConsumerClient> {
-  const socket: ConsumerClient = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } });
-  onCleanup(() => {
-    socket.disconnect();
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  return socket;
+  return connected<ConsumerClient>(connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token } }));
 }
 
 function subscribe(socket: ConsumerClient, request: unknown): Promise<SubscribeReply> {

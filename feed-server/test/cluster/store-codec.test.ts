@@ -13,7 +13,7 @@ import {
   parseTailReply,
 } from '../../src/cluster/store-codec.js';
 import { StoreKeys } from '../../src/cluster/store-keys.js';
-import { redactUrl } from '../../src/cluster/redis-cluster.js';
+import { redactUrl } from '../../src/cluster/redis-clients.js';
 import { declaration } from '../support/harness.js';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30);
