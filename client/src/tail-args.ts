@@ -4,17 +4,20 @@ import { isValidSymbol } from '@tickfeed/protocol';
 export interface TailArgs {
   readonly url: string;
   readonly symbols: string[];
+  /** Access token (AUTH_MODE=jwt servers): `--token`, else the TICKFEED_TOKEN environment variable. */
+  readonly token?: string;
 }
 
-export const TAIL_USAGE = 'usage: npm run tail -- SYMBOL [SYMBOL...] [--url http://127.0.0.1:3000]';
+export const TAIL_USAGE = 'usage: npm run tail -- SYMBOL [SYMBOL...] [--url http://127.0.0.1:3000] [--token JWT]';
 
 /** Parses the tail command's arguments; returns an error message instead of throwing. */
-export function parseTailArgs(argv: readonly string[], defaultUrl = 'http://127.0.0.1:3000'): TailArgs | { error: string } {
+export function parseTailArgs(argv: readonly string[], defaultUrl = 'http://127.0.0.1:3000', envToken?: string): TailArgs | { error: string } {
   let url = defaultUrl;
+  let accessToken = envToken === '' ? undefined : envToken;
   const symbols: string[] = [];
   const { tokens } = parseArgs({
     args: [...argv],
-    options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { url: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: false,
     allowPositionals: true,
     tokens: true,
@@ -28,6 +31,9 @@ export function parseTailArgs(argv: readonly string[], defaultUrl = 'http://127.
     } else if (token.rawName === '--url') {
       if (token.value === undefined) return { error: '--url needs a value' };
       url = token.value;
+    } else if (token.rawName === '--token') {
+      if (token.value === undefined || token.value === '') return { error: '--token needs a value' };
+      accessToken = token.value;
     } else if (token.rawName === '--help' || token.rawName === '-h') {
       return { error: TAIL_USAGE };
     } else {
@@ -41,7 +47,7 @@ export function parseTailArgs(argv: readonly string[], defaultUrl = 'http://127.
   } catch {
     return { error: `--url is not a URL: ${url}` };
   }
-  return { url, symbols };
+  return accessToken === undefined ? { url, symbols } : { url, symbols, token: accessToken };
 }
 
 /** One tick as one line: ISO time (UTC), symbol, seq, price, size, bid, ask. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /*
- * `npm run tail -- AAPL BTC-USD [--url http://127.0.0.1:3000]`: prints live
+ * `npm run tail -- AAPL BTC-USD [--url http://127.0.0.1:3000] [--token JWT]`: prints live
  * ticks, one per line, on stdout; connection changes and notices on stderr.
  * The simplest example of the API, built on the same FeedClient as the dashboard.
  */
@@ -8,13 +8,13 @@ import { describeConnection } from './connection-state.js';
 import { FeedClient } from './feed-client.js';
 import { formatTickLine, parseTailArgs } from './tail-args.js';
 
-const args = parseTailArgs(process.argv.slice(2));
+const args = parseTailArgs(process.argv.slice(2), undefined, process.env.TICKFEED_TOKEN);
 if ('error' in args) {
   process.stderr.write(`${args.error}\n`);
   process.exit(2);
 }
 
-const client = new FeedClient({ url: args.url });
+const client = new FeedClient({ url: args.url, ...(args.token !== undefined ? { token: args.token } : {}) });
 const say = (line: string): void => void process.stderr.write(`# ${line}\n`);
 
 client.on('state', (state) => say(describeConnection(state, Date.now())));

@@ -21,4 +21,11 @@ describe('tail arguments', () => {
     expect(line).toMatch(/^14:30:05\.123 AAPL\s+#42\s+187\.25 x 100\s+bid 187\.24 ask 187\.26$/);
     expect(line).not.toContain('\n');
   });
+
+  it('[D10] --token (or TICKFEED_TOKEN) passes an access token; the flag wins', () => {
+    expect(parseTailArgs(['AAPL', '--token', 'abc'])).toEqual({ url: 'http://127.0.0.1:3000', symbols: ['AAPL'], token: 'abc' });
+    expect(parseTailArgs(['AAPL'], undefined, 'from-env')).toEqual({ url: 'http://127.0.0.1:3000', symbols: ['AAPL'], token: 'from-env' });
+    expect(parseTailArgs(['AAPL', '--token=flag'], undefined, 'from-env')).toMatchObject({ token: 'flag' });
+    expect(parseTailArgs(['AAPL', '--token'])).toEqual({ error: '--token needs a value' });
+  });
 });

@@ -18,6 +18,7 @@ import type { EdgeGate } from '../edge/edge-gate.js';
 import { clientIp } from '../edge/client-address.js';
 import { splitRequestArgs } from './request-args.js';
 import type { ConsumerAuth } from '../auth/socket-auth.js';
+import { connectionCap } from '../auth/entitlements.js';
 import type { QuoteHub } from '../delivery/quote-hub.js';
 import { parseSubscriptionRoom, subscriptionRoom } from './subscription-rooms.js';
 import { BOOK_CONSUMER_EVENTS } from '../book/book-channel.js';
@@ -167,7 +168,8 @@ export function attachConsumerNamespace(
       protocolVersion: PROTOCOL_VERSION,
       serverId: config.serverId,
       limits: {
-        maxSubscriptionsPerConnection: config.maxSubscriptions,
+        // The cap this connection has: the server's, lowered by its token's maxSubscriptions claim.
+        maxSubscriptionsPerConnection: connectionCap(config.maxSubscriptions, socket.data.entitlement),
         maxSymbolsPerRequest: Math.min(config.maxSymbolsPerRequest, DEFAULT_LIMITS.maxSymbolsPerRequest),
         flushIntervalMs: config.flushIntervalMs,
       },

@@ -152,6 +152,21 @@ describe('Socket.IO access control', () => {
     expect((await subscribe(kept, { symbols: ['AAPL'] })).ok).toBe(true);
   });
 
+  it('[A9] welcome states the connection\'s own cap: the server\'s, lowered by the maxSubscriptions claim', async () => {
+    const { url } = await authedServer(['A'], 0, { maxSubscriptions: 50 });
+    const welcomeCap = async (token: string) => {
+      const socket: ConsumerClient = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, autoConnect: false, auth: { token } });
+      onCleanup(() => {
+        socket.disconnect();
+      });
+      const welcome = new Promise<number>((resolve) => socket.once('welcome', (w) => resolve(w.limits.maxSubscriptionsPerConnection)));
+      socket.connect();
+      return welcome;
+    };
+    expect(await welcomeCap(await mint({ symbols: ['*'], maxSubscriptions: 2 }))).toBe(2);
+    expect(await welcomeCap(await mint({ symbols: ['*'] }))).toBe(50);
+  });
+
   it('[A12] the per-user cap counts subscriptions across the user\'s connections; other users are unaffected', async () => {
     const { url } = await authedServer(['A', 'B', 'C', 'D'], 0, { userMaxSubscriptions: 3 });
     const token = await mint({ symbols: ['*'] });
