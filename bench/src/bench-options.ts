@@ -10,7 +10,7 @@ export { UsageError } from './command-line.js';
  * Options of `npm run bench` (B8), read from its command line, and the plan
  * they turn into. Pure.
  */
-export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes'] as const;
+export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes', 'book'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -170,8 +170,8 @@ export function buildPlan(o: BenchOptions): BenchPlan {
   const quick = o.quick;
   // Capacity (10,000 connections), scale-out and the dashboard take a while: full runs only, unless asked for.
   const defaults: SuiteName[] = quick
-    ? ['fanout', 'baseline', 'idle', 'ingest', 'persistence']
-    : ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes'];
+    ? ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'book']
+    : ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes', 'book'];
   return {
     options: o,
     suites: o.only ?? defaults,

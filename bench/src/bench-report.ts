@@ -5,6 +5,7 @@ import { fmtInt, type FanoutResult, type IdleResult, type IngestResult, type Per
 import { efficiencyOf, formatEfficiency } from './efficiency.js';
 import { formatDashboardFrames, type DashboardFrameRun } from './dashboard-frames.js';
 import type { QuotesResult } from './quotes-suite.js';
+import type { BookResult } from './book-suite.js';
 
 /** The run's results: JSON for tooling (B10), a table for people. */
 export interface MachineInfo {
@@ -34,6 +35,8 @@ export interface BenchResults {
   dashboard?: DashboardFrameRun[];
   /** The quotes channel with dashboard-like clients (SPEC Q14). */
   quotes?: QuotesResult;
+  /** Order-book fan-out at rising update rates (SPEC B40–B45). */
+  book?: BookResult;
   /** Suites skipped, with why. */
   skipped: { suite: string; reason: string }[];
   /** Suites that could not run to the end. */

@@ -8,6 +8,7 @@ import { ScaleoutUnsupported, runScaleout } from './scaleout.js';
 import { runFanout, runIdle, runIngest, runPersistence, scenarioOf, type Log } from './suites.js';
 import { CHROMIUM_PATH, formatDashboardFrames, runDashboardFrames } from './dashboard-frames.js';
 import { runQuotes } from './quotes-suite.js';
+import { formatBookSummary, runBook } from './book-suite.js';
 
 /** Runs the plan's suites in order; a failing suite is reported and the others still run. */
 export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults> {
@@ -76,6 +77,10 @@ export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults>
 
   await suite('quotes', async () => {
     results.quotes = await runQuotes(plan, log);
+  });
+  await suite('book', async () => {
+    results.book = await runBook(plan, log);
+    log(formatBookSummary(results.book, results.fanout.feed?.sustained));
   });
 
   const finished = Date.now();

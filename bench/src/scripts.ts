@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Child process scripts; always the built ones, so children run plain `node`. */
-export type ChildScript = 'server-entry' | 'baseline-entry' | 'load-gen-main' | 'publisher-main';
+export type ChildScript = 'server-entry' | 'baseline-entry' | 'load-gen-main' | 'publisher-main' | 'book-publisher-main';
 
 export function scriptPath(name: ChildScript): string {
   const path = resolve(BENCH_ROOT, 'dist', `${name}.js`);
