@@ -65,12 +65,12 @@ export function bookAssignment(clients: number, perClient: number, symbols: read
  * each rate, rising, until one fails: warm-up, a measured window, then a
  * drain in which every client's books must reach the publisher's last seq.
  */
-export async function runBook(plan: BenchPlan, log: Log): Promise<BookResult> {
+export async function runBook(plan: BenchPlan, log: Log, sizes: { clients?: number; rates?: readonly number[] } = {}): Promise<BookResult> {
   const quick = plan.options.quick;
-  const clients = quick ? BOOK_QUICK_CLIENTS : plan.options.clients;
+  const clients = sizes.clients ?? (quick ? BOOK_QUICK_CLIENTS : plan.options.clients);
   const { booksPerClient, depth } = BOOK_SCENARIO;
   const symbols = benchSymbols(BOOK_SCENARIO.symbols);
-  const rates = quick ? BOOK_QUICK_RATES : BOOK_RATES;
+  const rates = sizes.rates ?? (quick ? BOOK_QUICK_RATES : BOOK_RATES);
   const server = await startServer('feed', serverOptions(plan));
   const publisher = await startChild<BookPublisherApi>({ name: 'book publisher', script: scriptPath('book-publisher-main'), cpu: CLIENT_CPU, nice: plan.options.nice });
   const tally = new BookTally();
