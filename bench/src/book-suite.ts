@@ -9,7 +9,7 @@ import { summarizeMicros, type LatencySummary } from './histogram.js';
 import { cpuPercent, sampleCores, sampleProcess, taskPercent } from './proc-stats.js';
 import { CLIENT_CPU, INGEST_TOKEN, delay, startServer } from './rig.js';
 import { scriptPath } from './scripts.js';
-import { fmtInt, serverOptions, type Log } from './suites.js';
+import { INTERFERENCE_PCT, fmtInt, serverOptions, type Log } from './suites.js';
 import { benchSymbols } from './tick-factory.js';
 
 /** The issue's scenario (B40): 1,000 clients × 2 books at depth 10, of 100 symbols. */
@@ -42,6 +42,8 @@ export interface BookStep extends BookStepFacts {
   /** 1-minute load average of the machine when the step started. */
   loadAvg1: number;
   examples: string[];
+  /** The first window, when this step was measured again because other processes were busy during it. */
+  earlierAttempt?: { p99Ms: number; othersCpuPct: number; reasons: string[] };
 }
 
 export interface BookResult {
@@ -92,9 +94,16 @@ export async function runBook(plan: BenchPlan, log: Log, sizes: { clients?: numb
     }
     const steps: BookStep[] = [];
     for (const rate of rates) {
-      const step = await measureBookStep(rate, plan, tally, followers, publisher, server.pid);
-      steps.push(step);
+      let step = await measureBookStep(rate, plan, tally, followers, publisher, server.pid);
       log(formatBookStep(step));
+      if (!step.verdict.pass && step.othersCpuPct >= INTERFERENCE_PCT) {
+        // As the fan-out suite does (B6): a failure while other processes were busy is measured once more.
+        log(`book @ ${fmtInt(rate)}/s: other processes used ${step.othersCpuPct.toFixed(0)}% CPU meanwhile; measuring again`);
+        const earlier = { p99Ms: step.p99Ms, othersCpuPct: step.othersCpuPct, reasons: step.verdict.reasons };
+        step = { ...(await measureBookStep(rate, plan, tally, followers, publisher, server.pid)), earlierAttempt: earlier };
+        log(formatBookStep(step));
+      }
+      steps.push(step);
       // One failed window on a shared machine can be a stall of it; two in a row end the ladder.
       if (!step.verdict.pass && steps.length >= 2 && !steps[steps.length - 2]!.verdict.pass) break;
     }
