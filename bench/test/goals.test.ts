@@ -99,6 +99,11 @@ describe('goal verdicts beside the naive server', () => {
     expect(rows[4]?.note).toContain('but client side saturated');
   });
 
+  it("[B32] a CPU ratio over the goal is not judged when either server's step was disturbed", () => {
+    const feed = fanout('feed', { rate: 81, p99: 5 }, [{ rate: 2_000, p99: 20, cpu: 60, others: 170 }], null, null);
+    expect(judgeGoals(feed, naive)[2]).toMatchObject({ verdict: 'not judged', note: "0.81× naive's, but machine busy (other processes 170% CPU)" });
+  });
+
   it('[B32] lost ticks miss a latency goal on a clean machine whatever the p99; rates not measured are not judged', () => {
     const feed = fanout('feed', { rate: 81, p99: 1, gaps: 2 }, [], null, null);
     const rows = judgeGoals(feed, undefined);
