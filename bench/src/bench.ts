@@ -9,6 +9,7 @@ import { runFanout, runIdle, runIngest, runPersistence, scenarioOf, type Log } f
 import { CHROMIUM_PATH, formatDashboardFrames, runDashboardFrames } from './dashboard-frames.js';
 import { runQuotes } from './quotes-suite.js';
 import { formatBookSummary, runBook } from './book-suite.js';
+import { judgeGoals } from './goals.js';
 
 /** Runs the plan's suites in order; a failing suite is reported and the others still run. */
 export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults> {
@@ -49,6 +50,7 @@ export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults>
     results.fanout.baseline = await runFanout('baseline', plan, log);
   });
   results.fanout.speedup = speedupOf(results.fanout.feed, results.fanout.baseline);
+  if (results.fanout.feed || results.fanout.baseline) results.goals = judgeGoals(results.fanout.feed, results.fanout.baseline, plan.criteria);
   await suite('idle', async () => {
     results.idle.feed = await runIdle('feed', plan, log);
     results.idle.baseline = await runIdle('baseline', plan, log);

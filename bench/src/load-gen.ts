@@ -204,6 +204,7 @@ export class LoadGenerator {
         }
       },
       onEvent: (name, args, at) => this.onEvent(tracker, name, args, at),
+      onTicks: (t, at) => this.onTicks(tracker, t.symbols, t.seqs, t.ts, at),
       onClose: () => {
         if (!this.closing && client.raw === raw && client.acked.length > 0) this.disconnects += 1;
       },
@@ -223,6 +224,22 @@ export class LoadGenerator {
     return { subscribed: reply.subscribed.length, rejected: reply.rejected.length };
   }
 
+  /** The same rules whichever way the frame was read (B2, B3, B33). */
+  private onTicks(tracker: DeliveryAudit, symbols: readonly string[], seqs: readonly number[], stamps: readonly number[], at: number): void {
+    const ws = this.windowStart;
+    const we = this.windowEnd;
+    for (let i = 0; i < symbols.length; i++) {
+      tracker.observe(symbols[i] as string, seqs[i] as number);
+      const ts = stamps[i] as number;
+      if (ts >= ws && ts < we) {
+        this.delivered += 1;
+        this.latency.record((at - ts) * 1000);
+      }
+    }
+    this.ticksReceived += symbols.length;
+    this.lastTickAt = at;
+  }
+
   private onEvent(tracker: DeliveryAudit, name: string, args: unknown[], at: number): void {
     if (name === Events.ticks) {
       const ticks = args[0];
@@ -230,19 +247,8 @@ export class LoadGenerator {
         this.malformed += 1;
         return;
       }
-      const ws = this.windowStart;
-      const we = this.windowEnd;
-      for (let i = 0; i < ticks.length; i++) {
-        const t = ticks[i] as Tick;
-        tracker.observe(t.symbol, t.seq);
-        const ts = t.ts;
-        if (ts >= ws && ts < we) {
-          this.delivered += 1;
-          this.latency.record((at - ts) * 1000);
-        }
-      }
-      this.ticksReceived += ticks.length;
-      this.lastTickAt = at;
+      const typed = ticks as Tick[];
+      this.onTicks(tracker, typed.map((t) => t.symbol), typed.map((t) => t.seq), typed.map((t) => t.ts), at);
     } else if (name === Events.reset) {
       const reset = args[0] as Reset;
       this.resets += 1;

@@ -9,6 +9,7 @@ import {
   engineIoUrl,
   type OpenPayload,
 } from './eio-codec.js';
+import { scanTicksFrame, type ScannedTicks } from './tick-scan.js';
 
 /**
  * A minimal Socket.IO v5 client over a raw WebSocket (B1): handshake, one
@@ -26,6 +27,11 @@ export interface RawClientOptions {
   connectTimeoutMs?: number;
   /** Called for every server event, with the frame's arrival time (Date.now()). */
   onEvent?: (name: string, args: unknown[], receivedAt: number) => void;
+  /**
+   * When set, `ticks` events that the scanner reads exactly (B33) come here
+   * instead of `onEvent`, without a full decode; every other frame as before.
+   */
+  onTicks?: (ticks: ScannedTicks, receivedAt: number) => void;
   /** Called for every WebSocket frame received (events, pings, acks). */
   onFrame?: (bytes: number, receivedAt: number) => void;
   /** Called once when the connection ends, for any reason. */
@@ -95,6 +101,14 @@ export class RawSocketIoClient {
         }
         const frame = raw.toString();
         this.options.onFrame?.(frame.length, at);
+        const onTicks = this.options.onTicks;
+        if (onTicks && this.namespace === '/' && this.sid !== null) {
+          const ticks = scanTicksFrame(frame);
+          if (ticks !== null) {
+            onTicks(ticks, at);
+            return;
+          }
+        }
         try {
           this.handleFrame(frame, at, done, fail);
         } catch (e) {

@@ -6,7 +6,8 @@ import type { FloodParams, FloodReport, PublisherApi, PublishRunReport } from '.
 import { createRandom, pickDistinct } from '@tickfeed/protocol';
 import { scriptPath } from './scripts.js';
 import type { ServerChildApi } from './server-child.js';
-import { addCounts, emptyCounts, type SeqCounts } from './delivery-audit.js';
+import type { SeqCounts } from './delivery-audit.js';
+import { combineReports, expectedDeliveries } from './load-gen-sum.js';
 import { benchSymbols } from './tick-factory.js';
 import { judgeStep, type PassCriteria, type Verdict } from './verdict.js';
 
@@ -259,8 +260,7 @@ export class Rig {
     const samples = await sampler.finish(pub.aborted);
 
     // Expected deliveries: every tick stamped in the window, once per subscriber of its symbol.
-    const expectedOf = (r: LoadGenReport) =>
-      Object.entries(pub.inWindow).reduce((sum, [symbol, n]) => sum + n * (r.subscriberCounts[symbol] ?? 0), 0);
+    const expectedOf = (r: LoadGenReport) => expectedDeliveries(r.subscriberCounts, pub.inWindow);
     const drainUntil = Math.max(Date.now(), windowEnd) + timing.drainMs;
     let reports = await this.reports();
     while (Date.now() < drainUntil && reports.some((r) => r.delivered < expectedOf(r))) {
@@ -272,33 +272,16 @@ export class Rig {
     reports = await this.reports();
 
     const windowSec = (windowEnd - windowStart) / 1000;
-    const groups: GroupFigures[] = reports.map((r, i) => {
-      const g = this.groups[i] as Group;
-      return {
-        label: g.label,
-        server: g.server.label,
-        clients: r.clients,
-        connected: r.connected,
-        expected: expectedOf(r),
-        delivered: r.delivered,
-        deliveriesPerSec: r.delivered / windowSec,
-        framesPerSec: r.frames / windowSec,
-        latency: summarizeMicros(Histogram.fromJSON(r.latency)),
-        seq: r.seq,
-        disconnects: r.disconnects,
-        notices: r.notices,
-      };
-    });
-    const all = new Histogram();
-    for (const r of reports) all.merge(r.latency);
-    const expected = groups.reduce((s, g) => s + g.expected, 0);
-    const delivered = groups.reduce((s, g) => s + g.delivered, 0);
-    const frames = reports.reduce((s, r) => s + r.frames, 0);
-    const seq = reports.reduce((s, r) => addCounts(s, r.seq), emptyCounts());
-    const disconnects = groups.reduce((s, g) => s + g.disconnects, 0);
-    const notices: Record<string, number> = {};
-    for (const g of groups) for (const [code, n] of Object.entries(g.notices)) notices[code] = (notices[code] ?? 0) + n;
-    const latency = summarizeMicros(all);
+    const sum = combineReports(
+      reports.map((report, i) => {
+        const g = this.groups[i] as Group;
+        return { label: g.label, server: g.server.label, report };
+      }),
+      pub.inWindow,
+      windowSec,
+    );
+    const { groups, expected, delivered, frames, seq, disconnects, notices } = sum;
+    const latency = summarizeMicros(sum.latency);
 
     const figures = watched.map((w, i) => processFigures(w.label, samples[i] ?? []));
     const servers = figures.filter((_, i) => watched[i]?.server);

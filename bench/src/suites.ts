@@ -1,4 +1,5 @@
 import { runLadder, type LadderPlan } from './ladder.js';
+import { GOAL_RATES } from './goals.js';
 import { efficiencyOf, formatEfficiency } from './efficiency.js';
 import type { FloodReport } from './publisher.js';
 import type { BenchPlan } from './bench-options.js';
@@ -30,8 +31,10 @@ export interface FanoutResult {
   /** The measurement at the sustained rate. */
   best: StepMeasurement | null;
   steps: StepMeasurement[];
-  /** The same clients at the embedded default rate (`npm start`'s simulator), measured before the ladder; feed server only. */
+  /** The same clients at the embedded default rate (`npm start`'s simulator), measured before the ladder (B14). */
   atDefaultRate?: StepMeasurement;
+  /** The goal rates (B31) that the ladder did not reach, measured before it. */
+  atGoalRates?: StepMeasurement[];
 }
 
 export function serverOptions(plan: BenchPlan): { nice: number; logFile?: string; nodeFlags: string[] } {
@@ -68,22 +71,26 @@ export async function runFanout(kind: ServerKind, plan: BenchPlan, log: Log, cli
   return withRig([server], plan, plan.options.loadGens, async (rig) => {
     log(`${kind}: ${server.pinned ? 'pinned to core 0' : 'not pinned'}; connecting ${scenario.clients} clients × ${scenario.perClient} of ${scenario.symbols} symbols`);
     await rig.connectClients(assignSymbols(scenario));
+    // Rates measured before the ladder are not measured again when the ladder reaches them.
+    const measured = new Map<number, StepMeasurement>();
     const measure = async (rate: number) => {
-      const m = await measureStep(rig, kind, rate, plan, log);
+      const m = measured.get(rate) ?? (await measureStep(rig, kind, rate, plan, log));
+      measured.delete(rate);
       return { pass: m.verdict.pass, measurement: m };
     };
-    const atDefaultRate = kind === 'feed' && !rates ? await measureStep(rig, kind, plan.defaultRate, plan, log) : undefined;
-    const extra = atDefaultRate ? { atDefaultRate } : {};
+    const atDefaultRate = !rates ? await measureStep(rig, kind, plan.defaultRate, plan, log) : undefined;
+    if (!rates) for (const rate of GOAL_RATES) measured.set(rate, await measureStep(rig, kind, rate, plan, log));
+    const extra = () => ({ ...(atDefaultRate ? { atDefaultRate } : {}), ...(measured.size > 0 ? { atGoalRates: [...measured.values()] } : {}) });
     if (rates) {
       const steps: StepMeasurement[] = [];
       for (const rate of rates) steps.push((await measure(rate)).measurement);
       const passed = steps.filter((s) => s.verdict.pass).sort((a, b) => b.rate - a.rate);
       const failed = steps.filter((s) => !s.verdict.pass).sort((a, b) => a.rate - b.rate);
-      return { kind, scenario, mode: 'fixed', sustained: passed[0]?.rate ?? null, lowestFail: failed[0]?.rate ?? null, best: passed[0] ?? null, steps, ...extra };
+      return { kind, scenario, mode: 'fixed', sustained: passed[0]?.rate ?? null, lowestFail: failed[0]?.rate ?? null, best: passed[0] ?? null, steps, ...extra() };
     }
     const ladderPlan: LadderPlan = kind === 'feed' ? plan.feedLadder : plan.baselineLadder;
     const r = await runLadder(ladderPlan, measure);
-    return { kind, scenario, mode: 'ladder', sustained: r.sustained, lowestFail: r.lowestFail, best: r.best, steps: r.steps.map((s) => s.measurement), ...extra };
+    return { kind, scenario, mode: 'ladder', sustained: r.sustained, lowestFail: r.lowestFail, best: r.best, steps: r.steps.map((s) => s.measurement), ...extra() };
   });
 }
 
