@@ -108,9 +108,9 @@ async function* csvRows(file: string): AsyncGenerator<string[]> {
   }
 }
 
-/** The book file's rows as books (10 levels per side; empty cells are absent levels). */
-async function bookRows(file: string): Promise<BookSides[]> {
-  const out: BookSides[] = [];
+/** The book file's rows as books (10 levels per side; empty cells are absent levels), with each row's ts (ms). */
+async function bookRows(file: string): Promise<Array<BookSides & { ts: number }>> {
+  const out: Array<BookSides & { ts: number }> = [];
   for await (const cells of csvRows(file)) {
     const bids: [number, number][] = [];
     const asks: [number, number][] = [];
@@ -119,12 +119,13 @@ async function bookRows(file: string): Promise<BookSides[]> {
       if (bp !== undefined && bp !== '') bids.push([Number(bp), Number(bs)]);
       if (ap !== undefined && ap !== '') asks.push([Number(ap), Number(as)]);
     }
-    out.push({ bids, asks });
+    out.push({ ts: Date.parse(cells[0]!.replace(/(\.\d{3})\d*Z$/, '$1Z')), bids, asks });
   }
   return out;
 }
 
-const sameBook = (a: BookSides, b: BookSides) => JSON.stringify(a) === JSON.stringify(b);
+const sameBook = (a: BookSides, b: BookSides) => JSON.stringify([a.bids, a.asks]) === JSON.stringify([b.bids, b.asks]);
+const sides = (b: BookSides): BookSides => ({ bids: b.bids, asks: b.asks });
 
 describe('order books end to end', () => {
   it('[S60] live: AAPL and BTC-USD books at depth 10 verify every checksum, have no gap, equal REST /book at the same seq, and ticks quote the book', async () => {
@@ -180,7 +181,7 @@ describe('order books end to end', () => {
     await sim.ended;
     // Each row that changes the visible book is one update (the 61 hidden executions change nothing).
     const expected: BookSides[] = [];
-    for (let i = 0; i < rows.length; i++) if (i === 0 || !sameBook(rows[i]!, rows[i - 1]!)) expected.push(rows[i]!);
+    for (let i = 0; i < rows.length; i++) if (i === 0 || !sameBook(rows[i]!, rows[i - 1]!)) expected.push(sides(rows[i]!));
     expect(expected.length).toBe(999 - 61);
     await f.until(() => book.seq >= expected.length && f.ticks.length >= 159);
     expect(f.errors).toEqual([]);
@@ -191,7 +192,7 @@ describe('order books end to end', () => {
     }
     expect(book.checksums).toBe(expected.length + 1);
     const rest = await restBook(url, 'AAPL');
-    expect({ seq: rest.seq, bids: rest.bids, asks: rest.asks }).toEqual({ seq: expected.length, ...rows[rows.length - 1]! });
+    expect({ seq: rest.seq, bids: rest.bids, asks: rest.asks }).toEqual({ seq: expected.length, ...sides(rows[rows.length - 1]!) });
 
     const tape: Array<{ ts: number; price: number; size: number }> = [];
     let header: string[] | null = null;
@@ -209,5 +210,41 @@ describe('order books end to end', () => {
     rl.close();
     expect(f.ticks.map((t) => ({ ts: t.ts, price: t.price, size: t.size }))).toEqual(tape);
     expect(sim.stats().publisher).toMatchObject({ rejected: 0, bookRejected: 0, dropped: 0 });
+  });
+
+  it('[S63] L2 replay controls: pause holds the book, a seek starts a new epoch whose first update is the whole book at the seek time, speed max plays on to the last row', async () => {
+    requireFile(L2_MESSAGES);
+    const rows = await bookRows(requireFile(L2_BOOK));
+    const { server, url } = await startServer();
+    const gate = gated(server.localIngest());
+    const sim = await startSim(['--replay', L2_MESSAGES, '--speed', '1'], gate.port);
+    const f = await follower(url);
+    f.acceptResets = true;
+    await f.subscribe(['AAPL'], 10);
+    gate.open();
+    await f.until(() => f.books.get('AAPL')!.seq >= 5);
+    const paused = await sim.control({ action: 'pause' });
+    expect(paused).toMatchObject({ ok: true, status: { state: 'paused' } });
+    const firstEpoch = f.books.get('AAPL')!.epoch;
+    const target = rows[600]!.ts;
+    const seeked = await sim.control({ action: 'seek', to: target });
+    expect(seeked.ok).toBe(true);
+    // The new epoch starts empty and, while paused, stays so.
+    await f.until(() => f.books.get('AAPL')!.epoch !== firstEpoch);
+    expect(f.resets.map((r) => ({ symbol: r.symbol, seq: r.book.seq, bids: r.book.bids, asks: r.book.asks }))).toEqual([{ symbol: 'AAPL', seq: 0, bids: [], asks: [] }]);
+    expect((await restBook(url, 'AAPL')).seq).toBe(0);
+    expect(await sim.control({ action: 'speed', speed: 'max' })).toMatchObject({ ok: true, status: { speed: 'max' } });
+    expect(await sim.control({ action: 'resume' })).toMatchObject({ ok: true, status: { state: 'playing' } });
+    await sim.ended;
+    const book = f.books.get('AAPL')!;
+    const firstRow = rows.findIndex((r) => r.ts >= target);
+    let changes = 1;
+    for (let i = firstRow + 1; i < rows.length; i++) if (!sameBook(rows[i]!, rows[i - 1]!)) changes++;
+    await f.until(() => book.seq >= changes);
+    expect(f.errors).toEqual([]);
+    expect(book.history.get(1)).toEqual(sides(rows[firstRow]!));
+    expect(book.seq).toBe(changes);
+    expect(book.book).toEqual(sides(rows[rows.length - 1]!));
+    expect(book.checksums).toBe(changes + 1);
   });
 });

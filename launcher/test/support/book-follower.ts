@@ -3,6 +3,7 @@ import {
   applyBookDiff,
   bookChecksum,
   formatOf,
+  type BookReset,
   type BookSides,
   type ClientToServerEvents,
   type NumberFormat,
@@ -34,6 +35,9 @@ export class BookFollower {
   readonly books = new Map<string, Followed>();
   readonly errors: string[] = [];
   readonly ticks: Tick[] = [];
+  readonly resets: BookReset[] = [];
+  /** false: a book:reset is an error; true: the book starts over from it (a replay's seek or loop). */
+  acceptResets = false;
   private readonly formats = new Map<string, NumberFormat>();
   private waiters: Array<{ done: () => boolean; resolve: () => void }> = [];
 
@@ -55,7 +59,17 @@ export class BookFollower {
       }
       this.wake();
     });
-    socket.on('book:reset', (reset) => this.errors.push(`${reset.symbol}: unexpected book:reset (${reset.reason})`));
+    socket.on('book:reset', (reset) => {
+      this.resets.push(reset);
+      if (!this.acceptResets) {
+        this.errors.push(`${reset.symbol}: unexpected book:reset (${reset.reason})`);
+        return;
+      }
+      const held: Followed = { epoch: reset.epoch, depth: reset.depth, seq: reset.book.seq, book: { bids: reset.book.bids, asks: reset.book.asks }, history: new Map(), quotes: new Set(), checksums: 0 };
+      this.books.set(reset.symbol, held);
+      this.record(reset.symbol, held, reset.book.checksum);
+      this.wake();
+    });
     socket.on('ticks', (ticks) => {
       for (const t of ticks) this.ticks.push(t);
       this.wake();
