@@ -45,6 +45,8 @@ export interface BookRejection {
   code: ErrorCode;
   reason: BookRejectReason;
   message: string;
+  /** With SEQ_MISMATCH: the seq the book expects next (its seq + 1), so a publisher can resend a snapshot there. */
+  expectedSeq?: number;
 }
 
 /** One level's change: its price, its new size (0: removed) and its previous size (0: it was not there). */
@@ -103,7 +105,8 @@ export function checkBookPublish(value: unknown): BookRejection | null {
  */
 export function applyBookPublish(book: BookSides, seq: number, message: BookPublish, rules: BookRules): BookApplied {
   if (message.seq !== seq + 1) {
-    return reject(ErrorCode.SEQ_MISMATCH, 'seq', `${message.symbol}: expected book seq ${seq + 1}, got ${message.seq}`);
+    const mismatch = reject(ErrorCode.SEQ_MISMATCH, 'seq', `${message.symbol}: expected book seq ${seq + 1}, got ${message.seq}`);
+    return { ok: false, rejection: { ...mismatch.rejection, expectedSeq: seq + 1 } };
   }
   const snapshot = message.snapshot === true;
   const bids = checkSide(message.bids, 'bids', snapshot, rules);

@@ -313,6 +313,8 @@ export const RejectedTickSchema = Type.Object({
   symbol: Nullable(Type.String()),
   code: ErrorCodeSchema,
   message: Type.String(),
+  /** book:publish with SEQ_MISMATCH: the seq the book expects next (a publisher resends a snapshot with it). */
+  expectedSeq: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 export type RejectedTick = Static<typeof RejectedTickSchema>;
 export type PublishReply =

@@ -5,7 +5,8 @@ import { MarketModel } from './market-model.js';
 import type { Publisher } from './publisher.js';
 import type { RunningSimulator, SimulatorStats } from './running-simulator.js';
 import { StatusAnnouncer } from './status-announcer.js';
-import type { ModelTrade } from './symbol-model.js';
+import type { FeedEvent } from './book/book-source.js';
+import type { PublishEvent } from './book/book-segments.js';
 import { declarationOf, type Universe } from './universe.js';
 
 export interface LiveSettings {
@@ -14,6 +15,8 @@ export interface LiveSettings {
   batchMs: number;
   /** Most ticks per publish. */
   maxBatch: number;
+  /** --book-depth: levels per side of each symbol's published book (0: no books, ticks only). */
+  bookDepth?: number;
 }
 
 /**
@@ -34,6 +37,7 @@ export class LiveRunner implements RunningSimulator {
   private stopped = false;
   private trades = 0;
   private loopDone: Promise<void> = Promise.resolve();
+  private readonly booksOffered: boolean;
 
   constructor(
     private readonly universe: Universe,
@@ -47,6 +51,7 @@ export class LiveRunner implements RunningSimulator {
       this.rejectEnded = reject;
     });
     this.ended.catch(() => {});
+    this.booksOffered = port.publishBook !== undefined;
     this.waker = new Waker(clock);
     this.announcer = new StatusAnnouncer(port, clock, () => this.buildStatus());
     publisher.onResync(() => this.announcer.announce());
@@ -54,11 +59,21 @@ export class LiveRunner implements RunningSimulator {
 
   /** Declares the universe (continuing each symbol from the server's last price and seq) and starts publishing. */
   async start(): Promise<void> {
-    const declared = await this.publisher.declare(this.universe.symbols.map((s) => declarationOf(s)));
+    // A port without book publishing (an older server's ingest) gets today's ticks only.
+    const bookDepth = this.booksOffered ? (this.settings.bookDepth ?? 0) : 0;
+    const declarations = this.universe.symbols.map((s) => (bookDepth > 0 ? { ...declarationOf(s), book: true } : declarationOf(s)));
+    const declared = await this.publisher.declare(declarations);
     const startPrices = new Map<string, number>();
     for (const d of declared) if (d.lastSeq > 0 && d.last > 0) startPrices.set(d.symbol, d.last);
     const startMs = this.clock.now();
-    this.model = new MarketModel(this.universe, { seed: this.settings.seed, startMs, startPrices });
+    this.model = new MarketModel(this.universe, { seed: this.settings.seed, startMs, startPrices, bookDepth });
+    // Each book starts with a snapshot (at the seq the server's book expects: S61); then updates and ticks in order.
+    const snapshots: PublishEvent[] = [];
+    for (const symbol of this.model.bookDepths().keys()) {
+      const book = this.model.bookOf(symbol)!;
+      snapshots.push({ kind: 'snapshot', update: { symbol, ts: startMs, bids: book.bids, asks: book.asks } });
+    }
+    if (snapshots.length > 0) await this.publisher.sendEvents(snapshots);
     this.logger.info(
       { symbols: this.universe.symbols.length, seed: this.settings.seed, ticksPerSec: Math.round(this.universe.symbols.reduce((s, x) => s + x.activity, 0)) },
       'live simulation started',
@@ -106,14 +121,19 @@ export class LiveRunner implements RunningSimulator {
     const model = this.model!;
     try {
       while (!this.stopped) {
-        const batch: ModelTrade[] = [];
-        model.takeUntil(this.clock.now(), batch, this.settings.maxBatch);
+        const batch: FeedEvent[] = [];
+        const now = this.clock.now();
+        let trades = 0;
+        while (trades < this.settings.maxBatch && model.peekTs() <= now) {
+          model.nextEvents(batch);
+          trades++;
+        }
         if (batch.length > 0) {
-          this.trades += batch.length;
-          await this.publisher.send(batch);
+          this.trades += trades;
+          await this.publisher.sendEvents(batch);
         }
         // Behind (a full batch): go on at once; otherwise wait for the next batch interval.
-        if (batch.length < this.settings.maxBatch) await this.waker.wait(this.settings.batchMs);
+        if (trades < this.settings.maxBatch) await this.waker.wait(this.settings.batchMs);
       }
     } catch (error) {
       // Stopping closes the publisher under a pending send: not a failure.

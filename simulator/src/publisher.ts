@@ -2,6 +2,8 @@ import {
   DEFAULT_LIMITS,
   ErrorCode,
   checkTick,
+  type BookPublish,
+  type BookPublishReply,
   type Declared,
   type DeclareReply,
   type IngestPort,
@@ -13,11 +15,14 @@ import { systemClock, Waker, type Clock } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
 import { Sequencer } from './sequencer.js';
 import type { ModelTrade } from './symbol-model.js';
+import type { FeedEvent } from './book/book-source.js';
+import { applyUpdate, EMPTY_BOOK, type BookLevels } from './book/levels.js';
+import { bookSegment, type PublishEvent } from './book/book-segments.js';
 
 export interface PublisherOptions {
-  /** Ticks per publish request (default 1000, at most the protocol's maxTicksPerPublish). */
+  /** Ticks (and book messages) per publish request (default 1000, at most the protocol's maxTicksPerPublish). */
   maxBatch?: number;
-  /** Ticks that may wait to be sent before send() makes its caller wait (default 2 × maxBatch). */
+  /** Ticks and book updates that may wait to be sent before send() makes its caller wait (default 2 × maxBatch). */
   maxQueued?: number;
   /** After a failed request with no reconnect in sight, retry after this long, ms (default 2000). */
   retryMs?: number;
@@ -38,6 +43,12 @@ export interface PublisherStats {
   dropped: number;
   /** Re-declarations after a reconnect (or a seq resync). */
   resyncs: number;
+  /** Book snapshots and updates the server accepted. */
+  bookAccepted: number;
+  /** Book messages the server rejected (each followed by a snapshot of that book). */
+  bookRejected: number;
+  /** Book snapshots sent to re-synchronise a book (after a reconnect or a rejection). */
+  bookResyncs: number;
 }
 
 type DeclareJob = {
@@ -48,7 +59,13 @@ type DeclareJob = {
   resolve: (declared: Declared[]) => void;
   reject: (error: Error) => void;
 };
-type Job = { kind: 'ticks'; trades: ModelTrade[] } | DeclareJob;
+type Job = { kind: 'events'; events: PublishEvent[] } | DeclareJob;
+
+/** A numbered segment: its book messages go first, then its ticks (bookSegment keeps each symbol's order). */
+interface Pending {
+  books: BookPublish[];
+  ticks: Tick[];
+}
 
 /** Thrown by IngestPort implementations when a request cannot complete because the connection is gone. */
 export class ConnectionLostError extends Error {
@@ -69,7 +86,7 @@ export class ConnectionLostError extends Error {
  * continues with no gap and no duplicate.
  */
 export class Publisher {
-  readonly stats: PublisherStats = { sent: 0, accepted: 0, rejected: 0, resent: 0, dropped: 0, resyncs: 0 };
+  readonly stats: PublisherStats = { sent: 0, accepted: 0, rejected: 0, resent: 0, dropped: 0, resyncs: 0, bookAccepted: 0, bookRejected: 0, bookResyncs: 0 };
   private readonly maxBatch: number;
   private readonly maxQueued: number;
   private readonly retryMs: number;
@@ -84,6 +101,12 @@ export class Publisher {
   private queuedTicks = 0;
   /** The batch in flight or waiting to be resent, already numbered. */
   private pending: Tick[] | null = null;
+  /** The book messages that go before `pending`'s ticks; dropped after a connection loss (a snapshot replaces them). */
+  private pendingBooks: BookPublish[] = [];
+  /** Per book symbol: the last book seq numbered, and the book after every event taken so far. */
+  private readonly bookSeqs = new Map<string, number>();
+  private readonly books = new Map<string, BookLevels>();
+  private readonly bookTs = new Map<string, number>();
   private pendingIsResend = false;
   private needsResync = false;
   private reconnects = 0;
@@ -131,11 +154,20 @@ export class Publisher {
   }
 
   /** Queues trades for publishing; waits while the queue is full. */
-  async send(trades: readonly ModelTrade[]): Promise<void> {
+  send(trades: readonly ModelTrade[]): Promise<void> {
+    return this.sendEvents(trades.map((trade) => ({ kind: 'trade', trade })));
+  }
+
+  /**
+   * Queues trades, book updates and book snapshots (of symbols declared with
+   * `book: true`) in publishing order; waits while the queue is full. Each
+   * book message gets its symbol's next book seq.
+   */
+  async sendEvents(events: readonly (FeedEvent | PublishEvent)[]): Promise<void> {
     if (this.closed) throw new Error('publisher is closed');
-    for (let i = 0; i < trades.length; i += this.maxBatch) {
-      const chunk = trades.slice(i, i + this.maxBatch);
-      this.queue.push({ kind: 'ticks', trades: chunk });
+    for (let i = 0; i < events.length; i += this.maxBatch) {
+      const chunk = events.slice(i, i + this.maxBatch);
+      this.queue.push({ kind: 'events', events: chunk });
       this.queuedTicks += chunk.length;
     }
     this.work.wake();
@@ -172,7 +204,7 @@ export class Publisher {
   }
 
   private isIdle(): boolean {
-    return this.queue.length === 0 && this.pending === null && !this.needsResync;
+    return this.queue.length === 0 && this.pending === null && this.pendingBooks.length === 0 && !this.needsResync;
   }
 
   private releaseWaiters(): void {
@@ -188,6 +220,8 @@ export class Publisher {
     while (!this.closed) {
       if (this.needsResync) {
         await this.resync();
+      } else if (this.pendingBooks.length > 0) {
+        await this.publishPendingBooks();
       } else if (this.pending !== null) {
         await this.publishPending();
       } else {
@@ -198,28 +232,46 @@ export class Publisher {
         } else if (job.kind === 'declare') {
           await this.runDeclare(job);
         } else {
-          this.takeTicks(job);
+          this.takeEvents(job);
         }
       }
     }
     this.releaseWaiters();
   }
 
-  /** Numbers the trades of one job, plus following tick jobs while the batch has room. */
-  private takeTicks(first: { trades: ModelTrade[] }): void {
-    const trades = [...first.trades];
-    this.queuedTicks -= first.trades.length;
-    for (;;) {
+  /**
+   * Takes one segment of the queued events (bookSegment: at most maxBatch, and no
+   * symbol's book update after its own tick) and numbers it: book messages get
+   * their symbol's next book seq, ticks their symbol's next seq.
+   */
+  private takeEvents(first: Extract<Job, { kind: 'events' }>): void {
+    this.queue.unshift(first);
+    const head: PublishEvent[] = [];
+    while (head.length < this.maxBatch) {
       const next = this.queue[0];
-      if (next === undefined || next.kind !== 'ticks' || trades.length + next.trades.length > this.maxBatch) break;
+      if (next === undefined || next.kind !== 'events') break;
       this.queue.shift();
-      this.queuedTicks -= next.trades.length;
-      for (const t of next.trades) trades.push(t);
+      for (const e of next.events) head.push(e);
     }
+    const { taken, books, trades } = bookSegment(head, this.maxBatch);
+    if (taken < head.length) this.queue.unshift({ kind: 'events', events: head.slice(taken) });
+    this.queuedTicks -= taken;
     if (this.queuedTicks <= this.maxQueued) {
       const space = this.spaceWaiters;
       this.spaceWaiters = [];
       for (const resolve of space) resolve();
+    }
+    this.pendingBooks = [];
+    for (const event of books) {
+      const { symbol } = event.update;
+      if (!this.hasBook(symbol)) {
+        this.dropBook(symbol, `symbol ${symbol} is not declared with a book`);
+        continue;
+      }
+      const held = event.kind === 'snapshot' ? EMPTY_BOOK : (this.books.get(symbol) ?? EMPTY_BOOK);
+      this.books.set(symbol, applyUpdate(held, event.update));
+      this.bookTs.set(symbol, event.update.ts);
+      this.pendingBooks.push(this.numberBook(symbol, event.update.ts, event.update, event.kind === 'snapshot'));
     }
     const valid: ModelTrade[] = [];
     for (const trade of trades) {
@@ -237,6 +289,84 @@ export class Publisher {
     if (valid.length === 0) return;
     this.pending = this.sequencer.stamp(valid);
     this.pendingIsResend = false;
+  }
+
+  private hasBook(symbol: string): boolean {
+    return this.declared.get(symbol)?.book === true && !this.refused.has(symbol);
+  }
+
+  private numberBook(symbol: string, ts: number, levels: Pick<BookLevels, 'bids' | 'asks'>, snapshot: boolean): BookPublish {
+    const seq = (this.bookSeqs.get(symbol) ?? 0) + 1;
+    this.bookSeqs.set(symbol, seq);
+    const message: BookPublish = { symbol, seq, ts, bids: levels.bids.map((l) => [l[0], l[1]]), asks: levels.asks.map((l) => [l[0], l[1]]) };
+    if (snapshot) message.snapshot = true;
+    return message;
+  }
+
+  private dropBook(symbol: string, why: string): void {
+    this.stats.dropped++;
+    if (this.stats.dropped <= 10 || this.stats.dropped % 1_000 === 0) this.logger.warn({ symbol, dropped: this.stats.dropped }, `book update dropped before publishing: ${why}`);
+  }
+
+  /** A snapshot of each book as the events taken so far left it, numbered from `serverSeq` (the book's seq on the server). */
+  private snapshotOf(symbol: string, serverSeq: number): BookPublish {
+    this.bookSeqs.set(symbol, serverSeq);
+    return this.numberBook(symbol, this.bookTs.get(symbol) ?? 0, this.books.get(symbol) ?? EMPTY_BOOK, true);
+  }
+
+  /**
+   * Sends the segment's book messages (before its ticks). A rejected message
+   * (its seq not the server's, e.g. after a reconnect to a server whose book
+   * went on or started again) is followed, for its symbol, by a snapshot of
+   * the book as numbered so far, at the seq the rejection names (SPEC S61).
+   */
+  private async publishPendingBooks(): Promise<void> {
+    const gen = this.reconnects;
+    const messages = this.pendingBooks;
+    let reply: BookPublishReply;
+    try {
+      if (this.port.publishBook === undefined) throw new Error('this ingest offers no book publishing');
+      reply = await this.port.publishBook({ updates: messages });
+    } catch (error) {
+      if (this.closed) return;
+      if (!(error instanceof ConnectionLostError)) {
+        this.logger.error({ error: messageOf(error) }, 'book publish failed; books dropped');
+        this.pendingBooks = [];
+        return;
+      }
+      this.logger.warn({ updates: messages.length, error: messageOf(error) }, 'book publish not acknowledged; will resend snapshots after reconnecting');
+      this.needsResync = true;
+      await this.waitForReconnect(gen);
+      return;
+    }
+    if (this.closed) return;
+    if (!reply.ok) {
+      this.stats.bookRejected += messages.length;
+      this.logger.error({ code: reply.error.code, updates: messages.length }, `book publish refused: ${reply.error.message}`);
+      this.pendingBooks = [];
+      return;
+    }
+    this.stats.bookAccepted += reply.accepted;
+    this.pendingBooks = [];
+    if (reply.rejected.length === 0) return;
+    this.stats.bookRejected += reply.rejected.length;
+    const first = reply.rejected[0]!;
+    this.logger.warn({ rejected: reply.rejected.length, code: first.code, symbol: first.symbol }, `server rejected ${reply.rejected.length} book messages, first: ${first.message}`);
+    // Per symbol, where the server's book stands: the seq its first rejection expects, or the seq before the rejected message.
+    const serverSeqs = new Map<string, number>();
+    for (const r of reply.rejected) {
+      const m = messages[r.index];
+      if (m === undefined || serverSeqs.has(m.symbol)) continue;
+      serverSeqs.set(m.symbol, (r.expectedSeq ?? m.seq) - 1);
+    }
+    for (const r of reply.rejected) {
+      // A snapshot refused for its content would be refused again: give that book up.
+      const m = messages[r.index];
+      if (m?.snapshot === true && r.expectedSeq === undefined) serverSeqs.delete(m.symbol);
+    }
+    const snapshots = [...serverSeqs].filter(([symbol]) => this.hasBook(symbol)).map(([symbol, seq]) => this.snapshotOf(symbol, seq));
+    this.stats.bookResyncs += snapshots.length;
+    this.pendingBooks = snapshots;
   }
 
   private drop(trade: ModelTrade, why: string): void {
@@ -320,6 +450,11 @@ export class Publisher {
     }
     for (const spec of job.symbols) this.declared.set(spec.symbol, spec);
     for (const d of reply.declared) {
+      // A new epoch starts with an empty book at seq 0 on the server.
+      if (job.reset || this.epochs.get(d.symbol) !== d.epoch) {
+        this.bookSeqs.set(d.symbol, 0);
+        this.books.set(d.symbol, EMPTY_BOOK);
+      }
       this.epochs.set(d.symbol, d.epoch);
       this.sequencer.setLast(d.symbol, d.lastSeq);
       this.refused.delete(d.symbol);
@@ -358,6 +493,9 @@ export class Publisher {
     }
     const bySymbol = new Map(replies.map((d) => [d.symbol, d]));
     if (this.pending !== null) this.pending = this.renumber(this.pending, bySymbol);
+    // Unacknowledged book messages may or may not have been applied: each book is sent whole instead (S61).
+    this.pendingBooks = replies.filter((d) => this.hasBook(d.symbol)).map((d) => this.snapshotOf(d.symbol, this.bookSeqs.get(d.symbol) ?? 0));
+    this.stats.bookResyncs += this.pendingBooks.length;
     for (const d of replies) {
       if (this.pending === null || !this.pending.some((t) => t.symbol === d.symbol)) this.sequencer.setLast(d.symbol, d.lastSeq);
       this.epochs.set(d.symbol, d.epoch);

@@ -14,8 +14,7 @@ import type { Publisher } from './publisher.js';
 import { Peekable } from './replay-source.js';
 import type { RunningSimulator, SimulatorStats } from './running-simulator.js';
 import { StatusAnnouncer } from './status-announcer.js';
-import type { ModelTrade } from './symbol-model.js';
-import type { SourcedRecord } from './tape-reader.js';
+import type { PublishEvent } from './book/book-segments.js';
 import { decideControl, type TransportState } from './transport.js';
 import type { ReplaySpeed } from '@tickfeed/protocol';
 
@@ -30,14 +29,20 @@ export interface ReplaySettings {
   maxBatch: number;
 }
 
+/** One row of a tape as the publisher sends it: a trade, or (L2) an execution's trade and the row's book update. */
+export interface ReplayItem {
+  ts: number;
+  events: PublishEvent[];
+}
+
 /** What the runner plays: the tape's time range, a description, and a way to read it from any time. */
 export interface ReplayTape {
   firstTs: number;
   lastTs: number;
   /** FeedStatus.source, e.g. 'replay of AMZN-2012-06-21-trades.csv'. */
   description: string;
-  /** The records with ts ≥ fromTs, in replay order. */
-  open(fromTs: number): AsyncIterator<SourcedRecord>;
+  /** The records with ts ≥ fromTs, in replay order (an L2 tape's first one carries the whole book). */
+  open(fromTs: number): AsyncIterator<ReplayItem>;
 }
 
 /**
@@ -57,7 +62,7 @@ export class ReplayRunner implements RunningSimulator {
   private readonly waker: Waker;
   private readonly announcer: StatusAnnouncer;
   private readonly startTs: number;
-  private source: Peekable<SourcedRecord> | null = null;
+  private source: Peekable<ReplayItem> | null = null;
   private lastTs: number;
   private lastSendAt = -Infinity;
   private records = 0;
@@ -219,20 +224,22 @@ export class ReplayRunner implements RunningSimulator {
 
   /** Hands every record due by `now` (at most maxBatch) to the publisher. */
   private async publishDue(now: number): Promise<void> {
-    const batch: ModelTrade[] = [];
+    const batch: PublishEvent[] = [];
     const source = this.source!;
-    while (batch.length < this.settings.maxBatch) {
+    let rows = 0;
+    while (rows < this.settings.maxBatch) {
       const r = await source.peek();
       if (r === null || this.pacer.dueAt(r.ts) > now) break;
       source.take();
-      batch.push({ symbol: r.symbol, ts: r.ts, price: r.price, size: r.size, bid: r.bid, ask: r.ask });
+      rows++;
+      this.lastTs = r.ts;
+      for (const e of r.events) batch.push(e);
     }
-    if (batch.length === 0) return;
-    this.records += batch.length;
-    this.lastTs = batch[batch.length - 1]!.ts;
+    if (rows === 0) return;
+    this.records += rows;
     if (this.transport.speed === 'max') this.pacer.anchor(this.lastTs, now);
     this.lastSendAt = now;
-    await this.publisher.send(batch);
+    await this.publisher.sendEvents(batch);
     // At 'max' with an in-process port every step may resolve in microtasks: let the host's I/O run between batches.
     if (this.transport.speed === 'max') await new Promise<void>((resolve) => setImmediate(resolve));
   }

@@ -9,7 +9,9 @@ import type { SimulatorOptions } from './options.js';
 import { Publisher } from './publisher.js';
 import { RecordWriter } from './record-writer.js';
 import { replayDeclarations } from './replay-declarations.js';
-import { ReplayRunner } from './replay-runner.js';
+import { ReplayRunner, type ReplayItem } from './replay-runner.js';
+import { isL2Replay, openL2, scanL2 } from './book/l2-replay.js';
+import type { SourcedRecord } from './tape-reader.js';
 import { describeFiles, openTapes, scanTapes, type ReplaySourceOptions } from './replay-source.js';
 import type { RunningSimulator } from './running-simulator.js';
 import type { TapeProblem } from './tape-format.js';
@@ -58,15 +60,17 @@ export async function startSimulator(options: SimulatorOptions, port: IngestPort
   let problems: Record<string, number> | undefined;
   if (options.mode === 'live') {
     const universe = await loadUniverse(options);
-    prepare = async () => new LiveRunner(universe, { seed: options.seed, batchMs: options.batchMs, maxBatch }, publisher, port, clock, logger);
+    prepare = async () => new LiveRunner(universe, { seed: options.seed, batchMs: options.batchMs, maxBatch, bookDepth: options.bookDepth }, publisher, port, clock, logger);
   } else {
     const replay = options.replay!;
     const source: ReplaySourceOptions = { files: replay.files, symbol: replay.symbol, strict: replay.strict };
     let shown = 0;
-    const index = await scanTapes(source, (problem: TapeProblem) => {
+    const onProblem = (problem: TapeProblem) => {
       shown++;
       if (shown <= PROBLEMS_SHOWN || shown % 1_000 === 0) logger.warn({ kind: problem.kind, skipped: shown }, `skipped: ${problem.message}`);
-    });
+    };
+    const l2 = isL2Replay(source.files);
+    const index = l2 ? await scanL2(source, onProblem) : await scanTapes(source, onProblem);
     problems = { ...index.problems };
     const skipped = Object.values(index.problems).reduce((a, b) => a + b, 0);
     logger.info(
@@ -81,7 +85,7 @@ export async function startSimulator(options: SimulatorOptions, port: IngestPort
       'replay: tapes scanned',
     );
     firstTs = options.replay!.fromMs ?? index.firstTs;
-    const declarations = replayDeclarations(index, parseUniverse(DEFAULT_UNIVERSE));
+    const declarations = replayDeclarations(index, parseUniverse(DEFAULT_UNIVERSE)).map((d) => (l2 ? { ...d, book: true } : d));
     prepare = async () =>
       new ReplayRunner(
         { speed: replay.speed, loop: replay.loop, fromMs: replay.fromMs, batchMs: options.batchMs, maxBatch },
@@ -89,7 +93,7 @@ export async function startSimulator(options: SimulatorOptions, port: IngestPort
           firstTs: index.firstTs,
           lastTs: index.lastTs,
           description: describeFiles(index.files),
-          open: (fromTs) => openTapes(index, source, fromTs),
+          open: (fromTs) => (l2 ? openL2(source, fromTs) : asItems(openTapes(index, source, fromTs))),
         },
         declarations,
         publisher,
@@ -152,6 +156,12 @@ export async function startSimulator(options: SimulatorOptions, port: IngestPort
       return stopping;
     },
   };
+}
+
+async function* asItems(records: AsyncIterable<SourcedRecord>): AsyncGenerator<ReplayItem> {
+  for await (const r of records) {
+    yield { ts: r.ts, events: [{ kind: 'trade', trade: { symbol: r.symbol, ts: r.ts, price: r.price, size: r.size, bid: r.bid, ask: r.ask } }] };
+  }
 }
 
 /** Offline mode (--out): writes the simulation's ticks as NDJSON to `out`; resolves with the tick count. */

@@ -5,6 +5,8 @@ import {
   ErrorCode,
   INGEST_NAMESPACE,
   errorReply,
+  type BookPublishReply,
+  type BookPublishRequest,
   type ControlHandler,
   type ControlReply,
   type DeclareReply,
@@ -172,6 +174,10 @@ export class SocketIngestPort implements IngestPort {
     return this.request('publish', request);
   }
 
+  publishBook(request: BookPublishRequest): Promise<BookPublishReply> {
+    return this.request('book:publish', request);
+  }
+
   status(status: FeedStatus): void {
     if (this.socket.connected) this.socket.emit('status', status);
   }
@@ -195,9 +201,9 @@ export class SocketIngestPort implements IngestPort {
     this.socket.disconnect();
   }
 
-  private async request<E extends 'declare' | 'publish'>(
+  private async request<E extends 'declare' | 'publish' | 'book:publish'>(
     event: E,
-    payload: E extends 'declare' ? DeclareRequest : PublishRequest,
+    payload: E extends 'declare' ? DeclareRequest : E extends 'publish' ? PublishRequest : BookPublishRequest,
   ): Promise<E extends 'declare' ? DeclareReply : PublishReply> {
     if (!this.socket.connected) throw new ConnectionLostError(`not connected to ${this.options.url}`);
     try {
@@ -205,7 +211,9 @@ export class SocketIngestPort implements IngestPort {
       const reply =
         event === 'declare'
           ? await timed.emitWithAck('declare', payload as DeclareRequest)
-          : await timed.emitWithAck('publish', payload as PublishRequest);
+          : event === 'publish'
+            ? await timed.emitWithAck('publish', payload as PublishRequest)
+            : await timed.emitWithAck('book:publish', payload as BookPublishRequest);
       return reply as E extends 'declare' ? DeclareReply : PublishReply;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

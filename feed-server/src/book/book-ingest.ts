@@ -54,8 +54,8 @@ export class BookIngest {
     let accepted = 0;
     const replayClock = session.lastStatus?.mode === 'replay' ? (session.lastStatus.clock ?? 0) : 0;
     const latestTs = Math.max(this.options.now(), replayClock) + this.options.maxTickClockSkewMs;
-    const refuse = (index: number, symbol: string | null, code: ErrorCode, reason: string, message: string) => {
-      rejected.push({ index, symbol, code, message });
+    const refuse = (index: number, symbol: string | null, code: ErrorCode, reason: string, message: string, expectedSeq?: number) => {
+      rejected.push(expectedSeq === undefined ? { index, symbol, code, message } : { index, symbol, code, message, expectedSeq });
       this.metrics.rejected.inc({ code, reason });
     };
     raw.updates.forEach((value, index) => {
@@ -71,7 +71,10 @@ export class BookIngest {
         return refuse(index, symbol, ErrorCode.INVALID_BOOK, 'ts', `ts ${message.ts} is more than ${this.options.maxTickClockSkewMs} ms (MAX_TICK_CLOCK_SKEW_MS) ahead of the server's clock`);
       }
       const result = this.state.apply(book, message);
-      if (!result.ok) return refuse(index, symbol, result.rejection.code, result.rejection.reason, result.rejection.message);
+      if (!result.ok) {
+        const r = result.rejection;
+        return refuse(index, symbol, r.code, r.reason, r.message, r.expectedSeq);
+      }
       this.fanout.publish(result.book, result.prev);
       accepted++;
     });

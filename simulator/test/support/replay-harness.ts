@@ -1,6 +1,6 @@
 import type { SymbolDeclaration } from '@tickfeed/protocol';
 import { Publisher } from '../../src/publisher.js';
-import { ReplayRunner, type ReplaySettings } from '../../src/replay-runner.js';
+import { ReplayRunner, type ReplayItem, type ReplaySettings } from '../../src/replay-runner.js';
 import { silentLogger } from '../../src/logger.js';
 import type { SourcedRecord } from '../../src/tape-reader.js';
 import { FakeIngestPort } from './fake-ingest-port.js';
@@ -13,8 +13,8 @@ export function tape(symbol: string, offsets: number[]): SourcedRecord[] {
   return offsets.map((dt, i) => ({ symbol, ts: T0 + dt, price: 100 + i, size: 10, bid: 99 + i, ask: 101 + i, source: 0, line: i + 2 }));
 }
 
-async function* fromArray(records: SourcedRecord[]): AsyncGenerator<SourcedRecord> {
-  for (const r of records) yield r;
+async function* fromArray(records: SourcedRecord[]): AsyncGenerator<ReplayItem> {
+  for (const r of records) yield { ts: r.ts, events: [{ kind: 'trade', trade: { symbol: r.symbol, ts: r.ts, price: r.price, size: r.size, bid: r.bid, ask: r.ask } }] };
 }
 
 /** A ReplayRunner over in-memory records, a fake server and a manual clock. */
