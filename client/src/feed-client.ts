@@ -4,6 +4,10 @@ import {
   ErrorCode,
   Events,
   SOCKET_PATH,
+  type BookReset,
+  type BookSides,
+  type BookSubscribeReply,
+  type BookUpdate,
   type ClientToServerEvents,
   type FeedStatus,
   type Notice,
@@ -27,6 +31,7 @@ import {
   type ConnectionEvent,
   type ConnectionState,
 } from './connection-state.js';
+import { BookFollower, type BookState } from './book-follower.js';
 import { TypedEmitter } from './emitter.js';
 import { SequenceTracker, type GapInfo } from './sequence-tracker.js';
 
@@ -102,7 +107,51 @@ export interface SubscribeOutcome {
   readonly error?: ProtocolError;
 }
 
+/**
+ * Why a followed book's state is what it is now:
+ * - `subscribed`: the first snapshot;
+ * - `update`: updates applied (`changed` holds their levels);
+ * - `recovered`: after a reconnect or a gap, the missed updates follow;
+ * - `reloaded`: the book started over from a fresh snapshot (nothing could be resumed, or the copy was wrong);
+ * - `reset`: the server restarted the book (`book:reset`: a new epoch, or updates dropped for a slow consumer).
+ */
+export type BookCause = 'subscribed' | 'update' | 'recovered' | 'reloaded' | 'reset';
+
+export interface BookEvent {
+  readonly symbol: string;
+  readonly cause: BookCause;
+  /** The book held now: exactly the server's top `depth` levels at `book.seq`. */
+  readonly book: BookState;
+  /** For `update`: every level the applied updates set, in order (size 0: removed). Empty otherwise. */
+  readonly changed: BookSides;
+  /** For `reset`: the server's reason. */
+  readonly reason?: string;
+}
+
+/** A followed book is being resubscribed: `gap` resumes from the last applied update, `checksum` starts from a fresh snapshot. */
+export interface BookResyncInfo {
+  readonly symbol: string;
+  readonly reason: 'gap' | 'checksum';
+  /** The seq held when it was found. */
+  readonly seq: number;
+}
+
+/** Symbol metadata a book follower needs: its decimals build the checksum. */
+export interface BookMeta {
+  readonly tickSize: number;
+  readonly lotSize?: number | undefined;
+}
+
+/** The depth followBook uses when none is given (the server's default). */
+export const DEFAULT_BOOK_DEPTH = 10;
+
 export interface FeedClientEvents {
+  /** A followed book changed (once per symbol per server event) or started over. */
+  book: [event: BookEvent];
+  /** A followed book is being resynchronised after a gap or a checksum mismatch. */
+  bookResync: [info: BookResyncInfo];
+  /** Books the server refused to follow (NO_BOOK, UNKNOWN_SYMBOL, FORBIDDEN...); they are dropped. */
+  bookRejected: [rejected: RejectedSymbol[]];
   /** The connection state changed. */
   state: [state: ConnectionState];
   /** Ticks applied in this socket event, each symbol's in ascending seq, no gap, no duplicate. */
@@ -162,6 +211,11 @@ export class FeedClient {
   /** The token the current connection was opened or last renewed with. */
   private heldToken: string | undefined;
   private renewTimer: unknown = undefined;
+  /** Followed books, by symbol. */
+  private readonly books = new Map<string, BookFollower>();
+  private bookWaiters: Waiter[] = [];
+  private bookResyncQueue = new Set<string>();
+  private bookResyncScheduled = false;
 
   constructor(options: FeedClientOptions) {
     this.policy = validateBackoff({ ...DEFAULT_BACKOFF, ...options.backoff });
@@ -259,8 +313,9 @@ export class FeedClient {
   dispose(): void {
     this.close('disposed');
     this.emitter.removeAll();
-    for (const waiter of this.waiters) waiter.resolve({ subscribed: [], rejected: [] });
+    for (const waiter of [...this.waiters, ...this.bookWaiters]) waiter.resolve({ subscribed: [], rejected: [] });
     this.waiters = [];
+    this.bookWaiters = [];
   }
 
   /**
@@ -298,6 +353,56 @@ export class FeedClient {
       return new Promise((resolve) => this.waiters.push({ symbols: new Set(fresh), resolve }));
     }
     return this.sendSubscribe(fresh, this.generation, throttleMs);
+  }
+
+  /**
+   * Follows a symbol's order book at `depth` levels a side (1..BOOK_MAX_DEPTH):
+   * subscribes (now or at the next connect), applies every update, checks each
+   * seq and, at depth ≥ 10, each checksum (with `meta`'s decimals); on a gap it
+   * resumes from the last applied update, on a mismatch it starts over from a
+   * fresh snapshot, and after a reconnect it resumes exactly (or reloads when
+   * the server cannot replay). Listen to `book`. Following it again at another
+   * depth replaces the subscription. Resolves with the server's answer.
+   */
+  followBook(symbol: string, meta: BookMeta, depth = DEFAULT_BOOK_DEPTH): Promise<SubscribeOutcome> {
+    const held = this.books.get(symbol);
+    if (held !== undefined && held.depth === depth && held.book !== undefined) return Promise.resolve({ subscribed: [symbol], rejected: [] });
+    this.books.set(symbol, new BookFollower(symbol, depth, meta));
+    if (this.current.kind !== 'connected') {
+      return new Promise((resolve) => this.bookWaiters.push({ symbols: new Set([symbol]), resolve }));
+    }
+    return this.sendBookSubscribe([symbol], this.generation);
+  }
+
+  /** Stops following books; no `book` event of theirs follows. */
+  async unfollowBook(symbols: readonly string[]): Promise<void> {
+    const gone = unique(symbols).filter((symbol) => this.books.delete(symbol));
+    for (const symbol of gone) this.bookResyncQueue.delete(symbol);
+    if (gone.length === 0 || this.current.kind !== 'connected') return;
+    const generation = this.generation;
+    for (const chunk of chunks(gone, this.maxPerRequest())) {
+      try {
+        await this.socket.timeout(this.ackTimeoutMs).emitWithAck(Events.bookUnsubscribe, { symbols: chunk });
+      } catch {
+        // No ack in time: the server drops them anyway when this connection ends; their updates are ignored.
+      }
+      if (generation !== this.generation) return;
+    }
+  }
+
+  /** The book held for a followed symbol (undefined before its first snapshot). */
+  book(symbol: string): BookState | undefined {
+    return this.books.get(symbol)?.book;
+  }
+
+  /** Symbols whose books are followed. */
+  get followedBooks(): string[] {
+    return [...this.books.keys()];
+  }
+
+  /** A followed book's bookkeeping: updates applied, gaps, checksum mismatches and verifications, stale updates ignored. */
+  bookCounters(symbol: string): Readonly<BookFollower['counters']> | undefined {
+    return this.books.get(symbol)?.counters;
   }
 
   /** Removes symbols from the subscription set and leaves their rooms. */
@@ -427,6 +532,8 @@ export class FeedClient {
       this.dispatch({ type: 'lost', reason });
     });
     socket.on(Events.ticks, (ticks) => this.onTicks(ticks));
+    socket.on(Events.book, (updates) => this.onBook(updates));
+    socket.on(Events.bookReset, (reset) => this.onBookReset(reset));
     socket.on(Events.quotes, (quotes) => this.onQuotes(quotes));
     socket.on(Events.reset, (reset) => {
       if (!this.wanted.has(reset.symbol)) return;
@@ -498,6 +605,7 @@ export class FeedClient {
     this.waiters = [];
     this.recoverQueue.clear();
     const generation = this.generation;
+    this.resubscribeBooks(generation);
     const sent = [...byThrottle].map(([throttleMs, symbols]) => this.sendSubscribe(symbols, generation, throttleMs));
     void Promise.all(sent).then((outcomes) => {
       const error = outcomes.find((o) => o.error !== undefined)?.error;
@@ -618,6 +726,175 @@ export class FeedClient {
     if (refused.length > 0) this.emitter.emit('rejected', refused);
   }
 
+  /* ---------------------------------- books --------------------------------- */
+
+  private resubscribeBooks(generation: number): void {
+    const waiters = this.bookWaiters;
+    this.bookWaiters = [];
+    this.bookResyncQueue.clear();
+    const symbols = [...this.books.keys()];
+    void this.sendBookSubscribe(symbols, generation).then((outcome) => {
+      for (const waiter of waiters) {
+        waiter.resolve({
+          subscribed: outcome.subscribed.filter((symbol) => waiter.symbols.has(symbol)),
+          rejected: outcome.rejected.filter((rejected) => waiter.symbols.has(rejected.symbol)),
+          ...(outcome.error === undefined ? {} : { error: outcome.error }),
+        });
+      }
+    });
+  }
+
+  /** Sends book:subscribe requests, one per depth (in chunks), each book resuming when its copy can be trusted. */
+  private sendBookSubscribe(symbols: readonly string[], generation: number): Promise<SubscribeOutcome> {
+    const byDepth = new Map<number, string[]>();
+    for (const symbol of symbols) {
+      const follower = this.books.get(symbol);
+      if (follower === undefined) continue;
+      const group = byDepth.get(follower.depth);
+      if (group === undefined) byDepth.set(follower.depth, [symbol]);
+      else group.push(symbol);
+    }
+    const parts: Promise<SubscribeOutcome>[] = [];
+    for (const [depth, group] of byDepth) {
+      for (const chunk of chunks(group, this.maxPerRequest())) parts.push(this.bookSubscribeChunk(chunk, depth, generation, 1));
+    }
+    return Promise.all(parts).then((outcomes) => {
+      const error = outcomes.find((o) => o.error !== undefined)?.error;
+      const subscribed = outcomes.flatMap((o) => o.subscribed);
+      const rejected = outcomes.flatMap((o) => o.rejected);
+      return error === undefined ? { subscribed, rejected } : { subscribed, rejected, error };
+    });
+  }
+
+  private bookSubscribeChunk(chunk: readonly string[], depth: number, generation: number, attempt: number): Promise<SubscribeOutcome> {
+    const none: SubscribeOutcome = { subscribed: [], rejected: [] };
+    const followers = chunk.map((symbol) => this.books.get(symbol)).filter((f): f is BookFollower => f !== undefined && f.depth === depth);
+    if (followers.length === 0 || generation !== this.generation) return Promise.resolve(none);
+    const resume: Record<string, ResumePoint> = {};
+    for (const follower of followers) {
+      const resync = follower.resync();
+      if ('resume' in resync) resume[follower.symbol] = resync.resume;
+      follower.markWaiting();
+    }
+    const symbols = followers.map((f) => f.symbol);
+    const request = Object.keys(resume).length > 0 ? { symbols, depth, resume } : { symbols, depth };
+    return new Promise((resolve) => {
+      this.socket.timeout(this.ackTimeoutMs).emit(Events.bookSubscribe, request, (timeout: Error | null, reply: BookSubscribeReply) => {
+        if (generation !== this.generation) {
+          resolve(none);
+          return;
+        }
+        if (timeout !== null) {
+          const error: ProtocolError = { code: ErrorCode.INTERNAL, message: 'book:subscribe: no ack in time' };
+          this.emitter.emit('error', error);
+          this.dispatch({ type: 'lost', reason: 'book:subscribe ack timeout' });
+          resolve({ ...none, error });
+          return;
+        }
+        if (!reply.ok) {
+          if (reply.error.code === ErrorCode.RATE_LIMITED && attempt < 8) {
+            this.timers.setTimeout(() => {
+              void this.bookSubscribeChunk(symbols, depth, generation, attempt + 1).then(resolve);
+            }, backoffDelay(this.policy, attempt + 2, this.random));
+            return;
+          }
+          this.emitter.emit('error', reply.error);
+          resolve({ ...none, error: reply.error });
+          return;
+        }
+        // Applied here, synchronously: the replayed updates may follow in the same network read.
+        const subscribed: string[] = [];
+        for (const entry of reply.subscribed) {
+          const follower = this.books.get(entry.symbol);
+          // Unfollowed (or followed at another depth) while the request was in flight: the later request wins.
+          if (follower === undefined || !followers.includes(follower)) continue;
+          subscribed.push(entry.symbol);
+          const point = resume[entry.symbol];
+          if (point !== undefined && entry.recovered === true && entry.epoch === point.epoch) {
+            follower.recovered(entry.depth);
+            this.emitBook(follower, 'recovered');
+            continue;
+          }
+          const verified = follower.start(entry.epoch, entry.depth, entry.book);
+          this.emitBook(follower, point === undefined && follower.counters.applied === 0 ? 'subscribed' : 'reloaded');
+          if (!verified) this.queueBookResync(follower, 'checksum');
+        }
+        const rejected = reply.rejected.filter((entry) => this.books.get(entry.symbol) !== undefined && followers.includes(this.books.get(entry.symbol)!));
+        for (const entry of rejected) this.books.delete(entry.symbol);
+        if (rejected.length > 0) this.emitter.emit('bookRejected', rejected);
+        resolve({ subscribed, rejected });
+      });
+    });
+  }
+
+  private onBook(updates: unknown): void {
+    if (!Array.isArray(updates)) return;
+    const changed = new Map<string, BookSides>();
+    for (const update of updates as unknown[]) {
+      if (!isBookUpdateLike(update)) continue;
+      const follower = this.books.get(update.symbol);
+      if (follower === undefined) continue;
+      const seq = follower.book?.seq ?? 0;
+      const verdict = follower.apply(update);
+      if (verdict === 'applied') {
+        const sides = changed.get(update.symbol);
+        if (sides === undefined) changed.set(update.symbol, { bids: [...update.bids], asks: [...update.asks] });
+        else {
+          sides.bids.push(...update.bids);
+          sides.asks.push(...update.asks);
+        }
+      } else if (verdict === 'gap' || verdict === 'checksum') {
+        this.queueBookResync(follower, verdict, seq);
+      }
+    }
+    for (const [symbol, sides] of changed) {
+      const follower = this.books.get(symbol);
+      // A later update of the same event may have found the copy wrong: it is then resynchronised, not shown.
+      if (follower !== undefined && !follower.isWaiting && !this.bookResyncQueue.has(symbol)) this.emitBook(follower, 'update', sides);
+    }
+  }
+
+  private onBookReset(reset: BookReset): void {
+    const follower = this.books.get(reset.symbol);
+    if (follower === undefined || typeof reset.epoch !== 'string' || typeof reset.book !== 'object' || reset.book === null) return;
+    this.bookResyncQueue.delete(reset.symbol);
+    const verified = follower.start(reset.epoch, reset.depth, reset.book);
+    this.emitBook(follower, 'reset', undefined, reset.reason);
+    if (!verified) this.queueBookResync(follower, 'checksum');
+  }
+
+  private emitBook(follower: BookFollower, cause: BookCause, changed: BookSides = { bids: [], asks: [] }, reason?: string): void {
+    const book = follower.book;
+    if (book === undefined) return;
+    this.emitter.emit('book', { symbol: follower.symbol, cause, book, changed, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /**
+   * Resubscribes a book (batched with others found in the same turn): from its
+   * last applied update after a gap, from a fresh snapshot after a mismatch.
+   * Updates are ignored meanwhile.
+   */
+  private queueBookResync(follower: BookFollower, reason: 'gap' | 'checksum', seq = follower.book?.seq ?? 0): void {
+    this.emitter.emit('bookResync', { symbol: follower.symbol, reason, seq });
+    follower.markWaiting();
+    this.bookResyncQueue.add(follower.symbol);
+    if (this.bookResyncScheduled) return;
+    this.bookResyncScheduled = true;
+    const generation = this.generation;
+    // Successive mismatches (e.g. metadata with other decimals than the server's) back off instead of looping.
+    const failures = follower.counters.checksumMismatches;
+    const delay = reason === 'checksum' && failures > 1 ? backoffDelay(this.policy, failures, this.random) : 0;
+    const run = () => {
+      this.bookResyncScheduled = false;
+      const symbols = [...this.bookResyncQueue].filter((s) => this.books.has(s));
+      this.bookResyncQueue.clear();
+      if (symbols.length === 0 || generation !== this.generation || this.current.kind !== 'connected') return;
+      void this.sendBookSubscribe(symbols, generation);
+    };
+    if (delay === 0) queueMicrotask(run);
+    else this.timers.setTimeout(run, delay);
+  }
+
   /* ---------------------------------- ticks --------------------------------- */
 
   private onTicks(ticks: unknown): void {
@@ -666,6 +943,18 @@ function isTickLike(value: unknown): value is Tick {
   if (typeof value !== 'object' || value === null) return false;
   const tick = value as Record<string, unknown>;
   return typeof tick.symbol === 'string' && typeof tick.seq === 'number' && typeof tick.price === 'number';
+}
+
+function isBookUpdateLike(value: unknown): value is BookUpdate {
+  if (typeof value !== 'object' || value === null) return false;
+  const update = value as Record<string, unknown>;
+  return (
+    typeof update.symbol === 'string' &&
+    typeof update.seq === 'number' &&
+    typeof update.checksum === 'number' &&
+    Array.isArray(update.bids) &&
+    Array.isArray(update.asks)
+  );
 }
 
 function isSnapshotLike(value: unknown): value is Snapshot {

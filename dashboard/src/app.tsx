@@ -1,5 +1,6 @@
 import { createEffect, createMemo, createSignal, For, lazy, onCleanup, onMount, Show, Suspense } from 'solid-js';
 import type { Candle, SymbolInfo, SymbolMeta } from '@tickfeed/protocol';
+import { DepthLadder } from './components/depth-ladder.js';
 import { StatusBar } from './components/status-bar.js';
 import { TimeAndSales } from './components/time-and-sales.js';
 import { Watchlist } from './components/watchlist.js';
@@ -30,10 +31,11 @@ export interface AppProps {
 }
 
 /** On a phone one panel shows at a time, chosen with tabs. */
-type PanelTab = 'watchlist' | 'chart' | 'tape';
+type PanelTab = 'watchlist' | 'chart' | 'book' | 'tape';
 const TABS: { id: PanelTab; label: string }[] = [
   { id: 'watchlist', label: 'Watchlist' },
   { id: 'chart', label: 'Chart' },
+  { id: 'book', label: 'Book' },
   { id: 'tape', label: 'Trades' },
 ];
 
@@ -234,6 +236,12 @@ export function App(props: AppProps) {
             )}
           </Show>
         </section>
+        <DepthLadder
+          feed={service.bookFeed}
+          symbol={selected()}
+          meta={selected() !== null ? meta(selected()!) : undefined}
+          format={selected() !== null ? format(selected()!) : FALLBACK_FORMAT}
+        />
         <TimeAndSales
           feed={service.symbolFeed}
           symbol={selected()}

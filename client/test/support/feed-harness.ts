@@ -1,5 +1,5 @@
 import { createFeedServer, testServerConfig, type FeedServer, type ServerConfig } from '@tickfeed/feed-server';
-import type { IngestPort, SymbolDeclaration, Tick } from '@tickfeed/protocol';
+import type { BookPublish, IngestPort, SymbolDeclaration, Tick } from '@tickfeed/protocol';
 
 /**
  * A real feed server on 127.0.0.1 (port 0 the first time) with an in-process
@@ -25,8 +25,12 @@ export class TestFeed {
     return new TestFeed(server, server.localIngest(), url, port, overrides);
   }
 
-  async declare(symbols: readonly string[], options: { reset?: boolean; refPrice?: number } = {}): Promise<void> {
-    const declarations = symbols.map((symbol) => declaration(symbol, options.refPrice ?? 100));
+  async declare(symbols: readonly string[], options: { reset?: boolean; refPrice?: number; book?: boolean } = {}): Promise<void> {
+    const declarations = symbols.map((symbol) => {
+      const known = this.declared.get(symbol);
+      const book = options.book ?? known?.book === true;
+      return book ? { ...declaration(symbol, options.refPrice ?? 100), lotSize: 1, book: true } : declaration(symbol, options.refPrice ?? 100);
+    });
     for (const d of declarations) this.declared.set(d.symbol, d);
     const reply = await this.ingest.declare({
       symbols: declarations,
@@ -59,6 +63,15 @@ export class TestFeed {
     const reply = await this.ingest.publish({ ticks });
     if (!reply.ok || reply.rejected.length > 0) throw new Error(`publish rejected: ${JSON.stringify(reply)}`);
     return ticks;
+  }
+
+  /** Publishes book snapshots and updates (`book:publish`) of symbols declared with `book: true`. */
+  async publishBook(updates: BookPublish[]): Promise<void> {
+    if (this.ingest.publishBook === undefined) throw new Error('this server offers no books');
+    for (let i = 0; i < updates.length; i += 500) {
+      const reply = await this.ingest.publishBook({ updates: updates.slice(i, i + 500) });
+      if (!reply.ok || reply.rejected.length > 0) throw new Error(`book publish rejected: ${JSON.stringify(reply)}`);
+    }
   }
 
   lastSeq(symbol: string): number {

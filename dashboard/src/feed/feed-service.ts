@@ -13,6 +13,7 @@ import { QuoteModel, type QuoteView } from '../lib/quote-model.js';
 import { delayBasis, deliveryDelay, type DelayBasis } from '../lib/latency.js';
 import { RollingWindow, staleSeconds } from '../lib/rolling-stats.js';
 import { sparklinePath } from '../lib/sparkline.js';
+import { createBookFeed } from './book-feed.js';
 import { QuoteSpark } from './quote-spark.js';
 import type { SymbolFeed } from './symbol-feed.js';
 
@@ -109,6 +110,8 @@ export function createFeedService(options: FeedServiceOptions) {
   };
 
   /* ------------------------------- per frame ------------------------------- */
+
+  const bookFeed = createBookFeed(client, options.schedule);
 
   const conflator = new FrameConflator<Tick>(options.schedule, (ticks) => {
     const t = now();
@@ -426,6 +429,7 @@ export function createFeedService(options: FeedServiceOptions) {
     clock,
     stats,
     symbolFeed,
+    bookFeed,
     start,
     dispose,
     loadUniverse,
@@ -443,6 +447,8 @@ export function createFeedService(options: FeedServiceOptions) {
       counters: { ...client.counters, frames: conflator.frames, ticks: totalTicks },
       symbols: client.symbols,
       positions: Object.fromEntries(client.symbols.map((s) => [s, client.position(s)])),
+      books: Object.fromEntries(client.followedBooks.map((s) => [s, { book: client.book(s), counters: client.bookCounters(s) }])),
+      bookFrames: bookFeed.frames(),
     }),
   };
 }
