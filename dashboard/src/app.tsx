@@ -11,6 +11,9 @@ import { exchangeZone } from './lib/exchange-zone.js';
 import { displayFormatOf, formatPriceIn, FALLBACK_FORMAT, type DisplayFormat } from './lib/format.js';
 import { CHART_INTERVALS, type ChartInterval, type Prefs } from './lib/prefs.js';
 import type { SortSpec } from './lib/sort.js';
+import { CHART_TYPES, toggleIndicator, type ChartPrefs, type ChartType, type PriceScaleChoice } from './lib/chart-prefs.js';
+import { INDICATORS, type IndicatorId } from './lib/indicators/catalog.js';
+import { PALETTES, resolveTheme, type ThemeChoice } from './lib/theme.js';
 import { browserTimeZone, resolveZone, type ZoneChoice, type ZoneSpec } from './lib/time-zone.js';
 
 // The chart library is the largest part of the bundle: load it after the first paint.
@@ -26,11 +29,27 @@ export interface AppProps {
   initialSort: SortSpec | null;
   persist: (prefs: Prefs, zoneChosen: boolean) => void;
   persistSort: (sort: SortSpec | null) => void;
+  initialChart: ChartPrefs;
+  persistChart: (prefs: ChartPrefs) => void;
   onChartDebug: (debug: ChartDebugFn | null) => void;
 }
 
 /** On a phone one panel shows at a time, chosen with tabs. */
 type PanelTab = 'watchlist' | 'chart' | 'tape';
+const THEME_NEXT: Record<ThemeChoice, ThemeChoice> = { system: 'dark', dark: 'light', light: 'system' };
+const THEME_LABEL: Record<ThemeChoice, string> = { system: 'Auto', dark: 'Dark', light: 'Light' };
+const CHART_TYPE_LABEL: Record<ChartType, string> = { candles: 'Candles', line: 'Line', area: 'Area' };
+
+/** Whether the system asks for a dark page (prefers-color-scheme), following its changes. */
+function systemPrefersDark(): () => boolean {
+  const query = window.matchMedia('(prefers-color-scheme: dark)');
+  const [dark, setDark] = createSignal(query.matches);
+  const listener = (event: MediaQueryListEvent) => setDark(event.matches);
+  query.addEventListener('change', listener);
+  onCleanup(() => query.removeEventListener('change', listener));
+  return dark;
+}
+
 const TABS: { id: PanelTab; label: string }[] = [
   { id: 'watchlist', label: 'Watchlist' },
   { id: 'chart', label: 'Chart' },
@@ -70,6 +89,16 @@ export function App(props: AppProps) {
   const [tab, setTab] = createSignal<PanelTab>('watchlist');
   const [sort, setSort] = createSignal<SortSpec | null>(props.initialSort);
   const localZone = browserTimeZone();
+  const [indicators, setIndicators] = createSignal<IndicatorId[]>(props.initialChart.indicators);
+  const [chartType, setChartType] = createSignal<ChartType>(props.initialChart.chartType);
+  const [scale, setScale] = createSignal<PriceScaleChoice>(props.initialChart.scale);
+  const [themeChoice, setThemeChoice] = createSignal<ThemeChoice>(props.initialChart.theme);
+  const prefersDark = systemPrefersDark();
+  const theme = () => resolveTheme(themeChoice(), prefersDark());
+  createEffect(() => {
+    document.documentElement.dataset.theme = theme();
+  });
+  createEffect(() => props.persistChart({ indicators: indicators(), chartType: chartType(), scale: scale(), theme: themeChoice() }));
   const replay = () => service.feedStatus()?.status.mode === 'replay';
   // Replayed sessions read best in their exchange's hours unless the user chose a zone.
   const zoneChoice = (): ZoneChoice => (!zoneChosen() && replay() ? 'exchange' : pickedZone());
@@ -158,6 +187,16 @@ export function App(props: AppProps) {
         </div>
         <SearchBox service={service} onSelect={setSelected} ref={(el) => (search = el)} />
         <span class="spacer" />
+        <button
+          class="theme-switch"
+          data-testid="theme-switch"
+          data-theme-choice={themeChoice()}
+          aria-label={`Theme: ${THEME_LABEL[themeChoice()]} (switch)`}
+          title="Theme: follow the system, dark or light"
+          onClick={() => setThemeChoice(THEME_NEXT[themeChoice()])}
+        >
+          {theme() === 'dark' ? '☾' : '☀'} {THEME_LABEL[themeChoice()]}
+        </button>
         <div class="messages" aria-live="polite">
           <For each={service.messages()}>
             {(message) => (
@@ -216,6 +255,34 @@ export function App(props: AppProps) {
               </button>
             </div>
           </div>
+          <div class="chart-tools">
+            <div class="seg" role="group" aria-label="Chart type">
+              <For each={CHART_TYPES}>
+                {(value) => (
+                  <button aria-pressed={chartType() === value} data-chart-type={value} onClick={() => setChartType(value)}>
+                    {CHART_TYPE_LABEL[value]}
+                  </button>
+                )}
+              </For>
+            </div>
+            <div class="seg" role="group" aria-label="Price scale">
+              <button aria-pressed={scale() === 'linear'} data-scale="linear" onClick={() => setScale('linear')}>
+                Lin
+              </button>
+              <button aria-pressed={scale() === 'log'} data-scale="log" onClick={() => setScale('log')}>
+                Log
+              </button>
+            </div>
+            <div class="seg" role="group" aria-label="Indicators">
+              <For each={INDICATORS}>
+                {(spec) => (
+                  <button aria-pressed={indicators().includes(spec.id)} data-indicator={spec.id} title={spec.label} onClick={() => setIndicators(toggleIndicator(indicators(), spec.id))}>
+                    {spec.label.split(' ')[0]}
+                  </button>
+                )}
+              </For>
+            </div>
+          </div>
           <Show when={selected()} fallback={<div class="empty">No symbol selected.</div>}>
             {(symbol) => (
               <Suspense fallback={<div class="chart-wrap"><div class="chart-loading">loading chart…</div></div>}>
@@ -226,6 +293,11 @@ export function App(props: AppProps) {
                   zone={zoneSpec()}
                   format={format(symbol())}
                   tickSize={meta(symbol())?.tickSize ?? 0.01}
+                  sessionZone={exchangeZone(meta(symbol()))}
+                  indicators={indicators()}
+                  chartType={chartType()}
+                  scale={scale()}
+                  palette={PALETTES[theme()]}
                   disconnected={down()}
                   onDebug={props.onChartDebug}
                   onError={(error) => service.say('error', `Chart: ${String(error)}`)}

@@ -2,12 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { aggregateTrade, candlesFromTrades, type Candle } from '@tickfeed/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bollinger, type Bands } from '../src/lib/indicators/bollinger.js';
+import { bollinger } from '../src/lib/indicators/bollinger.js';
 import { ema, sma } from '../src/lib/indicators/moving-average.js';
-import { macd, rsi, type MacdValue } from '../src/lib/indicators/oscillators.js';
+import { macd, rsi } from '../src/lib/indicators/oscillators.js';
 import { computeAll, IncrementalSeries, type IndicatorStep } from '../src/lib/indicators/step.js';
 import { daySession, vwap } from '../src/lib/indicators/vwap.js';
 import { zoneOffsetMs } from '../src/lib/time-zone.js';
+import { refBollinger, refEmaOf, refMacd, refRsi, refSma, refVwap } from './support/indicator-reference.js';
 
 /*
  * The chart's indicators against a reference written out plainly (each value
@@ -39,106 +40,6 @@ beforeAll(() => {
   });
   candles = candlesFromTrades(trades, MINUTE);
 });
-
-// ---- the reference: each value from its definition, nothing carried over between bars but the EMA/Wilder recursions
-
-function refSma(bars: readonly Candle[], n: number): (number | null)[] {
-  return bars.map((_, i) => {
-    if (i < n - 1) return null;
-    let sum = 0;
-    for (let j = i - n + 1; j <= i; j++) sum += bars[j]!.close;
-    return sum / n;
-  });
-}
-
-function refEmaOf(values: readonly number[], n: number): (number | null)[] {
-  const out: (number | null)[] = [];
-  let prev: number | null = null;
-  for (let i = 0; i < values.length; i++) {
-    if (i < n - 1) out.push(null);
-    else if (i === n - 1) {
-      let sum = 0;
-      for (let j = 0; j < n; j++) sum += values[j]!;
-      prev = sum / n;
-      out.push(prev);
-    } else {
-      prev = values[i]! * (2 / (n + 1)) + prev! * (1 - 2 / (n + 1));
-      out.push(prev);
-    }
-  }
-  return out;
-}
-
-function refBollinger(bars: readonly Candle[], n: number, k: number): (Bands | null)[] {
-  return bars.map((_, i) => {
-    if (i < n - 1) return null;
-    const window = bars.slice(i - n + 1, i + 1).map((b) => b.close);
-    const m = window.reduce((a, b) => a + b, 0) / n;
-    const sd = Math.sqrt(window.reduce((a, b) => a + (b - m) * (b - m), 0) / n);
-    return { middle: m, upper: m + k * sd, lower: m - k * sd };
-  });
-}
-
-function refVwap(bars: readonly Candle[], dayOf: (t: number) => number): (number | null)[] {
-  return bars.map((bar, i) => {
-    let pv = 0;
-    let v = 0;
-    for (let j = 0; j <= i; j++) {
-      const b = bars[j]!;
-      if (dayOf(b.time) !== dayOf(bar.time)) continue;
-      pv += ((b.high + b.low + b.close) / 3) * b.volume;
-      v += b.volume;
-    }
-    return v > 0 ? pv / v : null;
-  });
-}
-
-function refRsi(bars: readonly Candle[], n: number): (number | null)[] {
-  const out: (number | null)[] = [null];
-  let avgGain = 0;
-  let avgLoss = 0;
-  for (let i = 1; i < bars.length; i++) {
-    const change = bars[i]!.close - bars[i - 1]!.close;
-    if (i < n) {
-      out.push(null);
-      continue;
-    }
-    if (i === n) {
-      let g = 0;
-      let l = 0;
-      for (let j = 1; j <= n; j++) {
-        const c = bars[j]!.close - bars[j - 1]!.close;
-        if (c > 0) g += c;
-        else l -= c;
-      }
-      avgGain = g / n;
-      avgLoss = l / n;
-    } else {
-      avgGain = (avgGain * (n - 1) + (change > 0 ? change : 0)) / n;
-      avgLoss = (avgLoss * (n - 1) + (change < 0 ? -change : 0)) / n;
-    }
-    out.push(avgLoss === 0 ? (avgGain === 0 ? 50 : 100) : 100 - 100 / (1 + avgGain / avgLoss));
-  }
-  return out.slice(0, bars.length);
-}
-
-function refMacd(bars: readonly Candle[], fast: number, slow: number, signal: number): (MacdValue | null)[] {
-  const closes = bars.map((b) => b.close);
-  const f = refEmaOf(closes, fast);
-  const s = refEmaOf(closes, slow);
-  const line: number[] = [];
-  const out: (MacdValue | null)[] = [];
-  for (let i = 0; i < bars.length; i++) {
-    if (s[i] === null) {
-      out.push(null);
-      continue;
-    }
-    line.push(f[i]! - s[i]!);
-    const sig = refEmaOf(line, signal)[line.length - 1] ?? null;
-    out.push({ macd: line[line.length - 1]!, signal: sig, histogram: sig === null ? null : line[line.length - 1]! - sig });
-  }
-  return out;
-}
 
 // ---- comparison
 
