@@ -13,6 +13,7 @@ import { CHART_INTERVALS, type ChartInterval, type Prefs } from './lib/prefs.js'
 import type { SortSpec } from './lib/sort.js';
 import { CHART_TYPES, toggleIndicator, type ChartPrefs, type ChartType, type PriceScaleChoice } from './lib/chart-prefs.js';
 import { INDICATORS, type IndicatorId } from './lib/indicators/catalog.js';
+import { addAlert, checkAlerts, type PriceAlert } from './lib/alerts.js';
 import { PALETTES, resolveTheme, type ThemeChoice } from './lib/theme.js';
 import { browserTimeZone, resolveZone, type ZoneChoice, type ZoneSpec } from './lib/time-zone.js';
 
@@ -31,6 +32,8 @@ export interface AppProps {
   persistSort: (sort: SortSpec | null) => void;
   initialChart: ChartPrefs;
   persistChart: (prefs: ChartPrefs) => void;
+  initialAlerts: PriceAlert[];
+  persistAlerts: (alerts: readonly PriceAlert[]) => void;
   onChartDebug: (debug: ChartDebugFn | null) => void;
 }
 
@@ -98,6 +101,46 @@ export function App(props: AppProps) {
   createEffect(() => {
     document.documentElement.dataset.theme = theme();
   });
+  const [alerts, setAlerts] = createSignal<readonly PriceAlert[]>(props.initialAlerts);
+  createEffect(() => props.persistAlerts(alerts()));
+  // Each pending alert is checked against its symbol's last price (conflated quotes; every tick for the charted one).
+  createEffect(() => {
+    let list = alerts();
+    const fired: { alert: PriceAlert; last: number }[] = [];
+    for (const symbol of new Set(list.filter((a) => !a.fired).map((a) => a.symbol))) {
+      const last = service.quotes[symbol]?.last;
+      if (last === undefined) continue;
+      const result = checkAlerts(list, symbol, last);
+      list = result.alerts;
+      for (const alert of result.fired) fired.push({ alert, last });
+    }
+    if (fired.length === 0) return;
+    setAlerts(list);
+    for (const { alert, last } of fired) notifyAlert(alert, last);
+  });
+  const notifyAlert = (alert: PriceAlert, last: number) => {
+    const f = format(alert.symbol);
+    const text = `Alert: ${alert.symbol} ${alert.side === 'above' ? '≥' : '≤'} ${formatPriceIn(alert.price, f)} (last ${formatPriceIn(last, f)})`;
+    if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+      new Notification('tickfeed', { body: text, tag: alert.id });
+    } else {
+      // Notifications denied or unavailable: the page says it.
+      service.say('info', text);
+    }
+  };
+  const [alertSide, setAlertSide] = createSignal<'above' | 'below'>('above');
+  const [alertPrice, setAlertPrice] = createSignal('');
+  const createAlert = (event: SubmitEvent) => {
+    event.preventDefault();
+    const symbol = selected();
+    const price = Number(alertPrice());
+    if (symbol === null || !(price > 0)) return;
+    setAlerts(addAlert(alerts(), { id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, symbol, side: alertSide(), price }));
+    setAlertPrice('');
+    // Asked once, on the user's own click; denied, alerts show in the page.
+    if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
+  };
+  const symbolAlerts = () => alerts().filter((a) => a.symbol === selected());
   createEffect(() => props.persistChart({ indicators: indicators(), chartType: chartType(), scale: scale(), theme: themeChoice() }));
   const replay = () => service.feedStatus()?.status.mode === 'replay';
   // Replayed sessions read best in their exchange's hours unless the user chose a zone.
@@ -282,6 +325,25 @@ export function App(props: AppProps) {
                 )}
               </For>
             </div>
+            <form class="alert-form" onSubmit={createAlert} aria-label="Price alert">
+              <select aria-label="Alert when the price is" value={alertSide()} onChange={(e) => setAlertSide(e.currentTarget.value === 'below' ? 'below' : 'above')}>
+                <option value="above">Above</option>
+                <option value="below">Below</option>
+              </select>
+              <input type="number" step="any" min="0" inputmode="decimal" aria-label="Alert price" placeholder="price" value={alertPrice()} onInput={(e) => setAlertPrice(e.currentTarget.value)} />
+              <button type="submit">Alert</button>
+            </form>
+            <For each={symbolAlerts()}>
+              {(alert) => (
+                <span class="alert-chip" classList={{ fired: alert.fired }} data-alert={alert.id}>
+                  {alert.side === 'above' ? '≥' : '≤'} {formatPriceIn(alert.price, format(alert.symbol))}
+                  {alert.fired ? ' ✓' : ''}
+                  <button aria-label={`Remove alert ${alert.side} ${alert.price}`} onClick={() => setAlerts(alerts().filter((a) => a.id !== alert.id))}>
+                    ×
+                  </button>
+                </span>
+              )}
+            </For>
           </div>
           <Show when={selected()} fallback={<div class="empty">No symbol selected.</div>}>
             {(symbol) => (
@@ -298,6 +360,7 @@ export function App(props: AppProps) {
                   chartType={chartType()}
                   scale={scale()}
                   palette={PALETTES[theme()]}
+                  alerts={symbolAlerts()}
                   disconnected={down()}
                   onDebug={props.onChartDebug}
                   onError={(error) => service.say('error', `Chart: ${String(error)}`)}

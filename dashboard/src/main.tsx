@@ -3,6 +3,7 @@ import { App, type ChartDebugFn } from './app.js';
 import { createFeedService } from './feed/feed-service.js';
 import { PREFS_STORAGE_KEY, prefsToSearch, readPrefs, serializePrefs, zoneGiven, type Prefs } from './lib/prefs.js';
 import type { SortSpec } from './lib/sort.js';
+import { ALERTS_STORAGE_KEY, parseAlerts, type PriceAlert } from './lib/alerts.js';
 import { CHART_PREFS_STORAGE_KEY, chartPrefsToParams, readChartPrefs, type ChartPrefs } from './lib/chart-prefs.js';
 import { SORT_STORAGE_KEY, parseSort, serializeSort } from './lib/sort-pref.js';
 import './styles.css';
@@ -85,6 +86,14 @@ const token = readToken();
 const prefs = readPrefs(window.location.search, readStored());
 const zoneChosen = zoneGiven(window.location.search, readStored());
 const initialSort = parseSort(readStored(SORT_STORAGE_KEY));
+const initialAlerts = parseAlerts(readStored(ALERTS_STORAGE_KEY));
+function persistAlerts(alerts: readonly PriceAlert[]): void {
+  try {
+    window.localStorage.setItem(ALERTS_STORAGE_KEY, JSON.stringify(alerts));
+  } catch {
+    // Private mode or quota: alerts last for this page only.
+  }
+}
 const initialChart = readChartPrefs(window.location.search, readStored(CHART_PREFS_STORAGE_KEY));
 
 function persistSort(sort: SortSpec | null): void {
@@ -126,6 +135,8 @@ render(
       persistSort={persistSort}
       initialChart={initialChart}
       persistChart={persistChart}
+      initialAlerts={initialAlerts}
+      persistAlerts={persistAlerts}
       onChartDebug={(debug) => {
         chartDebug = debug;
       }}

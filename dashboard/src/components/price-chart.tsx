@@ -10,7 +10,9 @@ import {
   createChart,
   type CandlestickData,
   type HistogramData,
+  type IPriceLine,
   type ISeriesApi,
+  LineStyle,
   type LineData,
   type LogicalRange,
   type MouseEventParams,
@@ -26,6 +28,7 @@ import { daySession } from '../lib/indicators/vwap.js';
 import type { ChartType, PriceScaleChoice } from '../lib/chart-prefs.js';
 import type { ChartInterval } from '../lib/prefs.js';
 import type { ChartPalette } from '../lib/theme.js';
+import type { PriceAlert } from '../lib/alerts.js';
 import { IndicatorLayer, type IndicatorDebug } from './indicator-layer.js';
 import { zoneOffsetMs, formatInZone, tickMarkLabel, type DisplayTimeline, type ZoneSpec } from '../lib/time-zone.js';
 
@@ -42,6 +45,8 @@ export interface PriceChartProps {
   chartType: ChartType;
   scale: PriceScaleChoice;
   palette: ChartPalette;
+  /** This symbol's price alerts, drawn as price lines (fired ones dashed). */
+  alerts: readonly PriceAlert[];
   /** The feed is down: the chart is marked as paused. */
   disconnected: boolean;
   /** Hands the chart's debug view to the page (window.__tickfeed). */
@@ -61,6 +66,8 @@ export interface ChartViewDebug {
   indicators: Record<string, IndicatorDebug>;
   /** Panes shown (1 + one per oscillator). */
   panes: number;
+  /** The alert price lines drawn. */
+  alertLines: { price: number; title: string }[];
 }
 
 /** Bars shown after a load: the last INITIAL_BARS, never fewer slots than MIN_SLOTS (a fresh feed's few bars stay readable). */
@@ -255,7 +262,9 @@ export default function PriceChart(props: PriceChartProps) {
           if (type === chartType) return;
           chartType = type;
           chart.removeSeries(candles);
+          alertLines = [];
           candles = makeMain(type);
+          drawAlerts();
           candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.24 }, mode: scaleMode() });
           applyPriceFormat();
           if (timeline !== undefined) {
@@ -266,6 +275,21 @@ export default function PriceChart(props: PriceChartProps) {
         { defer: true },
       ),
     );
+    let alertLines: IPriceLine[] = [];
+    const drawAlerts = () => {
+      for (const line of alertLines) candles.removePriceLine(line);
+      alertLines = props.alerts.map((a) =>
+        candles.createPriceLine({
+          price: a.price,
+          color: props.palette.accent,
+          lineWidth: 1,
+          lineStyle: a.fired ? LineStyle.Dotted : LineStyle.Dashed,
+          axisLabelVisible: true,
+          title: `alert ${a.side === 'above' ? '≥' : '≤'}`,
+        }),
+      );
+    };
+    createEffect(drawAlerts);
     const scaleMode = () => (props.scale === 'log' ? PriceScaleMode.Logarithmic : PriceScaleMode.Normal);
     createEffect(() => candles.priceScale().applyOptions({ mode: scaleMode() }));
     createEffect(() => {
@@ -309,6 +333,7 @@ export default function PriceChart(props: PriceChartProps) {
         scale: candles.priceScale().options().mode === PriceScaleMode.Logarithmic ? 'log' : 'linear',
         indicators: layer.debug(),
         panes: chart.panes().length,
+        alertLines: alertLines.map((line) => ({ price: line.options().price, title: line.options().title })),
       };
     });
 

@@ -9,8 +9,8 @@ import { refBollinger, refEmaOf, refMacd, refRsi, refSma } from '../support/indi
  * The chart's tools in Chromium against a real server: indicators (toggled,
  * kept in the URL and localStorage, drawn values equal to a full
  * recomputation through live updates and history paging), chart types, the
- * log scale, and the light and dark themes with an axe-core check in each.
- * Rules D90–D94.
+ * log scale, the light and dark themes with an axe-core check in each, and
+ * price alerts. Rules D90–D95.
  */
 
 const require = createRequire(import.meta.url);
@@ -29,6 +29,7 @@ interface ChartView {
   scale: string;
   indicators: Record<string, Points>;
   panes: number;
+  alertLines: { price: number; title: string }[];
 }
 
 let stack: Stack;
@@ -210,5 +211,82 @@ describe('chart tools, in a real browser', () => {
     await p.waitForSelector('[data-connection="connected"]');
     expect(await p.getAttribute('html', 'data-theme')).toBe('light');
     expect(await p.getAttribute('[data-testid="theme-switch"]', 'data-theme-choice')).toBe('light');
+  });
+
+  it('[D95] a price alert is drawn as a price line, fires once (in the page when notifications are not allowed, else as a notification) and is kept', async () => {
+    await open(page, `${stack.url}/?symbols=AAPL,MSFT&symbol=AAPL&interval=1m&tz=utc`, 'AAPL', '1m');
+    await page.evaluate(() => window.localStorage.removeItem('tickfeed.alerts.v1'));
+    await page.reload();
+    await page.waitForFunction(() => (window.__tickfeed?.chart() as unknown as ChartView | null)?.live === true, null, { timeout: 15_000 });
+    const last = () => chartView().then((v) => v!.series[v!.series.length - 1]!.close);
+    const alertMessages = (p: Page) => p.locator('.message', { hasText: 'Alert: AAPL' }).count();
+    // Every alert message ever added (messages expire, so the count on screen cannot tell "once").
+    const countMessages = () =>
+      page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { __alertMessages: string[] }).__alertMessages = seen;
+        new MutationObserver((records) => {
+          for (const r of records) for (const n of r.addedNodes) if (n instanceof HTMLElement && n.matches('.message') && n.textContent?.startsWith('Alert:')) seen.push(n.textContent);
+        }).observe(document.body, { childList: true, subtree: true });
+      });
+    const messagesSeen = () => page.evaluate(() => (window as unknown as { __alertMessages: string[] }).__alertMessages.length);
+    expect(await page.evaluate(() => Notification.permission)).not.toBe('granted');
+
+    await countMessages();
+    // Far above: drawn, pending.
+    const high = Math.round((await last()) * 2);
+    await page.selectOption('select[aria-label="Alert when the price is"]', 'above');
+    await page.fill('input[aria-label="Alert price"]', String(high));
+    await page.click('.alert-form button[type="submit"]');
+    // Already reached (above half the price): fires at the next quote.
+    const low = Math.round((await last()) / 2);
+    await page.fill('input[aria-label="Alert price"]', String(low));
+    await page.click('.alert-form button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('.alert-chip.fired').length === 1, null, { timeout: 10_000 });
+    expect(await messagesSeen()).toBe(1);
+    expect(await page.locator('.alert-chip').count()).toBe(2);
+    expect((await chartView())!.alertLines.map((l) => l.price).sort((a, b) => a - b)).toEqual([low, high]);
+    await shot('05-alerts');
+
+    // Once: more quotes above it fire nothing more; a reload keeps both alerts, the fired one fired.
+    const seq = (await chartView())!.seq;
+    await page.waitForFunction((s) => ((window.__tickfeed?.chart() as unknown as { seq: number } | null)?.seq ?? 0) > s + 5, seq, { timeout: 15_000 });
+    expect(await messagesSeen()).toBe(1);
+    const stored = await page.evaluate(() => JSON.parse(window.localStorage.getItem('tickfeed.alerts.v1') ?? '[]') as { price: number; fired: boolean }[]);
+    expect(stored.map((a) => [a.price, a.fired])).toEqual([[high, false], [low, true]]);
+    await page.reload();
+    await page.waitForFunction(() => (window.__tickfeed?.chart() as unknown as ChartView | null)?.live === true, null, { timeout: 15_000 });
+    expect(await page.locator('.alert-chip').count()).toBe(2);
+    expect(await page.locator('.alert-chip.fired').count()).toBe(1);
+    expect((await chartView())!.alertLines.length).toBe(2);
+    expect(await alertMessages(page)).toBe(0);
+    // Removed with its ×.
+    await page.click(`.alert-chip:not(.fired) button`);
+    expect((await chartView())!.alertLines.map((l) => l.price)).toEqual([low]);
+
+    // Notifications allowed: the alert is a notification, not a message.
+    const allowed = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+    onTestFinished(() => allowed.close());
+    await allowed.grantPermissions(['notifications'], { origin: stack.url });
+    await allowed.addInitScript(() => {
+      const shown: string[] = [];
+      (window as unknown as { __notes: string[] }).__notes = shown;
+      const Original = window.Notification;
+      window.Notification = class extends Original {
+        constructor(title: string, options?: NotificationOptions) {
+          shown.push(options?.body ?? title);
+          super(title, options);
+        }
+      } as typeof Notification;
+    });
+    const p = await allowed.newPage();
+    await open(p, `${stack.url}/?symbols=AAPL&symbol=AAPL&interval=1m&tz=utc`, 'AAPL', '1m');
+    expect(await p.evaluate(() => Notification.permission)).toBe('granted');
+    await p.selectOption('select[aria-label="Alert when the price is"]', 'below');
+    await p.fill('input[aria-label="Alert price"]', String(high));
+    await p.click('.alert-form button[type="submit"]');
+    await p.waitForFunction(() => (window as unknown as { __notes: string[] }).__notes.length > 0, null, { timeout: 10_000 });
+    expect(await p.evaluate(() => (window as unknown as { __notes: string[] }).__notes)).toEqual([expect.stringMatching(/^Alert: AAPL ≤ /)]);
+    expect(await alertMessages(p)).toBe(0);
   });
 });
