@@ -38,7 +38,7 @@ export async function runDashboardFrames(seconds: number, symbols = 50): Promise
     try {
       const { url } = await server.listen();
       const names = [...server.core.market.all()].map((b) => b.meta.symbol);
-      const page = `${url}/?symbols=${names.slice(0, symbols).join(',')}&symbol=${names[0] ?? ''}&interval=1s`;
+      const page = `${url}/?symbols=${names.slice(0, symbols).join(',')}&symbol=${names[0] ?? ''}&interval=1s&ind=sma,ema`;
       runs.push({ label, ticksPerSec: rate, symbols, result: await measureFrames({ url: page, seconds, chromiumPath: CHROMIUM_PATH }) });
     } finally {
       await simulator.stop();

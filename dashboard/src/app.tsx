@@ -12,6 +12,10 @@ import { exchangeZone } from './lib/exchange-zone.js';
 import { displayFormatOf, formatPriceIn, FALLBACK_FORMAT, type DisplayFormat } from './lib/format.js';
 import { CHART_INTERVALS, type ChartInterval, type Prefs } from './lib/prefs.js';
 import type { SortSpec } from './lib/sort.js';
+import { CHART_TYPES, toggleIndicator, type ChartPrefs, type ChartType, type PriceScaleChoice } from './lib/chart-prefs.js';
+import { INDICATORS, type IndicatorId } from './lib/indicators/catalog.js';
+import { addAlert, checkAlerts, type PriceAlert } from './lib/alerts.js';
+import { PALETTES, resolveTheme, type ThemeChoice } from './lib/theme.js';
 import { browserTimeZone, resolveZone, type ZoneChoice, type ZoneSpec } from './lib/time-zone.js';
 
 // The chart library is the largest part of the bundle: load it after the first paint.
@@ -27,11 +31,29 @@ export interface AppProps {
   initialSort: SortSpec | null;
   persist: (prefs: Prefs, zoneChosen: boolean) => void;
   persistSort: (sort: SortSpec | null) => void;
+  initialChart: ChartPrefs;
+  persistChart: (prefs: ChartPrefs) => void;
+  initialAlerts: PriceAlert[];
+  persistAlerts: (alerts: readonly PriceAlert[]) => void;
   onChartDebug: (debug: ChartDebugFn | null) => void;
 }
 
 /** On a phone one panel shows at a time, chosen with tabs. */
 type PanelTab = 'watchlist' | 'chart' | 'book' | 'tape';
+const THEME_NEXT: Record<ThemeChoice, ThemeChoice> = { system: 'dark', dark: 'light', light: 'system' };
+const THEME_LABEL: Record<ThemeChoice, string> = { system: 'Auto', dark: 'Dark', light: 'Light' };
+const CHART_TYPE_LABEL: Record<ChartType, string> = { candles: 'Candles', line: 'Line', area: 'Area' };
+
+/** Whether the system asks for a dark page (prefers-color-scheme), following its changes. */
+function systemPrefersDark(): () => boolean {
+  const query = window.matchMedia('(prefers-color-scheme: dark)');
+  const [dark, setDark] = createSignal(query.matches);
+  const listener = (event: MediaQueryListEvent) => setDark(event.matches);
+  query.addEventListener('change', listener);
+  onCleanup(() => query.removeEventListener('change', listener));
+  return dark;
+}
+
 const TABS: { id: PanelTab; label: string }[] = [
   { id: 'watchlist', label: 'Watchlist' },
   { id: 'chart', label: 'Chart' },
@@ -72,6 +94,56 @@ export function App(props: AppProps) {
   const [tab, setTab] = createSignal<PanelTab>('watchlist');
   const [sort, setSort] = createSignal<SortSpec | null>(props.initialSort);
   const localZone = browserTimeZone();
+  const [indicators, setIndicators] = createSignal<IndicatorId[]>(props.initialChart.indicators);
+  const [chartType, setChartType] = createSignal<ChartType>(props.initialChart.chartType);
+  const [scale, setScale] = createSignal<PriceScaleChoice>(props.initialChart.scale);
+  const [themeChoice, setThemeChoice] = createSignal<ThemeChoice>(props.initialChart.theme);
+  const prefersDark = systemPrefersDark();
+  const theme = () => resolveTheme(themeChoice(), prefersDark());
+  createEffect(() => {
+    document.documentElement.dataset.theme = theme();
+  });
+  const [alerts, setAlerts] = createSignal<readonly PriceAlert[]>(props.initialAlerts);
+  createEffect(() => props.persistAlerts(alerts()));
+  // Each pending alert is checked against its symbol's last price (conflated quotes; every tick for the charted one).
+  createEffect(() => {
+    let list = alerts();
+    const fired: { alert: PriceAlert; last: number }[] = [];
+    for (const symbol of new Set(list.filter((a) => !a.fired).map((a) => a.symbol))) {
+      const last = service.quotes[symbol]?.last;
+      if (last === undefined) continue;
+      const result = checkAlerts(list, symbol, last);
+      list = result.alerts;
+      for (const alert of result.fired) fired.push({ alert, last });
+    }
+    if (fired.length === 0) return;
+    setAlerts(list);
+    for (const { alert, last } of fired) notifyAlert(alert, last);
+  });
+  const notifyAlert = (alert: PriceAlert, last: number) => {
+    const f = format(alert.symbol);
+    const text = `Alert: ${alert.symbol} ${alert.side === 'above' ? '≥' : '≤'} ${formatPriceIn(alert.price, f)} (last ${formatPriceIn(last, f)})`;
+    if (typeof Notification !== 'undefined' && Notification.permission === 'granted') {
+      new Notification('tickfeed', { body: text, tag: alert.id });
+    } else {
+      // Notifications denied or unavailable: the page says it.
+      service.say('info', text);
+    }
+  };
+  const [alertSide, setAlertSide] = createSignal<'above' | 'below'>('above');
+  const [alertPrice, setAlertPrice] = createSignal('');
+  const createAlert = (event: SubmitEvent) => {
+    event.preventDefault();
+    const symbol = selected();
+    const price = Number(alertPrice());
+    if (symbol === null || !(price > 0)) return;
+    setAlerts(addAlert(alerts(), { id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, symbol, side: alertSide(), price }));
+    setAlertPrice('');
+    // Asked once, on the user's own click; denied, alerts show in the page.
+    if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
+  };
+  const symbolAlerts = () => alerts().filter((a) => a.symbol === selected());
+  createEffect(() => props.persistChart({ indicators: indicators(), chartType: chartType(), scale: scale(), theme: themeChoice() }));
   const replay = () => service.feedStatus()?.status.mode === 'replay';
   // Replayed sessions read best in their exchange's hours unless the user chose a zone.
   const zoneChoice = (): ZoneChoice => (!zoneChosen() && replay() ? 'exchange' : pickedZone());
@@ -160,6 +232,16 @@ export function App(props: AppProps) {
         </div>
         <SearchBox service={service} onSelect={setSelected} ref={(el) => (search = el)} />
         <span class="spacer" />
+        <button
+          class="theme-switch"
+          data-testid="theme-switch"
+          data-theme-choice={themeChoice()}
+          aria-label={`Theme: ${THEME_LABEL[themeChoice()]} (switch)`}
+          title="Theme: follow the system, dark or light"
+          onClick={() => setThemeChoice(THEME_NEXT[themeChoice()])}
+        >
+          {theme() === 'dark' ? '☾' : '☀'} {THEME_LABEL[themeChoice()]}
+        </button>
         <div class="messages" aria-live="polite">
           <For each={service.messages()}>
             {(message) => (
@@ -218,6 +300,53 @@ export function App(props: AppProps) {
               </button>
             </div>
           </div>
+          <div class="chart-tools">
+            <div class="seg" role="group" aria-label="Chart type">
+              <For each={CHART_TYPES}>
+                {(value) => (
+                  <button aria-pressed={chartType() === value} data-chart-type={value} onClick={() => setChartType(value)}>
+                    {CHART_TYPE_LABEL[value]}
+                  </button>
+                )}
+              </For>
+            </div>
+            <div class="seg" role="group" aria-label="Price scale">
+              <button aria-pressed={scale() === 'linear'} data-scale="linear" onClick={() => setScale('linear')}>
+                Lin
+              </button>
+              <button aria-pressed={scale() === 'log'} data-scale="log" onClick={() => setScale('log')}>
+                Log
+              </button>
+            </div>
+            <div class="seg" role="group" aria-label="Indicators">
+              <For each={INDICATORS}>
+                {(spec) => (
+                  <button aria-pressed={indicators().includes(spec.id)} data-indicator={spec.id} title={spec.label} onClick={() => setIndicators(toggleIndicator(indicators(), spec.id))}>
+                    {spec.label.split(' ')[0]}
+                  </button>
+                )}
+              </For>
+            </div>
+            <form class="alert-form" onSubmit={createAlert} aria-label="Price alert">
+              <select aria-label="Alert when the price is" value={alertSide()} onChange={(e) => setAlertSide(e.currentTarget.value === 'below' ? 'below' : 'above')}>
+                <option value="above">Above</option>
+                <option value="below">Below</option>
+              </select>
+              <input type="number" step="any" min="0" inputmode="decimal" aria-label="Alert price" placeholder="price" value={alertPrice()} onInput={(e) => setAlertPrice(e.currentTarget.value)} />
+              <button type="submit">Alert</button>
+            </form>
+            <For each={symbolAlerts()}>
+              {(alert) => (
+                <span class="alert-chip" classList={{ fired: alert.fired }} data-alert={alert.id}>
+                  {alert.side === 'above' ? '≥' : '≤'} {formatPriceIn(alert.price, format(alert.symbol))}
+                  {alert.fired ? ' ✓' : ''}
+                  <button aria-label={`Remove alert ${alert.side} ${alert.price}`} onClick={() => setAlerts(alerts().filter((a) => a.id !== alert.id))}>
+                    ×
+                  </button>
+                </span>
+              )}
+            </For>
+          </div>
           <Show when={selected()} fallback={<div class="empty">No symbol selected.</div>}>
             {(symbol) => (
               <Suspense fallback={<div class="chart-wrap"><div class="chart-loading">loading chart…</div></div>}>
@@ -228,6 +357,12 @@ export function App(props: AppProps) {
                   zone={zoneSpec()}
                   format={format(symbol())}
                   tickSize={meta(symbol())?.tickSize ?? 0.01}
+                  sessionZone={exchangeZone(meta(symbol()))}
+                  indicators={indicators()}
+                  chartType={chartType()}
+                  scale={scale()}
+                  palette={PALETTES[theme()]}
+                  alerts={symbolAlerts()}
                   disconnected={down()}
                   onDebug={props.onChartDebug}
                   onError={(error) => service.say('error', `Chart: ${String(error)}`)}

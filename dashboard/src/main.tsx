@@ -3,6 +3,8 @@ import { App, type ChartDebugFn } from './app.js';
 import { createFeedService } from './feed/feed-service.js';
 import { PREFS_STORAGE_KEY, prefsToSearch, readPrefs, serializePrefs, zoneGiven, type Prefs } from './lib/prefs.js';
 import type { SortSpec } from './lib/sort.js';
+import { ALERTS_STORAGE_KEY, parseAlerts, type PriceAlert } from './lib/alerts.js';
+import { CHART_PREFS_STORAGE_KEY, chartPrefsToParams, readChartPrefs, type ChartPrefs } from './lib/chart-prefs.js';
 import { SORT_STORAGE_KEY, parseSort, serializeSort } from './lib/sort-pref.js';
 import './styles.css';
 
@@ -26,17 +28,40 @@ function readStored(key = PREFS_STORAGE_KEY): string | null {
   }
 }
 
+let urlState: { prefs: Prefs; zoneChosen: boolean } | undefined;
+let chartState: ChartPrefs | undefined;
+
+function writeUrl(): void {
+  if (urlState === undefined) return;
+  const { prefs, zoneChosen } = urlState;
+  const params = new URLSearchParams(prefsToSearch(prefs));
+  // A zone nobody chose stays out of the link, so the page keeps choosing it.
+  if (!zoneChosen) params.delete('tz');
+  if (chartState !== undefined) chartPrefsToParams(chartState, params);
+  // Keep commas readable in shared links.
+  const search = `?${params.toString().replace(/%2C/g, ',')}`;
+  if (search !== window.location.search) window.history.replaceState(null, '', search);
+}
+
+function persistChart(prefs: ChartPrefs): void {
+  chartState = prefs;
+  try {
+    window.localStorage.setItem(CHART_PREFS_STORAGE_KEY, JSON.stringify(prefs));
+  } catch {
+    // Private mode or quota: the URL still carries the state.
+  }
+  writeUrl();
+}
+
 function persist(prefs: Prefs, zoneChosen: boolean): void {
+  urlState = { prefs, zoneChosen };
   try {
     // zoneChosen: without it, replays default to the exchange's zone (see zoneGiven).
     window.localStorage.setItem(PREFS_STORAGE_KEY, JSON.stringify({ ...JSON.parse(serializePrefs(prefs)), zoneChosen }));
   } catch {
     // Private mode or quota: the URL still carries the state.
   }
-  const params = prefsToSearch(prefs);
-  // A zone nobody chose stays out of the link, so the page keeps choosing it.
-  const search = `?${zoneChosen ? params : params.replace(/&?tz=[^&]*/, '')}`;
-  if (search !== window.location.search) window.history.replaceState(null, '', search);
+  writeUrl();
 }
 
 const TOKEN_STORAGE_KEY = 'tickfeed.token';
@@ -61,6 +86,15 @@ const token = readToken();
 const prefs = readPrefs(window.location.search, readStored());
 const zoneChosen = zoneGiven(window.location.search, readStored());
 const initialSort = parseSort(readStored(SORT_STORAGE_KEY));
+const initialAlerts = parseAlerts(readStored(ALERTS_STORAGE_KEY));
+function persistAlerts(alerts: readonly PriceAlert[]): void {
+  try {
+    window.localStorage.setItem(ALERTS_STORAGE_KEY, JSON.stringify(alerts));
+  } catch {
+    // Private mode or quota: alerts last for this page only.
+  }
+}
+const initialChart = readChartPrefs(window.location.search, readStored(CHART_PREFS_STORAGE_KEY));
 
 function persistSort(sort: SortSpec | null): void {
   try {
@@ -99,6 +133,10 @@ render(
       initialSort={initialSort}
       persist={persist}
       persistSort={persistSort}
+      initialChart={initialChart}
+      persistChart={persistChart}
+      initialAlerts={initialAlerts}
+      persistAlerts={persistAlerts}
       onChartDebug={(debug) => {
         chartDebug = debug;
       }}

@@ -1,13 +1,19 @@
 import { createEffect, createSignal, on, onCleanup, onMount, Show } from 'solid-js';
 import {
+  AreaSeries,
   CandlestickSeries,
+  LineSeries,
+  PriceScaleMode,
   ColorType,
   CrosshairMode,
   HistogramSeries,
   createChart,
   type CandlestickData,
   type HistogramData,
+  type IPriceLine,
   type ISeriesApi,
+  LineStyle,
+  type LineData,
   type LogicalRange,
   type MouseEventParams,
   type Time,
@@ -17,8 +23,14 @@ import type { Candle } from '@tickfeed/protocol';
 import { ChartController, type ChartDebug, type ChartSink } from '../feed/chart-controller.js';
 import type { SymbolFeed } from '../feed/symbol-feed.js';
 import { formatPriceIn, formatSize, type DisplayFormat } from '../lib/format.js';
+import type { IndicatorId } from '../lib/indicators/catalog.js';
+import { daySession } from '../lib/indicators/vwap.js';
+import type { ChartType, PriceScaleChoice } from '../lib/chart-prefs.js';
 import type { ChartInterval } from '../lib/prefs.js';
-import { formatInZone, tickMarkLabel, type DisplayTimeline, type ZoneSpec } from '../lib/time-zone.js';
+import type { ChartPalette } from '../lib/theme.js';
+import type { PriceAlert } from '../lib/alerts.js';
+import { IndicatorLayer, type IndicatorDebug } from './indicator-layer.js';
+import { zoneOffsetMs, formatInZone, tickMarkLabel, type DisplayTimeline, type ZoneSpec } from '../lib/time-zone.js';
 
 export interface PriceChartProps {
   feed: SymbolFeed;
@@ -27,6 +39,14 @@ export interface PriceChartProps {
   zone: ZoneSpec;
   format: DisplayFormat;
   tickSize: number;
+  /** The exchange's zone: session VWAP starts again at each of its days. */
+  sessionZone: string;
+  indicators: readonly IndicatorId[];
+  chartType: ChartType;
+  scale: PriceScaleChoice;
+  palette: ChartPalette;
+  /** This symbol's price alerts, drawn as price lines (fired ones dashed). */
+  alerts: readonly PriceAlert[];
   /** The feed is down: the chart is marked as paused. */
   disconnected: boolean;
   /** Hands the chart's debug view to the page (window.__tickfeed). */
@@ -40,6 +60,14 @@ export interface ChartViewDebug {
   visible: { from: number; to: number } | null;
   /** The price axis' label for the last close (its formatter). */
   axisLabel: string;
+  chartType: ChartType;
+  scale: PriceScaleChoice;
+  /** Per indicator, per line, the points drawn (UTC ms). */
+  indicators: Record<string, IndicatorDebug>;
+  /** Panes shown (1 + one per oscillator). */
+  panes: number;
+  /** The alert price lines drawn. */
+  alertLines: { price: number; title: string }[];
 }
 
 /** Bars shown after a load: the last INITIAL_BARS, never fewer slots than MIN_SLOTS (a fresh feed's few bars stay readable). */
@@ -49,8 +77,7 @@ const RIGHT_SLOTS = 4;
 /** Older history is requested when fewer than this many bars are left to the left of the view. */
 const PAGE_AHEAD_BARS = 60;
 
-const UP = '#26a69a';
-const DOWN = '#ef5350';
+type MainSeries = ISeriesApi<'Candlestick'> | ISeriesApi<'Line'> | ISeriesApi<'Area'>;
 
 interface Legend {
   time: string;
@@ -76,16 +103,8 @@ export default function PriceChart(props: PriceChartProps) {
     let timeline: DisplayTimeline | undefined;
     const chart = createChart(el, {
       autoSize: true,
-      layout: {
-        background: { type: ColorType.Solid, color: '#11151d' },
-        textColor: '#8b94a5',
-        fontSize: 11,
-      },
-      grid: { vertLines: { color: '#171c26' }, horzLines: { color: '#171c26' } },
-      rightPriceScale: { borderColor: '#1d2330' },
-
+      layout: { fontSize: 11, panes: { separatorColor: props.palette.border } },
       timeScale: {
-        borderColor: '#1d2330',
         timeVisible: true,
         secondsVisible: false,
         rightOffset: 4,
@@ -98,13 +117,14 @@ export default function PriceChart(props: PriceChartProps) {
           timeline === undefined ? '' : formatInZone(timeline.toUtc(time as number), timeline.timeZone, 'full'),
       },
     });
-    const candles: ISeriesApi<'Candlestick'> = chart.addSeries(CandlestickSeries, {
-      upColor: UP,
-      downColor: DOWN,
-      borderVisible: false,
-      wickUpColor: UP,
-      wickDownColor: DOWN,
-    });
+    let chartType: ChartType = props.chartType;
+    const makeMain = (type: ChartType): MainSeries => {
+      const p = props.palette;
+      if (type === 'line') return chart.addSeries(LineSeries, { color: p.accent, lineWidth: 2 }, 0);
+      if (type === 'area') return chart.addSeries(AreaSeries, { lineColor: p.accent, topColor: p.areaTop, bottomColor: p.areaBottom, lineWidth: 2 }, 0);
+      return chart.addSeries(CandlestickSeries, { upColor: p.up, downColor: p.down, borderVisible: false, wickUpColor: p.up, wickDownColor: p.down }, 0);
+    };
+    let candles: MainSeries = makeMain(chartType);
     const volume: ISeriesApi<'Histogram'> = chart.addSeries(HistogramSeries, {
       priceScaleId: 'volume',
       priceFormat: { type: 'custom', formatter: (v: number) => formatSize(v, props.format.size) },
@@ -114,17 +134,14 @@ export default function PriceChart(props: PriceChartProps) {
     chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
     candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.24 } });
 
-    const toBar = (c: Candle, t: DisplayTimeline): CandlestickData<UTCTimestamp> => ({
-      time: t.toDisplay(c.time) as UTCTimestamp,
-      open: c.open,
-      high: c.high,
-      low: c.low,
-      close: c.close,
-    });
+    const toBar = (c: Candle, t: DisplayTimeline): CandlestickData<UTCTimestamp> | LineData<UTCTimestamp> =>
+      chartType === 'candles'
+        ? { time: t.toDisplay(c.time) as UTCTimestamp, open: c.open, high: c.high, low: c.low, close: c.close }
+        : { time: t.toDisplay(c.time) as UTCTimestamp, value: c.close };
     const toVolume = (c: Candle, t: DisplayTimeline): HistogramData<UTCTimestamp> => ({
       time: t.toDisplay(c.time) as UTCTimestamp,
       value: c.volume,
-      color: c.close >= c.open ? 'rgba(38,166,154,0.45)' : 'rgba(239,83,80,0.45)',
+      color: c.close >= c.open ? props.palette.upVolume : props.palette.downVolume,
     });
     let lastDrawn = Number.NEGATIVE_INFINITY;
 
@@ -134,6 +151,7 @@ export default function PriceChart(props: PriceChartProps) {
         const bars = list.map((c) => toBar(c, t));
         candles.setData(bars);
         volume.setData(list.map((c) => toVolume(c, t)));
+        layer.reset(t);
         // Older history keeps the view where it is (the library holds it from the right edge);
         // a load shows the latest bars at a readable width.
         if (cause !== 'older' && list.length > 0) {
@@ -153,11 +171,13 @@ export default function PriceChart(props: PriceChartProps) {
         const historical = c.time < lastDrawn;
         candles.update(toBar(c, t), historical);
         volume.update(toVolume(c, t), historical);
+        layer.update(c, t);
         if (c.time > lastDrawn) lastDrawn = c.time;
         if (!crosshairActive) showLegend(c);
       },
     };
     const controller = new ChartController(props.feed, sink, props.onError);
+    const layer = new IndicatorLayer(chart, { sessionOf: daySession((t) => zoneOffsetMs(t, props.sessionZone)) }, () => controller.bars());
 
     // History pages in as the user scrolls left; the start of history is shown once the server has no more.
     const updateViewState = (range: LogicalRange | null) => {
@@ -190,8 +210,21 @@ export default function PriceChart(props: PriceChartProps) {
       }
       setLegend({ open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume, time: formatInZone(c.time, timeline.timeZone, legendStyle()) });
     };
+    const candleAt = (utc: number): Candle | undefined => {
+      const bars = controller.bars();
+      let lo = 0;
+      let hi = bars.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const t = bars[mid]!.time;
+        if (t === utc) return bars[mid];
+        if (t < utc) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return undefined;
+    };
     chart.subscribeCrosshairMove((param: MouseEventParams<Time>) => {
-      const bar = param.seriesData.get(candles) as CandlestickData<Time> | undefined;
+      const bar = param.time === undefined || timeline === undefined ? undefined : candleAt(timeline.toUtc(param.time as number));
       if (param.time === undefined || bar === undefined || timeline === undefined) {
         crosshairActive = false;
         showLegend(controller.lastCandle());
@@ -216,11 +249,64 @@ export default function PriceChart(props: PriceChartProps) {
         controller.show(symbol, interval, zone);
       }),
     );
+    createEffect(
+      on(
+        () => props.indicators,
+        (ids) => layer.setEnabled(ids, timeline),
+      ),
+    );
+    createEffect(
+      on(
+        () => props.chartType,
+        (type) => {
+          if (type === chartType) return;
+          chartType = type;
+          chart.removeSeries(candles);
+          alertLines = [];
+          candles = makeMain(type);
+          drawAlerts();
+          candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.24 }, mode: scaleMode() });
+          applyPriceFormat();
+          if (timeline !== undefined) {
+            const t = timeline;
+            candles.setData(controller.bars().map((c) => toBar(c, t)));
+          }
+        },
+        { defer: true },
+      ),
+    );
+    let alertLines: IPriceLine[] = [];
+    const drawAlerts = () => {
+      for (const line of alertLines) candles.removePriceLine(line);
+      alertLines = props.alerts.map((a) =>
+        candles.createPriceLine({
+          price: a.price,
+          color: props.palette.accent,
+          lineWidth: 1,
+          lineStyle: a.fired ? LineStyle.Dotted : LineStyle.Dashed,
+          axisLabelVisible: true,
+          title: `alert ${a.side === 'above' ? '≥' : '≤'}`,
+        }),
+      );
+    };
+    createEffect(drawAlerts);
+    const scaleMode = () => (props.scale === 'log' ? PriceScaleMode.Logarithmic : PriceScaleMode.Normal);
+    createEffect(() => candles.priceScale().applyOptions({ mode: scaleMode() }));
     createEffect(() => {
+      const p = props.palette;
+      chart.applyOptions({
+        layout: { background: { type: ColorType.Solid, color: p.background }, textColor: p.text, panes: { separatorColor: p.border } },
+        grid: { vertLines: { color: p.grid }, horzLines: { color: p.grid } },
+        rightPriceScale: { borderColor: p.border },
+        timeScale: { borderColor: p.border },
+      });
+    });
+    const applyPriceFormat = () => {
       const format = props.format;
       // Thousands separators on the axis, as in the watchlist; sub-penny decimals only where a price has them.
       candles.applyOptions({ priceFormat: { type: 'custom', minMove: props.tickSize, formatter: (p: number) => formatPriceIn(p, format) } });
-    });
+    };
+    createEffect(applyPriceFormat);
 
     props.onDebug?.(() => {
       const debug = controller.debug();
@@ -228,9 +314,13 @@ export default function PriceChart(props: PriceChartProps) {
       const t = timeline;
       const volumes = new Map(volume.data().map((v) => [v.time, (v as HistogramData<Time>).value]));
       const series = candles.data().map((bar) => {
-        const b = bar as CandlestickData<Time>;
-        const time = t.toUtc(b.time as number);
-        return { time, open: b.open, high: b.high, low: b.low, close: b.close, volume: volumes.get(b.time) ?? 0 };
+        const time = t.toUtc(bar.time as number);
+        if ('open' in bar) {
+          const b = bar as CandlestickData<Time>;
+          return { time, open: b.open, high: b.high, low: b.low, close: b.close, volume: volumes.get(b.time) ?? 0 };
+        }
+        const v = (bar as LineData<Time>).value;
+        return { time, open: v, high: v, low: v, close: v, volume: volumes.get(bar.time) ?? 0 };
       });
       const range = chart.timeScale().getVisibleLogicalRange();
       const last = series[series.length - 1];
@@ -239,6 +329,11 @@ export default function PriceChart(props: PriceChartProps) {
         series,
         visible: range === null ? null : { from: range.from, to: range.to },
         axisLabel: last === undefined ? '' : candles.priceFormatter().format(last.close),
+        chartType,
+        scale: candles.priceScale().options().mode === PriceScaleMode.Logarithmic ? 'log' : 'linear',
+        indicators: layer.debug(),
+        panes: chart.panes().length,
+        alertLines: alertLines.map((line) => ({ price: line.options().price, title: line.options().title })),
       };
     });
 

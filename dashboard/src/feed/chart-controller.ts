@@ -163,6 +163,11 @@ export class ChartController {
     this.pages = 0;
   }
 
+  /** The bars held (the model's own array: read, never change), for the indicators. */
+  bars(): readonly Candle[] {
+    return this.model?.candles ?? [];
+  }
+
   /** The candles of the model (UTC bucket times), for the crosshair default and tests. */
   lastCandle(): Candle | undefined {
     const candles = this.model?.candles;

@@ -28,9 +28,9 @@ afterAll(async () => {
 });
 
 describe('frame benchmark (smoke)', () => {
-  it('[D12] measures frame times, long tasks and main-thread busy % with 50 symbols at 500 ticks/s', async () => {
+  it('[D12] measures frame times, long tasks and main-thread busy % with 50 symbols at 500 ticks/s and two indicators on', async () => {
     const symbols = FIFTY.map((s) => s.symbol).join(',');
-    const result = await measureFrames({ url: `${stack.url}/?symbols=${symbols}&symbol=SYM01&interval=1s&tz=utc`, seconds: 3 });
+    const result = await measureFrames({ url: `${stack.url}/?symbols=${symbols}&symbol=SYM01&interval=1s&tz=utc&ind=sma,ema`, seconds: 3 });
     writeFileSync(artifactPath('frame-bench-smoke.json'), `${JSON.stringify(result, null, 2)}\n`);
     expect(result.frames).toBeGreaterThan(0);
     expect(result.ticksApplied).toBeGreaterThan(0);
