@@ -16,6 +16,8 @@ import { BookDepths, bookRoom, booksOf } from './book-rooms.js';
 import { createBookMetrics } from './book-metrics.js';
 import { planBookSubscribe, planBookUnsubscribe, type BookSubscriberHandle } from './book-subscribe.js';
 import { bookRoutes } from './book-routes.js';
+import { BookSse } from './book-sse.js';
+import type { SseHub } from '../delivery/sse-hub.js';
 
 /** Consumer events the book channel answers (the namespace's catch-all leaves them alone). */
 export const BOOK_CONSUMER_EVENTS: ReadonlySet<unknown> = new Set([Events.bookSubscribe, Events.bookUnsubscribe]);
@@ -33,12 +35,16 @@ export interface BookChannelDeps {
   requestRejected: (event: string, code: ErrorCode) => void;
   log: Logger;
   now: () => number;
+  /** The Server-Sent-Events streams: those opened with `book=1` follow books too. */
+  sse: SseHub;
 }
 
 /** The order-book channel of a server: state, publishing, the consumer events, REST, resets. */
 export interface BookChannel {
   readonly state: BookState;
   readonly ingest: BookIngest;
+  /** Book updates for SSE streams (`GET /api/stream?book=1`). */
+  readonly sse: BookSse;
   /** A tick's quote must be its book's best: the refusal's message, or null. */
   quoteMismatch(symbol: string, bid: number, ask: number): string | null;
   /** After the `reset` of symbols whose epoch changed: their book followers get `book:reset` with the empty book. */
@@ -63,7 +69,15 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
     metrics,
     log,
   );
-  const ingest = new BookIngest(state, fanout, deps.owners, metrics, log, { maxTickClockSkewMs: config.maxTickClockSkewMs, now: deps.now });
+  const sse = new BookSse(state, deps.sse);
+  fanout.afterFlush = () => sse.flush();
+  const sink = {
+    publish(book: Parameters<BookFanout['publish']>[0], prev: Parameters<BookFanout['publish']>[1]): void {
+      fanout.publish(book, prev);
+      sse.publish(book, prev);
+    },
+  };
+  const ingest = new BookIngest(state, sink, deps.owners, metrics, log, { maxTickClockSkewMs: config.maxTickClockSkewMs, now: deps.now });
 
   function handle(socket: ConsumerSocket): BookSubscriberHandle {
     return {
@@ -134,6 +148,7 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
   return {
     state,
     ingest,
+    sse,
     quoteMismatch: (symbol, bid, ask) => state.quoteMismatch(symbol, bid, ask),
     resets(symbols, reason) {
       fanout.flushAllNow();
@@ -144,6 +159,7 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
           const reset = { symbol, epoch: book.epoch, depth, book: state.snapshot(book, depth), reason };
           consumers.local.to(bookRoom(symbol, depth)).emit(Events.bookReset, reset);
         });
+        sse.reset(symbol, reason);
       }
     },
     routes: (access) => bookRoutes(state, (s) => market.has(s), access),

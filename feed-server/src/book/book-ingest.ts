@@ -14,10 +14,16 @@ import { describeSchemaError } from '../validation.js';
 import type { PublisherSession } from '../ingest/ingest-service.js';
 import type { SymbolOwners } from '../ingest/symbol-owners.js';
 import type { BookState } from './book-state.js';
-import type { BookFanout } from './book-fanout.js';
+import type { BookSides } from '@tickfeed/protocol';
+import type { SymbolOrderBook } from './book-state.js';
 import type { BookMetrics } from './book-metrics.js';
 
 const publishCheck = TypeCompiler.Compile(BookPublishRequestSchema);
+
+/** Where an applied message goes: the consumers' fan-outs (and, with DATA_DIR, the durable log first). */
+export interface BookSink {
+  publish(book: SymbolOrderBook, prev: BookSides): void;
+}
 
 export interface BookIngestOptions {
   /** MAX_TICK_CLOCK_SKEW_MS: how far a message's ts may lie ahead of max(server clock, replay clock). */
@@ -34,7 +40,7 @@ export interface BookIngestOptions {
 export class BookIngest {
   constructor(
     private readonly state: BookState,
-    private readonly fanout: BookFanout,
+    private readonly fanout: BookSink,
     private readonly owners: SymbolOwners,
     private readonly metrics: BookMetrics,
     private readonly log: Logger,

@@ -27,6 +27,7 @@ export const bookPlugin = fp<BookOptions>(
       requestRejected: (event, code) => metrics.requestsRejected.inc({ event, code }),
       log,
       now: now ?? Date.now,
+      sse: fastify.feed.sse,
     });
     ingest.quoteMismatch = books.quoteMismatch;
     core.onResets = books.resets;
