@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { ErrorCode, Events, errorReply, type ErrorReply } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -9,7 +8,8 @@ import type { ConsumerAuth } from '../auth/socket-auth.js';
 import type { RestAccess } from '../auth/rest-auth.js';
 import type { SymbolOwners } from '../ingest/symbol-owners.js';
 import { splitRequestArgs } from '../consumer/request-args.js';
-import { BookState } from './book-state.js';
+import type { BookState } from './book-state.js';
+import type { Journal } from '../store/journal.js';
 import { BookFanout } from './book-fanout.js';
 import { BookIngest } from './book-ingest.js';
 import { BookDepths, bookRoom, booksOf } from './book-rooms.js';
@@ -35,6 +35,10 @@ export interface BookChannelDeps {
   requestRejected: (event: string, code: ErrorCode) => void;
   log: Logger;
   now: () => number;
+  /** Every symbol's book (made with the feed, restored by the durable store). */
+  state: BookState;
+  /** Where accepted book messages are recorded before delivery (the durable store with DATA_DIR). */
+  journal: () => Journal;
   /** The Server-Sent-Events streams: those opened with `book=1` follow books too. */
   sse: SseHub;
 }
@@ -59,7 +63,7 @@ export interface BookChannel {
 export function createBookChannel(deps: BookChannelDeps): BookChannel {
   const { config, market, consumers, auth, log } = deps;
   const metrics = createBookMetrics(deps.registry);
-  const state = new BookState(market, { maxDepth: config.bookMaxDepth, historyUpdates: config.bookHistoryUpdates, copyId: randomBytes(4).toString('base64url') });
+  const { state } = deps;
   const depths = new BookDepths(consumers);
   const fanout = new BookFanout(
     state,
@@ -77,7 +81,7 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
       sse.publish(book, prev);
     },
   };
-  const ingest = new BookIngest(state, sink, deps.owners, metrics, log, { maxTickClockSkewMs: config.maxTickClockSkewMs, now: deps.now });
+  const ingest = new BookIngest(state, sink, deps.owners, metrics, log, { maxTickClockSkewMs: config.maxTickClockSkewMs, now: deps.now, journal: deps.journal });
 
   function handle(socket: ConsumerSocket): BookSubscriberHandle {
     return {
