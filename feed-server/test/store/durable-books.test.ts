@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { bookChecksum, bookTop, type BookPublish, type BookPublishReply, type BookResponse, type BookSides } from '@tickfeed/protocol';
+import { applyBookDiff, bookChecksum, bookTop, decodeBookStreamPosition, type BookSubscribed, type BookUpdate, type BookPublish, type BookPublishReply, type BookResponse, type BookSides } from '@tickfeed/protocol';
 import { consumer, publisher, range, startServer, stopAll } from '../support/harness.js';
+import { readSse } from '../support/sse.js';
 import { BOOK_FORMAT, BookFollower, BookScript, bookDeclaration, type FollowedBook } from '../support/books.js';
 import { FrameBuilder } from '../../src/store/frame-codec.js';
 import { startStoreChild, storedBooks, tempDataDir } from './store-support.js';
@@ -134,5 +135,32 @@ describe('durable order books', () => {
     expect(follower.errors).toEqual([]);
     expect(follower.books.get('AAPL')!.seqs).toEqual(range(2, 121));
     expect(follower.books.get('AAPL')!.book).toEqual({ bids: before.bids, asks: before.asks });
+  });
+
+  it('[L54] [L51] an SSE book stream resumes exactly across a restart with DATA_DIR (Last-Event-ID)', async () => {
+    const dir = tempDataDir();
+    const first = await startServer({ dataDir: dir });
+    const pub = await publisher(first.url);
+    await pub.emitWithAck('declare', { symbols: [bookDeclaration('AAPL')] });
+    const script = new BookScript('AAPL', 6);
+    expect(await pub.emitWithAck('book:publish', { updates: [script.snapshot(12), ...Array.from({ length: 30 }, () => script.next())] })).toMatchObject({ accepted: 31 });
+    const opened = await readSse(`${first.url}/api/stream?symbols=AAPL&book=1`, {}, (events) => events.some((e) => e.event === 'book:subscribed'));
+    const lastId = opened.events.find((e) => e.event === 'book:subscribed')!.id!;
+    expect(decodeBookStreamPosition(lastId).get('AAPL')).toMatchObject({ seq: 31, depth: 10 });
+    const held = JSON.parse(opened.events.find((e) => e.event === 'book:subscribed')!.data) as BookSubscribed;
+    expect(await pub.emitWithAck('book:publish', { updates: Array.from({ length: 20 }, () => script.next()) })).toMatchObject({ accepted: 20 });
+    await first.server.close();
+
+    const second = await startServer({ dataDir: dir });
+    const updates: BookUpdate[] = [];
+    const resumed = await readSse(`${second.url}/api/stream?symbols=AAPL&book=1`, { 'last-event-id': lastId }, () => updates.at(-1)?.seq === 51, (event) => {
+      if (event.event === 'book') updates.push(...(JSON.parse(event.data) as BookUpdate[]));
+    });
+    const entry = JSON.parse(resumed.events.find((e) => e.event === 'book:subscribed')!.data) as BookSubscribed;
+    expect(entry).toMatchObject({ epoch: held.epoch, recovered: true, book: { seq: 51 } });
+    expect(updates.map((u) => u.seq)).toEqual(range(32, 51));
+    let book: BookSides = { bids: held.book.bids, asks: held.book.asks };
+    for (const u of updates) book = applyBookDiff(book, u, 10);
+    expect(book).toEqual(bookTop(script.book, 10));
   });
 });
