@@ -71,6 +71,8 @@ export class FeedCore {
   quotes: { changed(symbol: string): void } = { changed: () => undefined };
   /** Runs after the `reset` events of symbols whose history started over (the order books follow them). */
   onResets: (symbols: readonly string[], reason: string) => void = () => undefined;
+  /** The last seq of a symbol's book, undefined without one (set by the book channel). */
+  bookSeqOf: (symbol: string) => number | undefined = () => undefined;
 
   constructor(
     readonly market: MarketState,
@@ -100,12 +102,14 @@ export class FeedCore {
         newEpochs[decl.symbol] = book.epoch;
         if (existed) resets.push(decl.symbol);
       }
+      const lastBookSeq = this.bookSeqOf(decl.symbol);
       declared.push({
         symbol: decl.symbol,
         epoch: book.epoch,
         lastSeq: book.stats.seq,
         lastTs: book.stats.ts,
         last: book.stats.last,
+        ...(lastBookSeq === undefined ? {} : { lastBookSeq }),
       });
     }
     if (resets.length > 0) this.announceResets(resets, request.reason ?? 'reset');

@@ -77,6 +77,8 @@ export const Events = {
   bookUnsubscribe: 'book:unsubscribe',
   /** server → consumer: an array of book updates, each symbol's in ascending seq. */
   book: 'book',
+  /** server → SSE consumer (`GET /api/stream?book=1`): one per symbol before its `book` events, shaped like a `book:subscribe` ack entry. */
+  bookSubscribed: 'book:subscribed',
   /** server → consumer: a symbol's book starts over from the snapshot it carries (new epoch, or updates dropped). */
   bookReset: 'book:reset',
   /** producer → server, with ack: book snapshots and incremental updates. */

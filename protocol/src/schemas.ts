@@ -297,6 +297,8 @@ export const DeclaredSchema = Type.Object({
   lastTs: Type.Number(),
   /** Last traded price, or the reference price when none. */
   last: Type.Number(),
+  /** A symbol with a book: the book's last seq in this epoch (kept across restarts with DATA_DIR); the next book message must carry lastBookSeq + 1. */
+  lastBookSeq: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type Declared = Static<typeof DeclaredSchema>;
 export type DeclareReply =

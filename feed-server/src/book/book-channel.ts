@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { ErrorCode, Events, errorReply, type ErrorReply } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -9,13 +8,16 @@ import type { ConsumerAuth } from '../auth/socket-auth.js';
 import type { RestAccess } from '../auth/rest-auth.js';
 import type { SymbolOwners } from '../ingest/symbol-owners.js';
 import { splitRequestArgs } from '../consumer/request-args.js';
-import { BookState } from './book-state.js';
+import type { BookState } from './book-state.js';
+import type { Journal } from '../store/journal.js';
 import { BookFanout } from './book-fanout.js';
 import { BookIngest } from './book-ingest.js';
 import { BookDepths, bookRoom, booksOf } from './book-rooms.js';
 import { createBookMetrics } from './book-metrics.js';
 import { planBookSubscribe, planBookUnsubscribe, type BookSubscriberHandle } from './book-subscribe.js';
 import { bookRoutes } from './book-routes.js';
+import { BookSse } from './book-sse.js';
+import type { SseHub } from '../delivery/sse-hub.js';
 
 /** Consumer events the book channel answers (the namespace's catch-all leaves them alone). */
 export const BOOK_CONSUMER_EVENTS: ReadonlySet<unknown> = new Set([Events.bookSubscribe, Events.bookUnsubscribe]);
@@ -33,12 +35,20 @@ export interface BookChannelDeps {
   requestRejected: (event: string, code: ErrorCode) => void;
   log: Logger;
   now: () => number;
+  /** Every symbol's book (made with the feed, restored by the durable store). */
+  state: BookState;
+  /** Where accepted book messages are recorded before delivery (the durable store with DATA_DIR). */
+  journal: () => Journal;
+  /** The Server-Sent-Events streams: those opened with `book=1` follow books too. */
+  sse: SseHub;
 }
 
 /** The order-book channel of a server: state, publishing, the consumer events, REST, resets. */
 export interface BookChannel {
   readonly state: BookState;
   readonly ingest: BookIngest;
+  /** Book updates for SSE streams (`GET /api/stream?book=1`). */
+  readonly sse: BookSse;
   /** A tick's quote must be its book's best: the refusal's message, or null. */
   quoteMismatch(symbol: string, bid: number, ask: number): string | null;
   /** After the `reset` of symbols whose epoch changed: their book followers get `book:reset` with the empty book. */
@@ -53,7 +63,7 @@ export interface BookChannel {
 export function createBookChannel(deps: BookChannelDeps): BookChannel {
   const { config, market, consumers, auth, log } = deps;
   const metrics = createBookMetrics(deps.registry);
-  const state = new BookState(market, { maxDepth: config.bookMaxDepth, historyUpdates: config.bookHistoryUpdates, copyId: randomBytes(4).toString('base64url') });
+  const { state } = deps;
   const depths = new BookDepths(consumers);
   const fanout = new BookFanout(
     state,
@@ -63,7 +73,15 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
     metrics,
     log,
   );
-  const ingest = new BookIngest(state, fanout, deps.owners, metrics, log, { maxTickClockSkewMs: config.maxTickClockSkewMs, now: deps.now });
+  const sse = new BookSse(state, deps.sse);
+  fanout.afterFlush = () => sse.flush();
+  const sink = {
+    publish(book: Parameters<BookFanout['publish']>[0], prev: Parameters<BookFanout['publish']>[1]): void {
+      fanout.publish(book, prev);
+      sse.publish(book, prev);
+    },
+  };
+  const ingest = new BookIngest(state, sink, deps.owners, metrics, log, { maxTickClockSkewMs: config.maxTickClockSkewMs, now: deps.now, journal: deps.journal });
 
   function handle(socket: ConsumerSocket): BookSubscriberHandle {
     return {
@@ -134,6 +152,7 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
   return {
     state,
     ingest,
+    sse,
     quoteMismatch: (symbol, bid, ask) => state.quoteMismatch(symbol, bid, ask),
     resets(symbols, reason) {
       fanout.flushAllNow();
@@ -144,6 +163,7 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
           const reset = { symbol, epoch: book.epoch, depth, book: state.snapshot(book, depth), reason };
           consumers.local.to(bookRoom(symbol, depth)).emit(Events.bookReset, reset);
         });
+        sse.reset(symbol, reason);
       }
     },
     routes: (access) => bookRoutes(state, (s) => market.has(s), access),

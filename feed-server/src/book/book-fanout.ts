@@ -53,6 +53,8 @@ export class BookFanout {
   private queue: BookClient[] = [];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Runs after every flush (the SSE streams' book updates go out on the same beat). */
+  afterFlush: () => void = () => undefined;
 
   constructor(
     private readonly state: BookState,
@@ -149,6 +151,7 @@ export class BookFanout {
   }
 
   private flushAll(): void {
+    this.afterFlush();
     if (this.queue.length === 0) return;
     const started = performance.now();
     const queue = this.queue;

@@ -14,15 +14,24 @@ import { describeSchemaError } from '../validation.js';
 import type { PublisherSession } from '../ingest/ingest-service.js';
 import type { SymbolOwners } from '../ingest/symbol-owners.js';
 import type { BookState } from './book-state.js';
-import type { BookFanout } from './book-fanout.js';
+import type { BookSides } from '@tickfeed/protocol';
+import type { SymbolOrderBook } from './book-state.js';
 import type { BookMetrics } from './book-metrics.js';
+import type { Journal } from '../store/journal.js';
 
 const publishCheck = TypeCompiler.Compile(BookPublishRequestSchema);
+
+/** Where an applied message goes: the consumers' fan-outs (and, with DATA_DIR, the durable log first). */
+export interface BookSink {
+  publish(book: SymbolOrderBook, prev: BookSides): void;
+}
 
 export interface BookIngestOptions {
   /** MAX_TICK_CLOCK_SKEW_MS: how far a message's ts may lie ahead of max(server clock, replay clock). */
   maxTickClockSkewMs: number;
   now: () => number;
+  /** Where accepted messages are written before delivery (DATA_DIR); the ack waits until they are durable. */
+  journal: () => Journal;
 }
 
 /**
@@ -34,7 +43,7 @@ export interface BookIngestOptions {
 export class BookIngest {
   constructor(
     private readonly state: BookState,
-    private readonly fanout: BookFanout,
+    private readonly fanout: BookSink,
     private readonly owners: SymbolOwners,
     private readonly metrics: BookMetrics,
     private readonly log: Logger,
@@ -44,6 +53,9 @@ export class BookIngest {
   async publish(session: PublisherSession, raw: unknown): Promise<BookPublishReply> {
     // A declare still waiting for the shared store goes first, as for ticks.
     if (session.pending !== undefined) await session.pending;
+    const journal = this.options.journal();
+    const refusal = journal.refusal();
+    if (refusal !== null) return errorReply(ErrorCode.STORE_UNAVAILABLE, `book:publish: ${refusal}`);
     if (!publishCheck.Check(raw)) {
       return errorReply(
         ErrorCode.BAD_REQUEST,
@@ -75,13 +87,30 @@ export class BookIngest {
         const r = result.rejection;
         return refuse(index, symbol, r.code, r.reason, r.message, r.expectedSeq);
       }
+      // Logged as accepted (a restart applies it again); written by the commit below, before any flush delivers it.
+      journal.book(symbol, message.seq, JSON.stringify(loggable(message)));
       this.fanout.publish(result.book, result.prev);
       accepted++;
     });
+    // Written before this call returns to the event loop, so before any consumer gets these updates; the ack waits for GROUP_COMMIT.
+    const written = journal.commit();
     if (accepted > 0) this.metrics.updatesIn.inc(accepted);
     if (rejected.length > 0) this.log.warn({ publisher: session.name, rejected: rejected.length, first: rejected[0] }, 'book messages rejected');
+    if (written !== undefined) {
+      try {
+        await written;
+      } catch (error) {
+        return errorReply(ErrorCode.STORE_UNAVAILABLE, `not stored: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     return { ok: true, accepted, rejected };
   }
+}
+
+/** The fields of an accepted message, and nothing else a publisher may have added. */
+function loggable(message: BookPublish): BookPublish {
+  const { symbol, seq, ts, bids, asks, snapshot } = message;
+  return snapshot === undefined ? { symbol, seq, ts, bids, asks } : { symbol, seq, ts, bids, asks, snapshot };
 }
 
 function symbolOf(value: unknown): string | null {

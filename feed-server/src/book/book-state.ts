@@ -104,6 +104,30 @@ export class BookState {
     return { ok: true, book, prev };
   }
 
+  /**
+   * Where the held history starts: the book just before its oldest held update (seq and
+   * levels), found by undoing the history. A restart rebuilds the book and its history by
+   * applying the logged messages after it again.
+   */
+  historyBase(book: SymbolOrderBook): { seq: number; sides: BookSides } {
+    const first = book.history.lastSeq === 0 ? book.seq + 1 : book.history.firstSeq;
+    let sides = book.sides;
+    for (let seq = book.seq; seq >= first; seq--) sides = undoBookChange(sides, book.history.get(seq).change);
+    return { seq: first - 1, sides };
+  }
+
+  /** Sets the symbol's book (in its current epoch) to these levels at seq, with no history: a restart's starting point. */
+  restore(symbol: string, seq: number, ts: number, sides: BookSides): SymbolOrderBook | undefined {
+    const book = this.get(symbol);
+    if (book === undefined) return undefined;
+    book.sides = sides;
+    book.seq = seq;
+    book.ts = ts;
+    book.checksum = bookChecksum(sides.bids, sides.asks, book.format);
+    book.history.clear();
+    return book;
+  }
+
   /** The top `depth` levels now, with seq and checksum. */
   snapshot(book: SymbolOrderBook, depth: number): BookSnapshot {
     const top = bookTop(book.sides, depth);

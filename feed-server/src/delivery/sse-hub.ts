@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { Events, encodeStreamPosition, type ResumePoint } from '@tickfeed/protocol';
+import { Events, encodeStreamPosition, type BookStreamPoint, type ResumePoint } from '@tickfeed/protocol';
 import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory } from './replay-cursors.js';
 
 /** One Server-Sent-Events consumer: its symbols, its resume position, what waits to be sent. */
@@ -8,12 +8,26 @@ interface SseClient {
   /** Per symbol, the last seq sent; a replaying symbol's entry is its replay cursor. */
   readonly positions: Map<string, ResumePoint>;
   pending: string[];
+  /** Per followed book (`book=1`), the last update written and the client's depth; advanced as book events are written. */
+  readonly books: Map<string, BookStreamPoint>;
+  /** Book updates waiting for the next flush, each symbol's in ascending seq. */
+  pendingBooks: PendingBookUpdate[];
   /** Null unless a resume replay is under way. */
   replay: ReplayCursors | null;
   /** The response's buffer is full: the replay continues on 'drain'. */
   awaitingDrain: boolean;
   closed: boolean;
 }
+
+/** A serialized book update for one client, with what it moves the client's book position to. */
+interface PendingBookUpdate {
+  readonly symbol: string;
+  readonly seq: number;
+  readonly json: string;
+}
+
+/** Updates in one SSE `book` event at most (a resume's missed updates are split into events of this size). */
+export const SSE_BOOK_EVENT_UPDATES = 1_000;
 
 export interface SseHubOptions {
   /** Bytes a client may leave unread before its connection is destroyed (SSE_MAX_BUFFERED_BYTES). */
@@ -37,7 +51,10 @@ export type SseDropReason = 'buffer' | 'history';
  */
 export class SseHub {
   private readonly bySymbol = new Map<string, Set<SseClient>>();
+  private readonly byBook = new Map<string, Set<SseClient>>();
   private readonly dirty = new Set<SseClient>();
+  /** Streams with book updates pending: the book channel's own flush writes them (with their pending ticks first). */
+  private readonly bookDirty = new Set<SseClient>();
   private readonly clients = new Set<SseClient>();
   private readonly replaying = new Set<SseClient>();
 
@@ -51,14 +68,12 @@ export class SseHub {
     return this.clients.size;
   }
 
-  add(res: ServerResponse, positions: Map<string, ResumePoint>): SseClient {
-    const client: SseClient = { res, positions, pending: [], replay: null, awaitingDrain: false, closed: false };
+  /** Registers a stream: its tick positions, and (with `book=1`) its book positions, each already sent its snapshot. */
+  add(res: ServerResponse, positions: Map<string, ResumePoint>, books: Map<string, BookStreamPoint> = new Map()): SseClient {
+    const client: SseClient = { res, positions, pending: [], books, pendingBooks: [], replay: null, awaitingDrain: false, closed: false };
     this.clients.add(client);
-    for (const symbol of positions.keys()) {
-      let set = this.bySymbol.get(symbol);
-      if (set === undefined) this.bySymbol.set(symbol, (set = new Set()));
-      set.add(client);
-    }
+    for (const symbol of positions.keys()) joinIndex(this.bySymbol, symbol, client);
+    for (const symbol of books.keys()) joinIndex(this.byBook, symbol, client);
     return client;
   }
 
@@ -68,11 +83,68 @@ export class SseHub {
     client.pending = [];
     this.clients.delete(client);
     this.dirty.delete(client);
+    this.bookDirty.delete(client);
     this.replaying.delete(client);
-    for (const symbol of client.positions.keys()) {
-      const set = this.bySymbol.get(symbol);
-      set?.delete(client);
-      if (set !== undefined && set.size === 0) this.bySymbol.delete(symbol);
+    client.pendingBooks = [];
+    for (const symbol of client.positions.keys()) leaveIndex(this.bySymbol, symbol, client);
+    for (const symbol of client.books.keys()) leaveIndex(this.byBook, symbol, client);
+  }
+
+  /** Whether any stream follows this symbol's book (so the caller diffs only when someone reads it). */
+  followsBook(symbol: string): boolean {
+    return this.byBook.has(symbol);
+  }
+
+  /**
+   * Queues one book update for every stream following the symbol's book;
+   * `updateAt(depth)` serializes it at a depth (the caller caches per depth).
+   */
+  enqueueBook(symbol: string, seq: number, updateAt: (depth: number) => string): void {
+    const set = this.byBook.get(symbol);
+    if (set === undefined) return;
+    for (const client of set) {
+      const depth = client.books.get(symbol)?.depth;
+      if (depth === undefined) continue;
+      client.pendingBooks.push({ symbol, seq, json: updateAt(depth) });
+      this.dirty.add(client);
+      this.bookDirty.add(client);
+    }
+  }
+
+  /** Queues a resume's missed book updates for one client (written by the next flush, before any later update). */
+  enqueueBookReplay(client: SseClient, symbol: string, updates: readonly { seq: number }[]): void {
+    if (client.closed) return;
+    for (const update of updates) client.pendingBooks.push({ symbol, seq: update.seq, json: JSON.stringify(update) });
+    if (updates.length > 0) {
+      this.dirty.add(client);
+      this.bookDirty.add(client);
+    }
+  }
+
+  /** Writes the streams with book updates pending (ticks pending for them go first, so every id counts only what was written). */
+  flushBooks(): void {
+    for (const client of this.bookDirty) {
+      this.dirty.delete(client);
+      this.flushClient(client);
+    }
+    this.bookDirty.clear();
+  }
+
+  /**
+   * A book starts over (new epoch): after what each follower has pending, a
+   * `book:reset` with the snapshot at its depth, whose id holds the new position.
+   */
+  resetBook(symbol: string, epoch: string, resetAt: (depth: number) => { seq: number; body: unknown }): void {
+    const set = this.byBook.get(symbol);
+    if (set === undefined) return;
+    for (const client of set) {
+      this.flushClient(client);
+      const point = client.books.get(symbol);
+      if (point === undefined) continue;
+      const reset = resetAt(point.depth);
+      point.epoch = epoch;
+      point.seq = reset.seq;
+      this.write(client, Events.bookReset, JSON.stringify(reset.body), true);
     }
   }
 
@@ -140,6 +212,7 @@ export class SseHub {
   flush(): void {
     for (const client of this.dirty) this.flushClient(client);
     this.dirty.clear();
+    this.bookDirty.clear();
     for (const client of this.replaying) {
       if (!client.awaitingDrain) this.pump(client);
       else if (client.replay?.overrun(this.history) === true) this.drop(client, 'history');
@@ -158,7 +231,9 @@ export class SseHub {
     }
     this.clients.clear();
     this.bySymbol.clear();
+    this.byBook.clear();
     this.dirty.clear();
+    this.bookDirty.clear();
     this.replaying.clear();
   }
 
@@ -195,10 +270,26 @@ export class SseHub {
   }
 
   private flushClient(client: SseClient): void {
-    if (client.pending.length === 0) return;
-    const body = `[${client.pending.join(',')}]`;
-    client.pending = [];
-    this.write(client, 'ticks', body, true);
+    if (client.pending.length > 0) {
+      const body = `[${client.pending.join(',')}]`;
+      client.pending = [];
+      this.write(client, 'ticks', body, true);
+    }
+    if (client.pendingBooks.length > 0) this.writeBooks(client);
+  }
+
+  /** Writes pending book updates as `book` events; each event's id holds the book positions after it, never ahead of what was written. */
+  private writeBooks(client: SseClient): void {
+    const pending = client.pendingBooks;
+    client.pendingBooks = [];
+    for (let from = 0; from < pending.length && !client.closed; from += SSE_BOOK_EVENT_UPDATES) {
+      const chunk = pending.slice(from, from + SSE_BOOK_EVENT_UPDATES);
+      for (const update of chunk) {
+        const point = client.books.get(update.symbol);
+        if (point !== undefined) point.seq = update.seq;
+      }
+      this.write(client, Events.book, `[${chunk.map((u) => u.json).join(',')}]`, true);
+    }
   }
 
   /** Writes one event; false when the response wants a 'drain' first, or the client is gone. */
@@ -208,7 +299,7 @@ export class SseHub {
       this.drop(client, 'buffer');
       return false;
     }
-    const id = withId ? `id: ${encodeStreamPosition(client.positions)}\n` : '';
+    const id = withId ? `id: ${encodeStreamPosition(client.positions, client.books)}\n` : '';
     return client.res.write(`${id}event: ${event}\ndata: ${body}\n\n`);
   }
 
@@ -221,6 +312,18 @@ export class SseHub {
     this.remove(client);
     client.res.destroy();
   }
+}
+
+function joinIndex(index: Map<string, Set<SseClient>>, symbol: string, client: SseClient): void {
+  let set = index.get(symbol);
+  if (set === undefined) index.set(symbol, (set = new Set()));
+  set.add(client);
+}
+
+function leaveIndex(index: Map<string, Set<SseClient>>, symbol: string, client: SseClient): void {
+  const set = index.get(symbol);
+  set?.delete(client);
+  if (set !== undefined && set.size === 0) index.delete(symbol);
 }
 
 export type { SseClient };

@@ -27,9 +27,13 @@ export const bookPlugin = fp<BookOptions>(
       requestRejected: (event, code) => metrics.requestsRejected.inc({ event, code }),
       log,
       now: now ?? Date.now,
+      sse: fastify.feed.sse,
+      state: fastify.feed.bookState,
+      journal: () => core.journal,
     });
     ingest.quoteMismatch = books.quoteMismatch;
     core.onResets = books.resets;
+    core.bookSeqOf = (symbol) => books.state.get(symbol)?.seq;
     clientFlushers.push((id) => books.flushClient(id));
     fastify.decorate('books', books);
   },

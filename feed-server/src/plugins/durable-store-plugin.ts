@@ -10,8 +10,8 @@ import type { PartOptions } from './server-parts.js';
  */
 export const durableStorePlugin = fp<PartOptions & { clustered: boolean }>(
   async (fastify, { config, log, clustered }) => {
-    const { market, core } = fastify.feed;
-    const store = config.dataDir !== undefined ? openDurableStore(config, market, fastify.feedMetrics, log, clustered) : undefined;
+    const { market, core, bookState } = fastify.feed;
+    const store = config.dataDir !== undefined ? openDurableStore(config, market, fastify.feedMetrics, log, clustered, bookState) : undefined;
     if (store !== undefined) core.journal = store;
     fastify.decorate('durableStore', store);
   },

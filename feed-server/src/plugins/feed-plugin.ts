@@ -8,6 +8,7 @@ import { FeedCore } from '../feed-core.js';
 import { IngestService } from '../ingest/ingest-service.js';
 import { FeedController } from '../ingest/feed-controller.js';
 import { QuoteHub } from '../delivery/quote-hub.js';
+import { BookState } from '../book/book-state.js';
 import type { PartOptions } from './server-parts.js';
 
 export interface FeedOptions extends PartOptions {
@@ -42,7 +43,13 @@ export const feedPlugin = fp<FeedOptions>(
     // Quotes channel (conflated `throttleMs` subscriptions): it learns its rooms from the adapter once the cluster link has set it (app.ts).
     const quotes = new QuoteHub({ members: (room) => consumers.adapter.rooms.get(room), socket: (id) => consumers.sockets.get(id) }, market);
     core.quotes = quotes;
-    fastify.decorate('feed', { market, history, sse, fanout, core, controller, ingest, quotes, clientFlushers: [] });
+    const bookState = new BookState(market, {
+      maxDepth: config.bookMaxDepth,
+      historyUpdates: config.bookHistoryUpdates,
+      // With DATA_DIR the books are restored exactly at start, so this copy is the one before the restart (L26).
+      copyId: config.dataDir !== undefined ? 'd' : randomBytes(4).toString('base64url'),
+    });
+    fastify.decorate('feed', { market, history, sse, fanout, core, controller, ingest, quotes, bookState, clientFlushers: [] });
   },
   { name: 'tickfeed-feed', dependencies: ['tickfeed-socket-io'] },
 );

@@ -11,7 +11,7 @@ export const restRoutesPlugin: FastifyPluginAsyncTypebox<PartOptions> = async (f
   const store = fastify.durableStore;
   const { lifecycle } = fastify;
   await fastify.register(apiRoutes(core, controller, access, store));
-  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, fastify.realtime.gate, access));
+  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, fastify.realtime.gate, access, fastify.books));
   await fastify.register(fastify.books.routes(access));
   await fastify.register(
     opsRoutes(

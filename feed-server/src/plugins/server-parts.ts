@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config.js';
 import type { MarketState } from '../market/market-state.js';
 import type { ReplayHistory } from '../delivery/replay-cursors.js';
 import type { SseHub } from '../delivery/sse-hub.js';
+import type { BookState } from '../book/book-state.js';
 import type { Fanout } from '../delivery/fanout.js';
 import type { ConnectionTracker } from '../delivery/terminate.js';
 import type { FeedCore } from '../feed-core.js';
@@ -59,6 +60,8 @@ export interface FeedParts {
   ingest: IngestService;
   /** Conflated delivery (`throttleMs` subscriptions): one timer for the server (delivery/quote-hub.ts). */
   quotes: QuoteHub;
+  /** Every symbol's order book (src/book/): made with the feed so the durable store restores books with the market. */
+  bookState: BookState;
   /**
    * Channels that queue frames per client besides the tick fan-out (the order books): what must
    * reach a client before an ack that changes its subscriptions.

@@ -1,8 +1,20 @@
 import { closeSync, existsSync, fdatasyncSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { INTERVALS, type Candle, type Interval, type SessionStats, type SymbolMeta } from '@tickfeed/protocol';
+import { INTERVALS, type BookSides, type Candle, type Interval, type SessionStats, type SymbolMeta } from '@tickfeed/protocol';
 import type { LogPosition } from './tick-log.js';
+
+/** A symbol's order book at a checkpoint: where its held history starts (rebuilt from the log) and, should that log be gone, the book itself. */
+export interface BookCheckpoint {
+  seq: number;
+  ts: number;
+  sides: BookSides;
+  /** The book before its oldest held update; the log's book messages from `from` on rebuild the book and its history. */
+  baseSeq: number;
+  baseSides: BookSides;
+  /** Position of the frame holding update baseSeq + 1 (null: no update held). */
+  from: LogPosition | null;
+}
 
 /** One symbol's state at a checkpoint. */
 export interface SymbolCheckpoint {
@@ -16,6 +28,8 @@ export interface SymbolCheckpoint {
   /** Sparse (seq, position) index of the symbol's ticks in the log, for range reads by seq. */
   sampleSeqs: number[];
   samplePositions: LogPosition[];
+  /** Present for a symbol with an order book. */
+  book?: BookCheckpoint;
 }
 
 /** The market state as of a log position: start-up reads this and replays only the log after it. */

@@ -5,14 +5,16 @@ import {
   INTERVALS,
   bucketStart,
   type Candle,
+  type BookPublish,
   type Interval,
   type SymbolDeclaration,
 } from '@tickfeed/protocol';
+import type { BookState } from '../book/book-state.js';
 import type { Logger } from 'pino';
 import type { MarketState, SymbolBook } from '../market/market-state.js';
 import { parseStored, type StoredTick } from '../market/tick-ring.js';
 import { ARCHIVED_INTERVALS, CandleArchive } from './candle-archive.js';
-import { checkpointFile, encodeCheckpoint, readCheckpoint, writeCheckpoint, type Checkpoint, type SymbolCheckpoint } from './checkpoint.js';
+import { checkpointFile, encodeCheckpoint, readCheckpoint, writeCheckpoint, type BookCheckpoint, type Checkpoint, type SymbolCheckpoint } from './checkpoint.js';
 import { EntryKind, FrameBuilder, readEntries, type DeclareEntry } from './frame-codec.js';
 import type { Journal } from './journal.js';
 import { TickLog, type LogPosition } from './tick-log.js';
@@ -46,6 +48,8 @@ export interface RestoreReport {
   symbols: number;
   /** Ticks replayed from the log after the checkpoint. */
   replayedTicks: number;
+  /** Book messages applied from the log (a book's held history and what followed the checkpoint). */
+  replayedBookUpdates: number;
   /** Ticks put back into the history rings from before the checkpoint. */
   historyTicks: number;
   /** A torn write cut from the end of the log, if there was one. */
@@ -80,6 +84,10 @@ interface Samples {
 export class DurableStore implements Journal {
   private readonly builder = new FrameBuilder();
   private readonly samples = new Map<string, Samples>();
+  /** Per book, the log position of each held update (seqs contiguous within the epoch): where a checkpoint's book history starts. */
+  private readonly bookIndex = new Map<string, Samples>();
+  /** Book messages in the frame being built. */
+  private frameBooks: { symbol: string; seq: number }[] = [];
   /** Symbols sampled in the frame being built, with the seq of their first tick in it. */
   private frameSamples: { symbol: string; seq: number }[] = [];
   private resetsPending: string[] = [];
@@ -100,6 +108,7 @@ export class DurableStore implements Journal {
     private readonly market: MarketState,
     private readonly log: TickLog,
     private readonly logger: Logger,
+    private readonly books: BookState | undefined,
   ) {
     this.now = options.now ?? Date.now;
     this.archive = new CandleArchive(join(options.dataDir, 'candles'));
@@ -110,7 +119,7 @@ export class DurableStore implements Journal {
    * appending. Throws a plain-worded error when the directory is unusable,
    * locked by another process, or damaged.
    */
-  static open(options: DurableStoreOptions, market: MarketState, logger: Logger): { store: DurableStore; report: RestoreReport } {
+  static open(options: DurableStoreOptions, market: MarketState, logger: Logger, books?: BookState): { store: DurableStore; report: RestoreReport } {
     const dir = options.dataDir;
     try {
       mkdirSync(join(dir, 'log'), { recursive: true });
@@ -119,7 +128,7 @@ export class DurableStore implements Journal {
       throw new StoreError(`DATA_DIR ${dir} is not usable: ${(error as Error).message}`);
     }
     try {
-      const store = new DurableStore(options, market, TickLog.open(join(dir, 'log')), logger);
+      const store = new DurableStore(options, market, TickLog.open(join(dir, 'log')), logger, books);
       const report = store.restore();
       store.checkDiskSync();
       store.start();
@@ -137,8 +146,14 @@ export class DurableStore implements Journal {
     this.builder.addDeclare(entry);
     if (newEpoch) {
       this.samples.delete(book.meta.symbol);
+      this.bookIndex.delete(book.meta.symbol);
       this.resetsPending.push(book.meta.symbol);
     }
+  }
+
+  book(symbol: string, seq: number, json: string): void {
+    this.builder.addBook(symbol, seq, json);
+    this.frameBooks.push({ symbol, seq });
   }
 
   tick(entry: StoredTick): void {
@@ -163,6 +178,7 @@ export class DurableStore implements Journal {
     } catch (error) {
       this.fail(error as Error);
       this.frameSamples = [];
+      this.frameBooks = [];
       return Promise.reject(this.failed!);
     }
     for (const { symbol, seq } of this.frameSamples) {
@@ -173,6 +189,8 @@ export class DurableStore implements Journal {
       }
     }
     this.frameSamples = [];
+    for (const { symbol, seq } of this.frameBooks) this.indexBook(symbol, seq, position);
+    this.frameBooks = [];
     // Archived candles of an epoch that just ended go only now that the new epoch is on disk.
     for (const symbol of this.resetsPending.splice(0)) this.archive.reset(symbol);
     this.ticksSinceCheckpoint += entries;
@@ -287,6 +305,7 @@ export class DurableStore implements Journal {
     const started = performance.now();
     const checkpoint = readCheckpoint(this.options.dataDir);
     const ringStarts = new Map<string, LogPosition>();
+    const bookStarts = new Map<string, { from: LogPosition; checkpoint: BookCheckpoint }>();
     let from = this.log.start;
     if (checkpoint !== null) {
       from = checkpoint.position;
@@ -297,23 +316,56 @@ export class DurableStore implements Journal {
           ringStarts.set(s.meta.symbol, s.ringStart);
           from = Math.min(from, s.ringStart);
         }
+        const cb = s.book;
+        if (cb !== undefined && this.books !== undefined) {
+          // The book before its oldest held update; the log's messages from `from` bring it (and its history) to cb.seq.
+          this.books.restore(s.meta.symbol, cb.baseSeq, cb.baseSeq === cb.seq ? cb.ts : 0, cb.baseSides);
+          if (cb.from !== null && cb.baseSeq < cb.seq) {
+            bookStarts.set(s.meta.symbol, { from: cb.from, checkpoint: cb });
+            from = Math.min(from, cb.from);
+          }
+        }
       }
       this.lastCheckpoint = { position: checkpoint.position, at: checkpoint.takenAt, bytes: statSync(checkpointFile(this.options.dataDir)).size };
     }
     const boundary = checkpoint?.position ?? this.log.start;
     let crossed = false;
     let replayedTicks = 0;
+    let replayedBookUpdates = 0;
     let historyTicks = 0;
     const cross = () => {
       crossed = true;
       // A history ring that does not reach the checkpoint's seq (its older log was dropped) starts empty instead of with a hole.
       for (const book of this.market.all()) if (book.ring.size > 0 && book.ring.lastSeq !== book.stats.seq) book.ring.clear();
+      // Likewise a book whose held history could not be read again: it starts from the checkpoint's book, without history.
+      for (const [symbol, { checkpoint: cb }] of bookStarts) {
+        if (this.books?.get(symbol)?.seq === cb.seq) continue;
+        this.logger.warn({ symbol, seq: cb.seq }, 'the log no longer holds this book\'s history: restored from the checkpoint without it');
+        this.books?.restore(symbol, cb.seq, cb.ts, cb.sides);
+        this.bookIndex.delete(symbol);
+      }
+    };
+    /** Applies a logged book message; false when it does not continue the book. */
+    const applyBook = (symbol: string, seq: number, json: string, position: LogPosition): boolean => {
+      const orderBook = this.books?.get(symbol);
+      if (orderBook === undefined || seq !== orderBook.seq + 1) return false;
+      const result = this.books!.apply(orderBook, JSON.parse(json) as BookPublish);
+      if (!result.ok) throw new Error(`the tick log holds a book message of ${symbol} seq ${seq} its book refuses (${result.rejection.message}); refusing to start on it`);
+      this.indexBook(symbol, seq, position);
+      replayedBookUpdates++;
+      return true;
     };
     const problem = this.log.scan(
       from,
       (position, payload) => {
         if (position < boundary) {
           for (const entry of readEntries(payload)) {
+            if (entry.kind === EntryKind.BOOK) {
+              const start = bookStarts.get(entry.symbol);
+              if (start === undefined || position < start.from || entry.seq > start.checkpoint.seq) continue;
+              if (entry.seq > (this.books?.get(entry.symbol)?.seq ?? 0)) applyBook(entry.symbol, entry.seq, entry.json, position);
+              continue;
+            }
             if (entry.kind !== EntryKind.TICK) continue;
             const start = ringStarts.get(entry.symbol);
             if (start === undefined || position < start) continue;
@@ -329,6 +381,14 @@ export class DurableStore implements Journal {
         for (const entry of readEntries(payload)) {
           if (entry.kind === EntryKind.DECLARE) {
             this.replayDeclare(entry.declare);
+            continue;
+          }
+          if (entry.kind === EntryKind.BOOK) {
+            if (!applyBook(entry.symbol, entry.seq, entry.json, position)) {
+              throw new Error(
+                `the tick log does not continue the checkpoint: book ${entry.symbol} seq ${entry.seq} after ${this.books?.get(entry.symbol)?.seq ?? 'no book'}; refusing to start on it (move the data directory away)`,
+              );
+            }
             continue;
           }
           const book = this.market.get(entry.symbol);
@@ -360,15 +420,25 @@ export class DurableStore implements Journal {
     const cut = problem === null ? null : { file: problem.file, offset: problem.offset, detail: problem.detail };
     if (cut !== null) this.logger.warn(cut, 'cut a torn write from the end of the tick log (never acknowledged)');
     this.ticksSinceCheckpoint = replayedTicks;
-    return { symbols: this.market.size, replayedTicks, historyTicks, cut, ms: performance.now() - started };
+    return { symbols: this.market.size, replayedTicks, replayedBookUpdates, historyTicks, cut, ms: performance.now() - started };
   }
 
   private replayDeclare(d: DeclareEntry): void {
-    const decl: SymbolDeclaration = { symbol: d.symbol, name: d.name, kind: d.kind as SymbolDeclaration['kind'], currency: d.currency, tickSize: d.tickSize, refPrice: d.refPrice };
+    const decl: SymbolDeclaration = {
+      symbol: d.symbol,
+      name: d.name,
+      kind: d.kind as SymbolDeclaration['kind'],
+      currency: d.currency,
+      tickSize: d.tickSize,
+      refPrice: d.refPrice,
+      ...(d.lotSize === undefined ? {} : { lotSize: d.lotSize }),
+      ...(d.book === true ? { book: true } : {}),
+    };
     const exists = this.market.has(d.symbol);
     this.market.declare(decl, d.newEpoch || !exists, d.epoch);
     if (d.newEpoch) {
       this.samples.delete(d.symbol);
+      this.bookIndex.delete(d.symbol);
       this.archive.reset(d.symbol);
     }
   }
@@ -421,9 +491,37 @@ export class DurableStore implements Journal {
         ringStart: book.ring.size === 0 ? null : positionBefore(samples, book.ring.firstSeq),
         sampleSeqs: samples.seqs,
         samplePositions: samples.positions,
+        ...this.captureBook(book.meta.symbol),
       });
     }
     return { position, takenAt: this.now(), symbols };
+  }
+
+  /** The book part of a symbol's checkpoint: the book, and where its held history starts (base state and log position). */
+  private captureBook(symbol: string): { book?: BookCheckpoint } {
+    const orderBook = this.books?.get(symbol);
+    if (orderBook === undefined) return {};
+    const current = { seq: orderBook.seq, ts: orderBook.ts, sides: orderBook.sides };
+    const base = this.books!.historyBase(orderBook);
+    const index = this.bookIndex.get(symbol);
+    const first = index?.seqs[0];
+    const at = first === undefined ? -1 : base.seq + 1 - first;
+    const from = index !== undefined && at >= 0 && index.seqs[at] === base.seq + 1 ? index.positions[at]! : null;
+    if (from === null || base.seq === orderBook.seq) return { book: { ...current, baseSeq: current.seq, baseSides: current.sides, from: null } };
+    return { book: { ...current, baseSeq: base.seq, baseSides: base.sides, from } };
+  }
+
+  /** Records where book update `seq` of `symbol` sits in the log, keeping about as many as the book history holds. */
+  private indexBook(symbol: string, seq: number, position: LogPosition): void {
+    let index = this.bookIndex.get(symbol);
+    if (index === undefined || (index.seqs.length > 0 && seq !== index.seqs.at(-1)! + 1)) this.bookIndex.set(symbol, (index = { seqs: [], positions: [] }));
+    index.seqs.push(seq);
+    index.positions.push(position);
+    const keep = this.books?.options.historyUpdates ?? 0;
+    if (index.seqs.length > 2 * keep) {
+      index.seqs.splice(0, index.seqs.length - keep);
+      index.positions.splice(0, index.positions.length - keep);
+    }
   }
 
   private applyRetention(): void {

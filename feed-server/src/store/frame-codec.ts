@@ -9,6 +9,7 @@ import { crc32 } from 'node:zlib';
  * and the payload is a run of entries `u8 kind | u32 body length | body`:
  *   TICK:    u8 symbol length | symbol (ASCII) | f64 seq | the tick's JSON (UTF-8)
  *   DECLARE: JSON of a DeclareEntry (UTF-8)
+ *   BOOK:    u8 symbol length | symbol (ASCII) | f64 seq | the accepted book message's JSON (UTF-8)
  * Symbol and seq sit outside the JSON so a start-up fills the tick history
  * without parsing. All integers little-endian. Pure: no I/O.
  */
@@ -17,7 +18,7 @@ export const FRAME_HEADER_BYTES = 8;
 /** Larger lengths are not ours: a frame is at most one publish batch. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
-export const EntryKind = { TICK: 1, DECLARE: 2 } as const;
+export const EntryKind = { TICK: 1, DECLARE: 2, BOOK: 3 } as const;
 
 /** What the log keeps of a declare: enough to replay it exactly (same epoch). */
 export interface DeclareEntry {
@@ -27,13 +28,16 @@ export interface DeclareEntry {
   currency: string;
   tickSize: number;
   refPrice: number;
+  lotSize?: number;
+  book?: boolean;
   epoch: string;
   newEpoch: boolean;
 }
 
 export type LogEntry =
   | { kind: typeof EntryKind.TICK; symbol: string; seq: number; json: string }
-  | { kind: typeof EntryKind.DECLARE; declare: DeclareEntry };
+  | { kind: typeof EntryKind.DECLARE; declare: DeclareEntry }
+  | { kind: typeof EntryKind.BOOK; symbol: string; seq: number; json: string };
 
 /** Accumulates entries into one frame, reusing its buffer. */
 export class FrameBuilder {
@@ -42,11 +46,20 @@ export class FrameBuilder {
   entries = 0;
 
   addTick(symbol: string, seq: number, json: string): void {
+    this.addKeyed(EntryKind.TICK, symbol, seq, json);
+  }
+
+  /** An accepted book snapshot or update (BookPublish JSON). */
+  addBook(symbol: string, seq: number, json: string): void {
+    this.addKeyed(EntryKind.BOOK, symbol, seq, json);
+  }
+
+  private addKeyed(kind: number, symbol: string, seq: number, json: string): void {
     // Worst case UTF-8 is 3 bytes per UTF-16 unit; the symbol is ASCII (P8).
     this.reserve(1 + 4 + 1 + symbol.length + 8 + json.length * 3);
     const buf = this.buf;
     const start = this.at;
-    buf[start] = EntryKind.TICK;
+    buf[start] = kind;
     let at = start + 5;
     buf[at++] = symbol.length;
     at += buf.write(symbol, at, 'latin1');
@@ -145,7 +158,7 @@ export function* readEntries(payload: Buffer): Generator<LogEntry> {
     const body = at + 5;
     const end = body + length;
     if (end > payload.length) throw new Error(`log entry overruns its frame (${end} > ${payload.length})`);
-    if (kind === EntryKind.TICK) {
+    if (kind === EntryKind.TICK || kind === EntryKind.BOOK) {
       const symbolLength = payload[body]!;
       const symbol = payload.toString('latin1', body + 1, body + 1 + symbolLength);
       const seqAt = body + 1 + symbolLength;

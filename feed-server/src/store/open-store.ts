@@ -4,13 +4,14 @@ import type { ServerConfig } from '../config.js';
 import type { MarketState } from '../market/market-state.js';
 import type { FeedMetrics } from '../observability/metrics.js';
 import { DurableStore, StoreError } from './durable-store.js';
+import type { BookState } from '../book/book-state.js';
 
 /**
  * Opens the durable store of DATA_DIR, restores the market state from it, and
  * reports its disk use on /metrics. Throws StoreError with a plain message
  * when the directory cannot be used.
  */
-export function openDurableStore(config: ServerConfig, market: MarketState, metrics: FeedMetrics, log: Logger, clustered: boolean): DurableStore {
+export function openDurableStore(config: ServerConfig, market: MarketState, metrics: FeedMetrics, log: Logger, clustered: boolean, books?: BookState): DurableStore {
   if (clustered) throw new StoreError('DATA_DIR and REDIS_URL: with REDIS_URL the shared store in Redis holds the history; unset DATA_DIR');
   const dataDir = config.dataDir!;
   const { store, report } = DurableStore.open(
@@ -26,6 +27,7 @@ export function openDurableStore(config: ServerConfig, market: MarketState, metr
     },
     market,
     log,
+    books,
   );
   log.info({ dataDir, ...report, ms: Math.round(report.ms) }, 'market state restored from the tick store');
   const gauge = (name: string, help: string, read: () => number) =>

@@ -75,3 +75,22 @@ export async function startStoreChild(env: Record<string, string>): Promise<Stor
   });
   return { url, child, output, kill };
 }
+
+/** Every book message the log of `dataDir` holds, per symbol in log order (read-only). */
+export function storedBooks(dataDir: string): Map<string, { seq: number; json: string }[]> {
+  const out = new Map<string, { seq: number; json: string }[]>();
+  const log = TickLog.open(join(dataDir, 'log'));
+  log.scan(
+    log.start,
+    (_position, payload) => {
+      for (const entry of readEntries(payload)) {
+        if (entry.kind !== EntryKind.BOOK) continue;
+        let list = out.get(entry.symbol);
+        if (list === undefined) out.set(entry.symbol, (list = []));
+        list.push({ seq: entry.seq, json: entry.json });
+      }
+    },
+    { repair: false },
+  );
+  return out;
+}
