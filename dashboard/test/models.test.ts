@@ -50,6 +50,18 @@ describe('quote store model', () => {
     model.apply([tick(3, 105, 1, DAY + 86_400_000 + 5)]);
     expect(model.view()).toMatchObject({ volume: 1, change: 4, last: 105 });
   });
+
+  it('[P34] with the symbol\'s session, quotes roll as the server does: a UTC midnight is not a US equity session, 16:00 New York is', () => {
+    // 2024-05-06 (Monday) 15:00 New York = 19:00Z; the snapshot is of that session.
+    const monday = Date.UTC(2024, 4, 6, 19);
+    const model = new QuoteModel('AAPL', { ...snapshot, ts: monday }, 'us-equity');
+    model.apply([tick(3, 102, 1, Date.UTC(2024, 4, 6, 19, 59))]);
+    expect(model.view()).toMatchObject({ volume: 21, change: 2 });
+    model.apply([tick(4, 103, 1, Date.UTC(2024, 4, 6, 20, 0))]); // 16:00 New York: Tuesday's session
+    expect(model.view()).toMatchObject({ volume: 1, change: 1 });
+    model.apply([tick(5, 104, 1, Date.UTC(2024, 4, 7, 0, 30))]); // UTC midnight passed, still Monday evening in New York
+    expect(model.view()).toMatchObject({ volume: 2, change: 2 });
+  });
 });
 
 describe('frame conflation', () => {

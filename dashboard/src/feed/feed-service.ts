@@ -7,7 +7,7 @@ import {
   type ConnectionState,
   type SymbolEvent,
 } from '@tickfeed/client';
-import { ErrorCode, INTERVAL_MS, type FeedStatus, type Snapshot, type SymbolInfo, type Tick } from '@tickfeed/protocol';
+import { ErrorCode, INTERVAL_MS, sessionKindOf, type FeedStatus, type Snapshot, type SymbolInfo, type Tick } from '@tickfeed/protocol';
 import { FrameConflator, groupBy, type FrameScheduler } from '../lib/frame-conflator.js';
 import { QuoteModel, type QuoteView } from '../lib/quote-model.js';
 import { delayBasis, deliveryDelay, type DelayBasis } from '../lib/latency.js';
@@ -154,7 +154,10 @@ export function createFeedService(options: FeedServiceOptions) {
   client.on('quotes', (quotes) => applyQuotes(quotes));
   client.on('symbol', (event) => {
     const model = models.get(event.symbol);
-    if (model === undefined) models.set(event.symbol, new QuoteModel(event.symbol, event.snapshot));
+    if (model === undefined) {
+      const meta = universe().find((info) => info.meta.symbol === event.symbol)?.meta;
+      models.set(event.symbol, new QuoteModel(event.symbol, event.snapshot, meta === undefined ? undefined : sessionKindOf(meta)));
+    }
     else if (event.cause !== 'recovered') model.reset(event.snapshot);
     const current = models.get(event.symbol)!;
     setQuotes(event.symbol, current.view());
