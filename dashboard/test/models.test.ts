@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot, Tick } from '@tickfeed/protocol';
 import { FrameConflator, groupBy } from '../src/lib/frame-conflator.js';
+import { closedMarketsText, isMarketClosedFor } from '../src/lib/market-hours.js';
 import { QuoteModel } from '../src/lib/quote-model.js';
 import { RollingWindow, staleSeconds } from '../src/lib/rolling-stats.js';
 import { nextSort, sortSymbols } from '../src/lib/sort.js';
@@ -161,5 +162,18 @@ describe('watchlist helpers', () => {
     expect(formatVolume(999.5)).toBe('999.5');
     expect(formatVolume(1234)).toBe('1.23K');
     expect(formatVolume(2_500_000)).toBe('2.5M');
+  });
+});
+
+describe('market hours in the status bar', () => {
+  it('[S71] names the closed markets, and a symbol of a closed market is not stale', () => {
+    expect(closedMarketsText(undefined)).toBe('');
+    expect(closedMarketsText([])).toBe('');
+    expect(closedMarketsText(['us-equity'])).toBe('US equities closed');
+    expect(closedMarketsText(['fx', 'us-equity'])).toBe('FX and US equities closed');
+    expect(isMarketClosedFor({ kind: 'equity' }, ['us-equity'])).toBe(true);
+    expect(isMarketClosedFor({ kind: 'crypto' }, ['us-equity'])).toBe(false);
+    expect(isMarketClosedFor({ kind: 'equity', session: 'utc-day' }, ['us-equity'])).toBe(false);
+    expect(isMarketClosedFor(undefined, ['us-equity'])).toBe(false);
   });
 });

@@ -217,6 +217,12 @@ export const FeedStatusSchema = Type.Object({
   source: Type.String({ maxLength: 500 }),
   /** Whether a publisher is connected that accepts control commands. */
   controllable: Type.Boolean(),
+  /**
+   * Live simulation: the sessions (P30) whose markets are closed now, so their
+   * symbols do not trade (S70). Absent when every market of the feed is open,
+   * with --always-open, and in replays (which keep their own clock).
+   */
+  closed: Type.Optional(Type.Array(SessionKindSchema, { maxItems: 3, uniqueItems: true })),
 });
 export type FeedStatus = Static<typeof FeedStatusSchema>;
 

@@ -1,4 +1,13 @@
-import { ErrorCode, errorReply, type ControlReply, type FeedStatus, type IngestPort } from '@tickfeed/protocol';
+import {
+  ErrorCode,
+  errorReply,
+  isMarketOpen,
+  sessionKindOf,
+  type ControlReply,
+  type FeedStatus,
+  type IngestPort,
+  type SessionKind,
+} from '@tickfeed/protocol';
 import { Waker, type Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { MarketModel } from './market-model.js';
@@ -14,6 +23,8 @@ export interface LiveSettings {
   batchMs: number;
   /** Most ticks per publish. */
   maxBatch: number;
+  /** Trade every symbol around the clock; otherwise only while its market is open (S70). */
+  alwaysOpen: boolean;
 }
 
 /**
@@ -21,7 +32,10 @@ export interface LiveSettings {
  * and every batchMs the trades that came due are published. When the server
  * is slow or away, send() waits and the model simply falls behind; it catches
  * up after the reconnect, keeping each trade's own ts, and never buffers more
- * than the publisher's queue.
+ * than the publisher's queue. Unless alwaysOpen, a symbol trades only while
+ * its market is open (SPEC P30, S70): the model runs on through the night, so
+ * the open gaps from the last close, and the trades it makes while the market
+ * is closed are not published.
  */
 export class LiveRunner implements RunningSimulator {
   readonly mode = 'live' as const;
@@ -34,6 +48,8 @@ export class LiveRunner implements RunningSimulator {
   private stopped = false;
   private trades = 0;
   private loopDone: Promise<void> = Promise.resolve();
+  /** Each symbol's market session; empty with alwaysOpen. */
+  private readonly sessions = new Map<string, SessionKind>();
 
   constructor(
     private readonly universe: Universe,
@@ -47,6 +63,7 @@ export class LiveRunner implements RunningSimulator {
       this.rejectEnded = reject;
     });
     this.ended.catch(() => {});
+    if (!settings.alwaysOpen) for (const s of universe.symbols) this.sessions.set(s.symbol, sessionKindOf(s));
     this.waker = new Waker(clock);
     this.announcer = new StatusAnnouncer(port, clock, () => this.buildStatus());
     publisher.onResync(() => this.announcer.announce());
@@ -99,7 +116,26 @@ export class LiveRunner implements RunningSimulator {
       marker: null,
       source: `simulation: seed ${this.settings.seed}, ${n} symbol${n === 1 ? '' : 's'}`,
       controllable: false,
+      ...this.closedNow(),
     };
+  }
+
+  /** The sessions of this universe whose markets are closed now (S71); nothing when all are open. */
+  private closedNow(): Pick<FeedStatus, 'closed'> {
+    const now = this.clock.now();
+    const closed = [...new Set(this.sessions.values())].filter((kind) => !isMarketOpen(now, kind)).sort();
+    return closed.length === 0 ? {} : { closed };
+  }
+
+  /** Keeps the trades made while their market is open, in place. */
+  private dropClosed(batch: ModelTrade[]): void {
+    if (this.sessions.size === 0) return;
+    let kept = 0;
+    for (const trade of batch) {
+      const kind = this.sessions.get(trade.symbol);
+      if (kind === undefined || isMarketOpen(trade.ts, kind)) batch[kept++] = trade;
+    }
+    batch.length = kept;
   }
 
   private async loop(): Promise<void> {
@@ -107,13 +143,14 @@ export class LiveRunner implements RunningSimulator {
     try {
       while (!this.stopped) {
         const batch: ModelTrade[] = [];
-        model.takeUntil(this.clock.now(), batch, this.settings.maxBatch);
+        const taken = model.takeUntil(this.clock.now(), batch, this.settings.maxBatch);
+        this.dropClosed(batch);
         if (batch.length > 0) {
           this.trades += batch.length;
           await this.publisher.send(batch);
         }
         // Behind (a full batch): go on at once; otherwise wait for the next batch interval.
-        if (batch.length < this.settings.maxBatch) await this.waker.wait(this.settings.batchMs);
+        if (taken < this.settings.maxBatch) await this.waker.wait(this.settings.batchMs);
       }
     } catch (error) {
       // Stopping closes the publisher under a pending send: not a failure.

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Candle, CandlesResponse, SymbolDeclaration, SymbolInfo, Tick } from '@tickfeed/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Events, type Candle, type CandlesResponse, type FeedStatus, type SymbolDeclaration, type SymbolInfo, type Tick } from '@tickfeed/protocol';
 import { publisher, startServer, stopAll } from '../support/harness.js';
 import { tempDataDir } from './store-support.js';
 
@@ -75,5 +75,18 @@ describe('market sessions on the server', () => {
     const after = await state(second.url, 'AAPL');
     expect(after.snapshot).toMatchObject({ open: 103, prevClose: 102, change: 1, volume: 1 });
     expect(after.daily.at(-1)).toEqual({ time: at('2026-01-13T14:30:00Z'), open: 103, high: 103, low: 103, close: 103, volume: 1 });
+  });
+
+  it('[S71] the server relays the live status\'s closed markets; an unknown session makes the status invalid', async () => {
+    const { url } = await startServer();
+    const pub = await publisher(url);
+    const live: FeedStatus = { mode: 'live', state: 'playing', speed: 1, clock: null, loop: false, completions: 0, marker: null, source: 'simulation', controllable: false };
+    pub.emit(Events.status, { ...live, closed: ['fx', 'us-equity'] });
+    await vi.waitFor(async () => expect(await rest<FeedStatus>(url, '/api/feed')).toEqual({ ...live, closed: ['fx', 'us-equity'] }));
+    pub.emit(Events.status, { ...live, closed: ['moon'], source: 'bad' });
+    pub.emit(Events.status, { ...live, source: 'open again' });
+    await vi.waitFor(async () => expect(await rest<FeedStatus>(url, '/api/feed')).toEqual({ ...live, source: 'open again' }));
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/feed_requests_rejected_total\{[^}]*event="status"[^}]*code="BAD_REQUEST"[^}]*\} 1|feed_requests_rejected_total\{[^}]*code="BAD_REQUEST"[^}]*event="status"[^}]*\} 1/);
   });
 });
