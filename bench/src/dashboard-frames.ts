@@ -34,7 +34,7 @@ export async function runDashboardFrames(seconds: number, symbols = 50): Promise
     ['10× default', embeddedDefaultRate() * 10],
   ] as const) {
     const server = await createFeedServer(testServerConfig({ dashboardDir }));
-    const simulator = await startSimulator(parseSimulatorArgs(['--symbols', String(symbols), '--rate', String(rate), '--seed', '7']), server.localIngest());
+    const simulator = await startSimulator(parseSimulatorArgs(['--symbols', String(symbols), '--rate', String(rate), '--seed', '7', '--always-open']), server.localIngest());
     try {
       const { url } = await server.listen();
       const names = [...server.core.market.all()].map((b) => b.meta.symbol);

@@ -1,5 +1,5 @@
 import { createEffect, createMemo, createSignal, For, lazy, onCleanup, onMount, Show, Suspense } from 'solid-js';
-import type { Candle, SymbolInfo, SymbolMeta } from '@tickfeed/protocol';
+import { sessionKindOf, type Candle, type SessionKind, type SymbolInfo, type SymbolMeta } from '@tickfeed/protocol';
 import { DepthLadder } from './components/depth-ladder.js';
 import { StatusBar } from './components/status-bar.js';
 import { TimeAndSales } from './components/time-and-sales.js';
@@ -166,6 +166,11 @@ export function App(props: AppProps) {
     return map;
   });
   const meta = (symbol: string) => metaBySymbol().get(symbol);
+  /** The symbol's market session; the UTC day until its metadata is known. */
+  const sessionOfSymbol = (symbol: string): SessionKind => {
+    const m = meta(symbol);
+    return m === undefined ? 'utc-day' : sessionKindOf(m);
+  };
   const format = (symbol: string): DisplayFormat => displayFormatOf(meta(symbol));
 
   onMount(() => {
@@ -363,6 +368,7 @@ export function App(props: AppProps) {
                   scale={scale()}
                   palette={PALETTES[theme()]}
                   alerts={symbolAlerts()}
+                  session={sessionOfSymbol(symbol())}
                   disconnected={down()}
                   onDebug={props.onChartDebug}
                   onError={(error) => service.say('error', `Chart: ${String(error)}`)}

@@ -24,6 +24,19 @@ describe('chart candles stitched by seq', () => {
     expect(model.seq).toBe(100);
   });
 
+  it('[P33] live 1d candles of a US equity follow its New York session, equal to the server\'s from every tick', () => {
+    const day = 86_400_000;
+    // Every 2 h from Friday 2026-01-09 00:00Z to Tuesday 02:00Z: pre-market, regular, after-hours and weekend trades.
+    const all = ticks(1, 50, Date.UTC(2026, 0, 9)).map((t) => ({ ...t, ts: Date.UTC(2026, 0, 9) + (t.seq - 1) * 7_200_000 }));
+    const model = new CandleModel(day, undefined, 'us-equity');
+    model.load({ epoch: 'e', seq: 10, candles: candlesFromTrades(all.slice(0, 10), day, undefined, 'us-equity') });
+    expect(model.apply(all.slice(10)).gap).toBeNull();
+    expect(model.candles).toEqual(candlesFromTrades(all, day, undefined, 'us-equity'));
+    expect(model.candles.map((c) => new Date(c.time).toISOString())).toEqual([
+      '2026-01-09T14:30:00.000Z', '2026-01-12T14:30:00.000Z', '2026-01-13T14:30:00.000Z',
+    ]);
+  });
+
   it('[D13] reports a gap instead of drawing over it', () => {
     const model = new CandleModel(1000);
     model.load({ epoch: 'e', seq: 10, candles: candlesFromTrades(ticks(1, 10), 1000) });

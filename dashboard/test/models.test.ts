@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot, Tick } from '@tickfeed/protocol';
 import { FrameConflator, groupBy } from '../src/lib/frame-conflator.js';
+import { closedMarketsText, isMarketClosedFor } from '../src/lib/market-hours.js';
 import { QuoteModel } from '../src/lib/quote-model.js';
 import { RollingWindow, staleSeconds } from '../src/lib/rolling-stats.js';
 import { nextSort, sortSymbols } from '../src/lib/sort.js';
@@ -49,6 +50,18 @@ describe('quote store model', () => {
     const model = new QuoteModel('AAPL', snapshot);
     model.apply([tick(3, 105, 1, DAY + 86_400_000 + 5)]);
     expect(model.view()).toMatchObject({ volume: 1, change: 4, last: 105 });
+  });
+
+  it('[P34] with the symbol\'s session, quotes roll as the server does: a UTC midnight is not a US equity session, 16:00 New York is', () => {
+    // 2024-05-06 (Monday) 15:00 New York = 19:00Z; the snapshot is of that session.
+    const monday = Date.UTC(2024, 4, 6, 19);
+    const model = new QuoteModel('AAPL', { ...snapshot, ts: monday }, 'us-equity');
+    model.apply([tick(3, 102, 1, Date.UTC(2024, 4, 6, 19, 59))]);
+    expect(model.view()).toMatchObject({ volume: 21, change: 2 });
+    model.apply([tick(4, 103, 1, Date.UTC(2024, 4, 6, 20, 0))]); // 16:00 New York: Tuesday's session
+    expect(model.view()).toMatchObject({ volume: 1, change: 1 });
+    model.apply([tick(5, 104, 1, Date.UTC(2024, 4, 7, 0, 30))]); // UTC midnight passed, still Monday evening in New York
+    expect(model.view()).toMatchObject({ volume: 2, change: 2 });
   });
 });
 
@@ -149,5 +162,18 @@ describe('watchlist helpers', () => {
     expect(formatVolume(999.5)).toBe('999.5');
     expect(formatVolume(1234)).toBe('1.23K');
     expect(formatVolume(2_500_000)).toBe('2.5M');
+  });
+});
+
+describe('market hours in the status bar', () => {
+  it('[S71] names the closed markets, and a symbol of a closed market is not stale', () => {
+    expect(closedMarketsText(undefined)).toBe('');
+    expect(closedMarketsText([])).toBe('');
+    expect(closedMarketsText(['us-equity'])).toBe('US equities closed');
+    expect(closedMarketsText(['fx', 'us-equity'])).toBe('FX and US equities closed');
+    expect(isMarketClosedFor({ kind: 'equity' }, ['us-equity'])).toBe(true);
+    expect(isMarketClosedFor({ kind: 'crypto' }, ['us-equity'])).toBe(false);
+    expect(isMarketClosedFor({ kind: 'equity', session: 'utc-day' }, ['us-equity'])).toBe(false);
+    expect(isMarketClosedFor(undefined, ['us-equity'])).toBe(false);
   });
 });

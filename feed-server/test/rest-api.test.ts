@@ -48,7 +48,8 @@ describe('REST', () => {
       const { status, body } = await get<CandlesResponse>(`${url}/api/symbols/AAPL/candles?interval=${interval}&limit=2000`);
       expect(status).toBe(200);
       expect(body.seq).toBe(600);
-      expect(body.candles).toEqual(candlesFromTrades(ticks, INTERVAL_MS[interval]));
+      // AAPL is an equity: its 1d candle is the New York session (P33), the intraday ones UTC buckets.
+      expect(body.candles).toEqual(candlesFromTrades(ticks, INTERVAL_MS[interval], undefined, 'us-equity'));
     }
     const all = candlesFromTrades(ticks, INTERVAL_MS['1m']);
     const before = all[2]!.time;

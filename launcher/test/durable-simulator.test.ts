@@ -14,7 +14,7 @@ afterEach(async () => {
 async function embedded(dataDir: string): Promise<{ server: FeedServer; url: string; stop: () => Promise<void> }> {
   const server = await createFeedServer(testServerConfig({ dataDir }));
   const { url } = await server.listen();
-  const simulator = await startSimulator(parseSimulatorArgs(['--symbols', '6', '--rate', '300', '--seed', '3']), server.localIngest());
+  const simulator = await startSimulator(parseSimulatorArgs(['--symbols', '6', '--rate', '300', '--seed', '3', '--always-open']), server.localIngest());
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

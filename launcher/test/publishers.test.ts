@@ -73,7 +73,7 @@ describe('publishers over a real /ingest socket', () => {
     const { server, url } = await startServer();
     const port = await connectIngest({ url, token: 'test-token' });
     cleanups.push(() => port.close());
-    const sim = await startSimulator(parseSimulatorArgs(['--symbols', '10000', '--rate', '200']), port, { terminal: null });
+    const sim = await startSimulator(parseSimulatorArgs(['--symbols', '10000', '--rate', '200', '--always-open']), port, { terminal: null });
     cleanups.push(() => sim.stop());
     await vi.waitFor(() => expect(sim.stats().publisher.accepted).toBeGreaterThan(20), { timeout: 20_000, interval: 100 });
     expect(server.core.market.size).toBe(10_000);
@@ -84,7 +84,7 @@ describe('publishers over a real /ingest socket', () => {
     const { server, url } = await startServer({ publisherGraceMs: 10_000 });
     const port = await connectIngest({ url, token: 'test-token', retryDelayMs: 300 });
     cleanups.push(() => port.close());
-    const sim = await startSimulator(parseSimulatorArgs(['--symbols', 'AAPL,BTC-USD', '--rate', '200', '--batch-ms', '20']), port, { terminal: null });
+    const sim = await startSimulator(parseSimulatorArgs(['--symbols', 'AAPL,BTC-USD', '--rate', '200', '--batch-ms', '20', '--always-open']), port, { terminal: null });
     cleanups.push(() => sim.stop());
     await vi.waitFor(() => expect(sim.stats().publisher.accepted).toBeGreaterThan(10), { timeout: 10_000 });
 

@@ -278,7 +278,7 @@ describe('replay into the real feed server', () => {
 describe('live publishing over /ingest', () => {
   it('[S25] seq continues with no gap and no duplicate after the connection drops and comes back (network loss and server-side disconnect)', async () => {
     const { server, url } = await startServer();
-    const { sim } = await startProducer(url, ['--symbols', 'AAPL,BTC-USD', '--rate', '400', '--batch-ms', '20']);
+    const { sim } = await startProducer(url, ['--symbols', 'AAPL,BTC-USD', '--rate', '400', '--batch-ms', '20', '--always-open']);
     const client = await consumer(url);
     const log = tickLog(client);
     await subscribe(client, ['AAPL', 'BTC-USD']);

@@ -1,6 +1,7 @@
 import type { Candle } from './schemas.js';
 import { DEFAULT_SIZE_DECIMALS, roundTo } from './decimals.js';
-import { bucketStart } from './intervals.js';
+import { candleStart } from './intervals.js';
+import type { SessionKind } from './market-session.js';
 
 /**
  * Folds one trade into a candle series kept in ascending `time` order.
@@ -9,6 +10,7 @@ import { bucketStart } from './intervals.js';
  * bucket updates its own bucket when that is still held, and is otherwise
  * ignored, so the series never goes back in time.
  * The volume is kept at `sizeDecimals` (the symbol's lot size's, see decimals.ts).
+ * `1d` candles are the symbol's sessions (`session`, P33); shorter ones UTC buckets.
  * Returns the candle that changed, or undefined when the trade was ignored.
  */
 export function aggregateTrade(
@@ -19,8 +21,9 @@ export function aggregateTrade(
   intervalMs: number,
   maxCandles: number,
   sizeDecimals: number = DEFAULT_SIZE_DECIMALS,
+  session: SessionKind = 'utc-day',
 ): Candle | undefined {
-  const time = bucketStart(ts, intervalMs);
+  const time = candleStart(ts, intervalMs, session);
   const last = candles[candles.length - 1];
   if (last === undefined || time > last.time) {
     const candle: Candle = { time, open: price, high: price, low: price, close: price, volume: roundTo(size, sizeDecimals) };
@@ -76,8 +79,9 @@ export function candlesFromTrades(
   trades: Iterable<{ ts: number; price: number; size: number }>,
   intervalMs: number,
   sizeDecimals: number = DEFAULT_SIZE_DECIMALS,
+  session: SessionKind = 'utc-day',
 ): Candle[] {
   const candles: Candle[] = [];
-  for (const trade of trades) aggregateTrade(candles, trade.ts, trade.price, trade.size, intervalMs, Number.MAX_SAFE_INTEGER, sizeDecimals);
+  for (const trade of trades) aggregateTrade(candles, trade.ts, trade.price, trade.size, intervalMs, Number.MAX_SAFE_INTEGER, sizeDecimals, session);
   return candles;
 }

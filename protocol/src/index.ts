@@ -4,6 +4,8 @@ export * from './limits.js';
 export * from './schemas.js';
 export * from './events.js';
 export * from './intervals.js';
+export * from './time-zone.js';
+export * from './market-session.js';
 export * from './decimals.js';
 export * from './candles.js';
 export * from './session-stats.js';

@@ -1,3 +1,5 @@
+import { sessionStart, type SessionKind } from './market-session.js';
+
 /** Candle intervals the server aggregates, with their length in milliseconds. */
 export const INTERVAL_MS = {
   '1s': 1_000,
@@ -25,4 +27,12 @@ export function bucketStart(ts: number, intervalMs: number): number {
 /** Start of the UTC day that contains `ts`. */
 export function utcDayStart(ts: number): number {
   return bucketStart(ts, INTERVAL_MS['1d']);
+}
+
+/**
+ * Start of the candle of `intervalMs` that contains `ts`: UTC-aligned buckets
+ * for intraday intervals (P1), the session's opening instant for `1d` (P33).
+ */
+export function candleStart(ts: number, intervalMs: number, session: SessionKind = 'utc-day'): number {
+  return intervalMs === INTERVAL_MS['1d'] ? sessionStart(ts, session) : bucketStart(ts, intervalMs);
 }

@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { SessionKindSchema } from './market-session.js';
 import { DEFAULT_LIMITS, QUOTE_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN, TICK_LIMITS } from './limits.js';
 import { ERROR_CODES } from './errors.js';
 import type { BookPublish } from './book.js';
@@ -61,6 +62,8 @@ export const SymbolMetaSchema = Type.Object(
     lotSize: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     /** true: the symbol has an order book (`book:subscribe`, GET /api/symbols/:symbol/book); absent: it has none. */
     book: Type.Optional(Type.Boolean()),
+    /** Trading session the symbol follows (P30); absent: its kind's (equity: us-equity, crypto: utc-day, fx: fx). */
+    session: Type.Optional(SessionKindSchema),
   },
   { additionalProperties: false },
 );
@@ -75,7 +78,7 @@ export const SnapshotSchema = Type.Object({
   last: Type.Number(),
   bid: Type.Number(),
   ask: Type.Number(),
-  /** Session (UTC day of `ts`) open, high, low and volume. */
+  /** Open, high, low and volume of the session of `ts` (P30–P33: the symbol's market hours). */
   open: Type.Number(),
   high: Type.Number(),
   low: Type.Number(),
@@ -214,6 +217,12 @@ export const FeedStatusSchema = Type.Object({
   source: Type.String({ maxLength: 500 }),
   /** Whether a publisher is connected that accepts control commands. */
   controllable: Type.Boolean(),
+  /**
+   * Live simulation: the sessions (P30) whose markets are closed now, so their
+   * symbols do not trade (S70). Absent when every market of the feed is open,
+   * with --always-open, and in replays (which keep their own clock).
+   */
+  closed: Type.Optional(Type.Array(SessionKindSchema, { maxItems: 3, uniqueItems: true })),
 });
 export type FeedStatus = Static<typeof FeedStatusSchema>;
 
@@ -431,7 +440,7 @@ export type BookResponse = Static<typeof BookResponseSchema>;
 /* ----------------------------------- REST ----------------------------------- */
 
 export const CandleSchema = Type.Object({
-  /** Bucket start, epoch ms (UTC). */
+  /** Bucket start, epoch ms (UTC); for `1d`, the session's opening instant (P33). */
   time: Type.Number(),
   open: Type.Number(),
   high: Type.Number(),

@@ -1,8 +1,8 @@
 import type { Snapshot } from './schemas.js';
 import { CHANGE_PCT_DECIMALS, DEFAULT_FORMAT, roundTo, type NumberFormat } from './decimals.js';
-import { utcDayStart } from './intervals.js';
+import { sessionStart, type SessionKind } from './market-session.js';
 
-/** Running session statistics of one symbol; the session is the UTC day of the last tick. */
+/** Running session statistics of one symbol; the session is the market session of the last tick (P30–P32). */
 export interface SessionStats {
   seq: number;
   ts: number;
@@ -36,16 +36,19 @@ export function initialStats(refPrice: number): SessionStats {
 /**
  * Applies one tick (already validated) to the stats, in place. The volume is
  * kept at the symbol's size decimals (`format`, see decimals.ts), so it is the
- * exact decimal sum of the sizes.
+ * exact decimal sum of the sizes. `session` says which market hours the
+ * symbol follows (the UTC day without one); a tick whose session opens later
+ * than the current one starts a new session (P32).
  */
 export function applyTickToStats(
   stats: SessionStats,
   tick: { seq: number; ts: number; price: number; size: number; bid: number; ask: number },
   format: NumberFormat = DEFAULT_FORMAT,
+  session: SessionKind = 'utc-day',
 ): void {
-  const day = utcDayStart(tick.ts);
+  const day = sessionStart(tick.ts, session);
   if (stats.seq === 0 || day > stats.sessionStart) {
-    // A new UTC day: the previous session's last price becomes the reference.
+    // A new session: the previous session's last price becomes the reference.
     if (stats.seq !== 0) stats.prevClose = stats.last;
     stats.sessionStart = day;
     stats.open = tick.price;

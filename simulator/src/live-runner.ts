@@ -1,4 +1,13 @@
-import { ErrorCode, errorReply, type ControlReply, type FeedStatus, type IngestPort } from '@tickfeed/protocol';
+import {
+  ErrorCode,
+  errorReply,
+  isMarketOpen,
+  sessionKindOf,
+  type ControlReply,
+  type FeedStatus,
+  type IngestPort,
+  type SessionKind,
+} from '@tickfeed/protocol';
 import { Waker, type Clock } from './clock.js';
 import type { Logger } from './logger.js';
 import { MarketModel } from './market-model.js';
@@ -17,6 +26,8 @@ export interface LiveSettings {
   maxBatch: number;
   /** --book-depth: levels per side of each symbol's published book (0: no books, ticks only). */
   bookDepth?: number;
+  /** Trade every symbol around the clock; otherwise only while its market is open (S70). */
+  alwaysOpen: boolean;
 }
 
 /**
@@ -24,7 +35,10 @@ export interface LiveSettings {
  * and every batchMs the trades that came due are published. When the server
  * is slow or away, send() waits and the model simply falls behind; it catches
  * up after the reconnect, keeping each trade's own ts, and never buffers more
- * than the publisher's queue.
+ * than the publisher's queue. Unless alwaysOpen, a symbol trades only while
+ * its market is open (SPEC P30, S70): the model runs on through the night, so
+ * the open gaps from the last close, and the trades it makes while the market
+ * is closed are not published.
  */
 export class LiveRunner implements RunningSimulator {
   readonly mode = 'live' as const;
@@ -38,6 +52,8 @@ export class LiveRunner implements RunningSimulator {
   private trades = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly booksOffered: boolean;
+  /** Each symbol's market session; empty with alwaysOpen. */
+  private readonly sessions = new Map<string, SessionKind>();
 
   constructor(
     private readonly universe: Universe,
@@ -52,6 +68,7 @@ export class LiveRunner implements RunningSimulator {
     });
     this.ended.catch(() => {});
     this.booksOffered = port.publishBook !== undefined;
+    if (!settings.alwaysOpen) for (const s of universe.symbols) this.sessions.set(s.symbol, sessionKindOf(s));
     this.waker = new Waker(clock);
     this.announcer = new StatusAnnouncer(port, clock, () => this.buildStatus());
     publisher.onResync(() => this.announcer.announce());
@@ -114,7 +131,33 @@ export class LiveRunner implements RunningSimulator {
       marker: null,
       source: `simulation: seed ${this.settings.seed}, ${n} symbol${n === 1 ? '' : 's'}`,
       controllable: false,
+      ...this.closedNow(),
     };
+  }
+
+  /** The sessions of this universe whose markets are closed now (S71); nothing when all are open. */
+  private closedNow(): Pick<FeedStatus, 'closed'> {
+    const now = this.clock.now();
+    const closed = [...new Set(this.sessions.values())].filter((kind) => !isMarketOpen(now, kind)).sort();
+    return closed.length === 0 ? {} : { closed };
+  }
+
+  /** Keeps the trades made while their market is open, in place. */
+  /**
+   * Drops the trades of symbols whose market is closed (S70). Their books go on: the model's
+   * book keeps moving, and each update is a diff the server's copy must see to stay equal to it.
+   */
+  private dropClosed(batch: FeedEvent[]): void {
+    if (this.sessions.size === 0) return;
+    let kept = 0;
+    for (const event of batch) {
+      if (event.kind === 'trade') {
+        const kind = this.sessions.get(event.trade.symbol);
+        if (kind !== undefined && !isMarketOpen(event.trade.ts, kind)) continue;
+      }
+      batch[kept++] = event;
+    }
+    batch.length = kept;
   }
 
   private async loop(): Promise<void> {
@@ -128,6 +171,7 @@ export class LiveRunner implements RunningSimulator {
           model.nextEvents(batch);
           trades++;
         }
+        this.dropClosed(batch);
         if (batch.length > 0) {
           this.trades += trades;
           await this.publisher.sendEvents(batch);

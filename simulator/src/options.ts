@@ -49,6 +49,8 @@ export interface SimulatorOptions {
   batchMs: number;
   /** --book-depth N: levels per side of each simulated symbol's order book (default 10; 0 = no book). */
   bookDepth: number;
+  /** --always-open: live symbols trade around the clock instead of in their market's hours (SPEC S70). */
+  alwaysOpen: boolean;
   /** --help */
   help: boolean;
   /** --print-universe: print the universe as JSON and exit. */
@@ -91,6 +93,7 @@ const FLAGS = {
   strict: { type: 'boolean' },
   'batch-ms': { type: 'string' },
   'book-depth': { type: 'string' },
+  'always-open': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   'print-universe': { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -179,6 +182,7 @@ function scan(argv: readonly string[], env: Readonly<Record<string, string | und
   if (mode !== 'replay') for (const f of replayOnly) if (has(f)) throw new OptionsError(`${f} only applies with --replay`);
   const simulationOnly = ['--seed', '--rate', '--symbols', '--universe', '--book-depth'];
   if (mode === 'replay') for (const f of simulationOnly) if (has(f)) throw new OptionsError(`${f} does not apply to --replay`);
+  if (mode !== 'live' && has('--always-open')) throw new OptionsError('--always-open only applies to a live simulation (replays keep their own clock)');
   const offlineOnly = ['--duration', '--start'];
   if (mode !== 'offline') for (const f of offlineOnly) if (has(f)) throw new OptionsError(`${f} only applies with --out`);
   if (mode === 'offline') for (const f of ['--url', '--token', '--record']) if (has(f)) throw new OptionsError(`${f} does not apply to --out (no server)`);
@@ -236,6 +240,7 @@ function scan(argv: readonly string[], env: Readonly<Record<string, string | und
     replay,
     batchMs: number('--batch-ms', (n) => n >= 1 && n <= 10_000, 'a number of milliseconds in [1, 10000]') ?? DEFAULT_BATCH_MS,
     bookDepth: number('--book-depth', (n) => Number.isInteger(n) && n >= 0 && n <= MAX_BOOK_DEPTH, `an integer in [0, ${MAX_BOOK_DEPTH}]`) ?? DEFAULT_BOOK_DEPTH,
+    alwaysOpen: has('--always-open'),
     help: has('--help'),
     printUniverse: has('--print-universe'),
   };
@@ -264,6 +269,8 @@ Live (publish into a feed server's /ingest namespace):
   --record FILE        also append what is published to an NDJSON file
   --batch-ms N         time between publishes (default ${DEFAULT_BATCH_MS})
   --book-depth N       levels per side of each symbol's order book (default ${DEFAULT_BOOK_DEPTH}; 0 = no book)
+  --always-open        trade every symbol around the clock (default: in its market's hours:
+                       equities 09:30-16:00 New York on weekdays, FX Sun 17:00-Fri 17:00 New York)
 
 Offline (no server, as fast as possible):
   --out FILE|-         write NDJSON ticks (wire format), '-' for stdout

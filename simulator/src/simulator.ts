@@ -60,7 +60,8 @@ export async function startSimulator(options: SimulatorOptions, port: IngestPort
   let problems: Record<string, number> | undefined;
   if (options.mode === 'live') {
     const universe = await loadUniverse(options);
-    prepare = async () => new LiveRunner(universe, { seed: options.seed, batchMs: options.batchMs, maxBatch, bookDepth: options.bookDepth }, publisher, port, clock, logger);
+    prepare = async () =>
+      new LiveRunner(universe, { seed: options.seed, batchMs: options.batchMs, maxBatch, bookDepth: options.bookDepth, alwaysOpen: options.alwaysOpen }, publisher, port, clock, logger);
   } else {
     const replay = options.replay!;
     const source: ReplaySourceOptions = { files: replay.files, symbol: replay.symbol, strict: replay.strict };

@@ -4,8 +4,11 @@ import { startSimulator } from '../src/simulator.js';
 import { FakeIngestPort } from './support/fake-ingest-port.js';
 import { ManualClock } from './support/manual-clock.js';
 
-async function startLive(argv: string[], prepare: (port: FakeIngestPort) => Promise<void> | void = () => {}) {
-  const clock = new ManualClock();
+/** Tuesday 2024-01-02 10:00 New York: every market of the default universe is open (S70). */
+const ALL_OPEN = Date.UTC(2024, 0, 2, 15);
+
+async function startLive(argv: string[], prepare: (port: FakeIngestPort) => Promise<void> | void = () => {}, start = ALL_OPEN) {
+  const clock = new ManualClock(start);
   const port = new FakeIngestPort(() => clock.now());
   await prepare(port);
   const sim = await startSimulator(parseSimulatorArgs(argv), port, { clock, terminal: null });
@@ -13,6 +16,46 @@ async function startLive(argv: string[], prepare: (port: FakeIngestPort) => Prom
 }
 
 describe('live simulation', () => {
+  it('[S70] equities trade 09:30–16:00 New York only; crypto goes on; the status names the closed markets (S71)', async () => {
+    // Friday 2024-01-05 15:59:50 New York (20:59:50Z).
+    const { clock, port, sim } = await startLive(['--symbols', 'AAPL,SPY,BTC-USD,EUR-USD', '--batch-ms', '50'], () => {}, Date.UTC(2024, 0, 5, 20, 59, 50));
+    expect(port.statuses[0]!.closed).toBeUndefined();
+    await clock.advance(30_000);
+    const close = Date.UTC(2024, 0, 5, 21);
+    const equity = [...port.ticksOf('AAPL'), ...port.ticksOf('SPY')];
+    expect(equity.length).toBeGreaterThan(0);
+    expect(equity.every((t) => t.ts < close)).toBe(true);
+    expect(port.ticksOf('BTC-USD').some((t) => t.ts >= close)).toBe(true);
+    expect(port.ticksOf('EUR-USD').some((t) => t.ts >= close)).toBe(true);
+    expect(port.statuses.at(-1)!.closed).toEqual(['us-equity']);
+    // Past 17:00 New York the FX week has ended too; each symbol's seq stays contiguous.
+    await clock.advance(3_600_000);
+    const fxClose = Date.UTC(2024, 0, 5, 22);
+    expect(port.ticksOf('EUR-USD').every((t) => t.ts < fxClose)).toBe(true);
+    expect(port.ticksOf('BTC-USD').some((t) => t.ts >= fxClose)).toBe(true);
+    expect(port.statuses.at(-1)!.closed).toEqual(['fx', 'us-equity']);
+    for (const symbol of ['AAPL', 'BTC-USD', 'EUR-USD']) {
+      const seqs = port.ticksOf(symbol).map((t) => t.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    }
+    await sim.stop();
+  });
+
+  it('[S70] --always-open trades every symbol on a Saturday, and the status names no closed market', async () => {
+    const saturday = Date.UTC(2024, 0, 6, 15);
+    const { clock, port, sim } = await startLive(['--symbols', 'AAPL,BTC-USD', '--always-open'], () => {}, saturday);
+    await clock.advance(10_000);
+    expect(port.ticksOf('AAPL').length).toBeGreaterThan(0);
+    expect(port.statuses.every((s) => s.closed === undefined)).toBe(true);
+    await sim.stop();
+    const closed = await startLive(['--symbols', 'AAPL,BTC-USD'], () => {}, saturday);
+    await closed.clock.advance(10_000);
+    expect(closed.port.ticksOf('AAPL')).toEqual([]);
+    expect(closed.port.ticksOf('BTC-USD').length).toBeGreaterThan(0);
+    expect(closed.port.statuses[0]!.closed).toEqual(['us-equity']);
+    await closed.sim.stop();
+  });
+
   it('[S21] announces a live feed that takes no transport controls', async () => {
     const { port, sim } = await startLive(['--symbols', 'AAPL,MSFT', '--seed', '3']);
     expect(port.statuses[0]).toEqual({

@@ -79,3 +79,12 @@ describe('--book-depth', () => {
     expect(() => parseSimulatorArgs(['--replay', 'a.csv', '--book-depth', '5'])).toThrow('--book-depth does not apply to --replay');
   });
 });
+
+describe('--always-open', () => {
+  it('[S70] a live simulation follows market hours unless --always-open; replays and offline runs refuse it', () => {
+    expect(parseSimulatorArgs([]).alwaysOpen).toBe(false);
+    expect(parseSimulatorArgs(['--always-open']).alwaysOpen).toBe(true);
+    expect(() => parseSimulatorArgs(['--replay', 'a.csv', '--always-open'])).toThrow('--always-open only applies to a live simulation');
+    expect(() => parseSimulatorArgs(['--out', '-', '--always-open'])).toThrow('--always-open only applies to a live simulation');
+  });
+});

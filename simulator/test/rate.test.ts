@@ -50,7 +50,8 @@ describe('aggregate rate', () => {
       [['--symbols', '500', '--rate', '2000', '--seed', '7'], 2000],
       [['--rate', '5000', '--seed', '1'], 5000],
     ] as const) {
-      const clock = new ManualClock();
+      // Tuesday 10:00 New York: every market is open (S70), so every symbol trades.
+      const clock = new ManualClock(Date.UTC(2024, 0, 2, 15));
       const port = new FakeIngestPort(() => clock.now());
       const sim = await startSimulator(parseSimulatorArgs([...args]), port, { clock, terminal: null });
       const start = clock.now();

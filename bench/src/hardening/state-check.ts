@@ -5,6 +5,7 @@ import {
   candlesFromTrades,
   formatOf,
   initialStats,
+  sessionKindOf,
   roundDeclaration,
   snapshotOf,
   type CandlesResponse,
@@ -53,8 +54,10 @@ export async function checkState(input: StateCheckInput, ledger: Ledger): Promis
     // The server's own rules (P11-P13): the reference price at the tick size's decimals, sums at the symbol's decimals.
     const declared = input.declarations.get(symbol);
     const format = declared === undefined ? undefined : formatOf(declared);
+    // Sessions follow the symbol's market (P30-P33), as the server's do.
+    const session = declared === undefined ? undefined : sessionKindOf(declared);
     const stats = initialStats(declared === undefined ? 0 : roundDeclaration(declared).refPrice);
-    for (const tick of ticks) applyTickToStats(stats, tick, format);
+    for (const tick of ticks) applyTickToStats(stats, tick, format, session);
     const expected = snapshotOf(symbol, stats, format);
     const info = await getJson<SymbolInfo>(base);
     const difference = info.status === 200 ? differingField(expected, info.body.snapshot) : `status ${info.status}`;
@@ -64,7 +67,7 @@ export async function checkState(input: StateCheckInput, ledger: Ledger): Promis
 
     for (const interval of INTERVALS) {
       summary.candleSeriesChecked++;
-      const want = candlesFromTrades(ticks, INTERVAL_MS[interval], format?.size).slice(-input.candleLimit);
+      const want = candlesFromTrades(ticks, INTERVAL_MS[interval], format?.size, session).slice(-input.candleLimit);
       const got = await getJson<CandlesResponse>(`${base}/candles?interval=${interval}&limit=${input.candleLimit}`);
       const lastSeq = ticks.at(-1)?.seq ?? 0;
       if (got.status !== 200) {

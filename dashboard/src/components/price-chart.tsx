@@ -19,7 +19,7 @@ import {
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import type { Candle } from '@tickfeed/protocol';
+import type { Candle, SessionKind } from '@tickfeed/protocol';
 import { ChartController, type ChartDebug, type ChartSink } from '../feed/chart-controller.js';
 import type { SymbolFeed } from '../feed/symbol-feed.js';
 import { formatPriceIn, formatSize, type DisplayFormat } from '../lib/format.js';
@@ -47,6 +47,8 @@ export interface PriceChartProps {
   palette: ChartPalette;
   /** This symbol's price alerts, drawn as price lines (fired ones dashed). */
   alerts: readonly PriceAlert[];
+  /** The symbol's market session (its `1d` candles, P33). */
+  session: SessionKind;
   /** The feed is down: the chart is marked as paused. */
   disconnected: boolean;
   /** Hands the chart's debug view to the page (window.__tickfeed). */
@@ -243,10 +245,11 @@ export default function PriceChart(props: PriceChartProps) {
     });
 
     createEffect(
-      on([() => props.symbol, () => props.interval, () => props.zone], ([symbol, interval, zone]) => {
+      // Only 1d candles follow the session: intraday charts do not reload when the metadata arrives.
+      on([() => props.symbol, () => props.interval, () => props.zone, () => (props.interval === '1d' ? props.session : 'utc-day')], ([symbol, interval, zone, session]) => {
         setLoading(true);
         chart.applyOptions({ timeScale: { secondsVisible: interval === '1s' || interval === '5s' } });
-        controller.show(symbol, interval, zone);
+        controller.show(symbol, interval, zone, session);
       }),
     );
     createEffect(

@@ -1,6 +1,7 @@
 import { Show } from 'solid-js';
 import { describeConnection } from '@tickfeed/client';
 import type { FeedService } from '../feed/feed-service.js';
+import { closedMarketsText } from '../lib/market-hours.js';
 import { formatInZone } from '../lib/time-zone.js';
 
 export interface StatusBarProps {
@@ -24,6 +25,8 @@ export function StatusBar(props: StatusBarProps) {
     const elapsed = status.state === 'playing' ? Math.max(0, props.service.clock() - receivedAt) * speed : 0;
     return formatInZone((status.clock ?? 0) + elapsed, props.zone, 'full');
   };
+  /** The live feed's closed markets (S71): their symbols do not trade until the open. */
+  const closedText = () => (feed()?.status.mode === 'live' ? closedMarketsText(feed()?.status.closed) : '');
   const staleText = () => {
     const entries = Object.entries(stats().stale).sort((a, b) => b[1] - a[1]);
     if (entries.length === 0) return '';
@@ -54,6 +57,11 @@ export function StatusBar(props: StatusBarProps) {
             <span class="badge live" data-testid="live">
               LIVE
             </span>
+            <Show when={closedText() !== ''}>
+              <span class="market-closed" data-testid="market-closed" title="These markets are outside their trading hours: their symbols do not trade until the open">
+                {closedText()}
+              </span>
+            </Show>
           </Show>
         }
       >

@@ -1,4 +1,4 @@
-import { INTERVAL_MS, type Candle, type CandlesResponse } from '@tickfeed/protocol';
+import { INTERVAL_MS, type Candle, type CandlesResponse, type SessionKind } from '@tickfeed/protocol';
 import { CandleModel } from '../lib/candle-model.js';
 import type { ChartInterval } from '../lib/prefs.js';
 import { DisplayTimeline, resolveZone, type ZoneSpec } from '../lib/time-zone.js';
@@ -42,7 +42,7 @@ export class ChartController {
   private model: CandleModel | undefined;
   private timeline = new DisplayTimeline('UTC');
   private drawn = false;
-  private current: { symbol: string; interval: ChartInterval; zone: string } | undefined;
+  private current: { symbol: string; interval: ChartInterval; zone: string; session: SessionKind } | undefined;
   /** Bar updates pushed to the sink, for tests. */
   updates = 0;
   private older: { abort: AbortController; promise: Promise<number> } | undefined;
@@ -60,13 +60,14 @@ export class ChartController {
     return this.timeline;
   }
 
-  show(symbol: string, interval: ChartInterval, zoneChoice: ZoneSpec): void {
+  /** `session`: the symbol's market session, for live updates of `1d` candles (P33). */
+  show(symbol: string, interval: ChartInterval, zoneChoice: ZoneSpec, session: SessionKind = 'utc-day'): void {
     const zone = resolveZone(zoneChoice, this.localZone);
     const c = this.current;
-    if (c !== undefined && c.symbol === symbol && c.interval === interval) {
+    if (c !== undefined && c.symbol === symbol && c.interval === interval && c.session === session) {
       if (c.zone !== zone) {
         // Only the axis changes: re-map the same candles, no refetch.
-        this.current = { symbol, interval, zone };
+        this.current = { symbol, interval, zone, session };
         this.timeline = new DisplayTimeline(zone);
         if (this.drawn && this.model !== undefined) this.sink.setData(this.model.candles, this.timeline);
       }
@@ -74,10 +75,10 @@ export class ChartController {
     }
     this.stitched?.dispose();
     this.cancelOlder();
-    this.current = { symbol, interval, zone };
+    this.current = { symbol, interval, zone, session };
     this.timeline = new DisplayTimeline(zone);
     this.drawn = false;
-    const model = new CandleModel(INTERVAL_MS[interval]);
+    const model = new CandleModel(INTERVAL_MS[interval], undefined, session);
     this.model = model;
     this.sink.setData([], this.timeline);
     this.stitched = new StitchedFeed<CandlesResponse>(

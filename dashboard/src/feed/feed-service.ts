@@ -7,10 +7,11 @@ import {
   type ConnectionState,
   type SymbolEvent,
 } from '@tickfeed/client';
-import { ErrorCode, INTERVAL_MS, type FeedStatus, type Snapshot, type SymbolInfo, type Tick } from '@tickfeed/protocol';
+import { ErrorCode, INTERVAL_MS, sessionKindOf, type FeedStatus, type Snapshot, type SymbolInfo, type Tick } from '@tickfeed/protocol';
 import { FrameConflator, groupBy, type FrameScheduler } from '../lib/frame-conflator.js';
 import { QuoteModel, type QuoteView } from '../lib/quote-model.js';
 import { delayBasis, deliveryDelay, type DelayBasis } from '../lib/latency.js';
+import { isMarketClosedFor } from '../lib/market-hours.js';
 import { RollingWindow, staleSeconds } from '../lib/rolling-stats.js';
 import { sparklinePath } from '../lib/sparkline.js';
 import { createBookFeed } from './book-feed.js';
@@ -157,7 +158,10 @@ export function createFeedService(options: FeedServiceOptions) {
   client.on('quotes', (quotes) => applyQuotes(quotes));
   client.on('symbol', (event) => {
     const model = models.get(event.symbol);
-    if (model === undefined) models.set(event.symbol, new QuoteModel(event.symbol, event.snapshot));
+    if (model === undefined) {
+      const meta = universe().find((info) => info.meta.symbol === event.symbol)?.meta;
+      models.set(event.symbol, new QuoteModel(event.symbol, event.snapshot, meta === undefined ? undefined : sessionKindOf(meta)));
+    }
     else if (event.cause !== 'recovered') model.reset(event.snapshot);
     const current = models.get(event.symbol)!;
     setQuotes(event.symbol, current.view());
@@ -316,10 +320,22 @@ export function createFeedService(options: FeedServiceOptions) {
 
   /* ----------------------------- 1 Hz housekeeping ----------------------------- */
 
+  let metaIndex: { of: SymbolInfo[]; bySymbol: Map<string, SymbolInfo['meta']> } | null = null;
+  /** The universe's metadata by symbol, rebuilt only when the universe changes. */
+  function metaBySymbol(): Map<string, SymbolInfo['meta']> {
+    const list = universe();
+    if (metaIndex === null || metaIndex.of !== list) metaIndex = { of: list, bySymbol: new Map(list.map((info) => [info.meta.symbol, info.meta])) };
+    return metaIndex.bySymbol;
+  }
+
   const heartbeat = setInterval(() => {
     const t = now();
     const stale: Record<string, number> = {};
+    const closed = feedStatus()?.status.closed;
+    const metaOf = closed === undefined ? null : metaBySymbol();
     for (const symbol of watchlist()) {
+      // A symbol whose market is closed (S71) is silent by design, not stale.
+      if (metaOf !== null && isMarketClosedFor(metaOf.get(symbol), closed)) continue;
       const seconds = staleSeconds(lastUpdate.get(symbol) ?? 0, t, STALE_AFTER_MS);
       if (seconds !== null) stale[symbol] = seconds;
     }

@@ -1,4 +1,4 @@
-import { aggregateTrade, type Candle, type CandlesResponse, type Tick } from '@tickfeed/protocol';
+import { aggregateTrade, type Candle, type CandlesResponse, type SessionKind, type Tick } from '@tickfeed/protocol';
 
 /** Candles kept by one chart: the REST load plus what the stream adds. */
 export const CHART_MAX_CANDLES = 5_000;
@@ -24,9 +24,11 @@ export class CandleModel {
   epoch = '';
   seq = 0;
 
+  /** `session`: the symbol's market session, which its `1d` candles follow as the server's do (P33). */
   constructor(
     readonly intervalMs: number,
     private maxCandles = CHART_MAX_CANDLES,
+    private readonly session: SessionKind = 'utc-day',
   ) {}
 
   /**
@@ -57,7 +59,7 @@ export class CandleModel {
       if (tick.seq <= this.seq) continue;
       if (tick.seq !== this.seq + 1) return { changed: sortDistinct(changed), gap: { expected: this.seq + 1, received: tick.seq } };
       this.seq = tick.seq;
-      const candle = aggregateTrade(this.candles, tick.ts, tick.price, tick.size, this.intervalMs, this.maxCandles);
+      const candle = aggregateTrade(this.candles, tick.ts, tick.price, tick.size, this.intervalMs, this.maxCandles, undefined, this.session);
       if (candle !== undefined && changed[changed.length - 1] !== candle) changed.push(candle);
     }
     return { changed: sortDistinct(changed), gap: null };

@@ -1,4 +1,4 @@
-import { applyTickToStats, snapshotOf, utcDayStart, type SessionStats, type Snapshot, type Tick } from '@tickfeed/protocol';
+import { applyTickToStats, sessionStart, snapshotOf, type SessionKind, type SessionStats, type Snapshot, type Tick } from '@tickfeed/protocol';
 import type { Direction } from './tape-model.js';
 
 /** What the watchlist shows of one symbol; plain data, written to the store once per frame. */
@@ -28,15 +28,17 @@ export class QuoteModel {
   private dir: Direction = 0;
   private flash = 0;
 
+  /** `session`: the symbol's market session (P30), so a tick of the next session rolls the stats as the server does. */
   constructor(
     readonly symbol: string,
     snapshot: Snapshot,
+    private readonly session: SessionKind = 'utc-day',
   ) {
-    this.stats = statsFromSnapshot(snapshot);
+    this.stats = statsFromSnapshot(snapshot, session);
   }
 
   reset(snapshot: Snapshot): void {
-    this.stats = statsFromSnapshot(snapshot);
+    this.stats = statsFromSnapshot(snapshot, this.session);
     this.dir = 0;
   }
 
@@ -45,7 +47,7 @@ export class QuoteModel {
     for (const tick of ticks) {
       if (tick.seq <= this.stats.seq) continue;
       const before = this.stats.last;
-      applyTickToStats(this.stats, tick);
+      applyTickToStats(this.stats, tick, undefined, this.session);
       if (tick.price !== before) {
         this.dir = tick.price > before ? 1 : -1;
         this.flash++;
@@ -63,7 +65,7 @@ export class QuoteModel {
     if (snapshot.seq === this.stats.seq) return 0;
     const covered = snapshot.seq > this.stats.seq ? snapshot.seq - this.stats.seq : 0;
     const before = this.stats.last;
-    this.stats = statsFromSnapshot(snapshot);
+    this.stats = statsFromSnapshot(snapshot, this.session);
     if (snapshot.last !== before) {
       this.dir = snapshot.last > before ? 1 : -1;
       this.flash++;
@@ -89,14 +91,14 @@ export class QuoteModel {
   }
 }
 
-export function statsFromSnapshot(snapshot: Snapshot): SessionStats {
+export function statsFromSnapshot(snapshot: Snapshot, session: SessionKind = 'utc-day'): SessionStats {
   return {
     seq: snapshot.seq,
     ts: snapshot.ts,
     last: snapshot.last,
     bid: snapshot.bid,
     ask: snapshot.ask,
-    sessionStart: snapshot.seq === 0 ? 0 : utcDayStart(snapshot.ts),
+    sessionStart: snapshot.seq === 0 ? 0 : sessionStart(snapshot.ts, session),
     open: snapshot.open,
     high: snapshot.high,
     low: snapshot.low,

@@ -3,8 +3,10 @@
  * show the browser's wall clock we shift each bar by its zone's offset *at that
  * bar's instant* (DST-correct), keep the shifted times strictly ascending (the
  * repeated hour of a DST fall-back would otherwise collide), and format labels
- * from the real instant, looked up through the same timeline.
+ * from the real instant, looked up through the same timeline. Zone offsets
+ * come from the protocol, which the server's market sessions use too.
  */
+import { UTC_ZONE, zoneOffsetMs } from '@tickfeed/protocol';
 
 /** What the user picked: the browser's zone, UTC, or the exchange's zone of the charted symbol. */
 export type ZoneChoice = 'local' | 'utc' | 'exchange';
@@ -12,7 +14,7 @@ export type ZoneChoice = 'local' | 'utc' | 'exchange';
 /** What a chart is given: 'local', 'utc' or an IANA zone (the exchange's, resolved by the page). */
 export type ZoneSpec = 'local' | 'utc' | (string & {});
 
-export const UTC_ZONE = 'UTC';
+export { UTC_ZONE, zoneOffsetMs };
 
 /** The IANA zone the browser (or Node) runs in, e.g. 'Europe/Paris'. */
 export function browserTimeZone(): string {
@@ -23,51 +25,6 @@ export function resolveZone(choice: ZoneSpec, local: string = browserTimeZone())
   if (choice === 'utc') return UTC_ZONE;
   if (choice === 'local' || choice === 'exchange') return local;
   return choice;
-}
-
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
-/** Zone offsets change at most on quarter hours, so one lookup per 15 min of time is exact. */
-const OFFSET_BUCKET_MS = 15 * 60_000;
-
-/** Offset of `timeZone` from UTC at instant `utcMs`, in ms (e.g. +3,600,000 for CET in winter). */
-export function zoneOffsetMs(utcMs: number, timeZone: string): number {
-  if (timeZone === UTC_ZONE) return 0;
-  const bucket = Math.floor(utcMs / OFFSET_BUCKET_MS);
-  const key = `${timeZone}|${bucket}`;
-  const cached = offsetCache.get(key);
-  if (cached !== undefined) return cached;
-  let formatter = offsetFormatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    offsetFormatters.set(timeZone, formatter);
-  }
-  const probe = bucket * OFFSET_BUCKET_MS;
-  const fields: Record<string, number> = {};
-  for (const part of formatter.formatToParts(probe)) {
-    if (part.type !== 'literal') fields[part.type] = Number(part.value);
-  }
-  const wall = Date.UTC(
-    fields.year ?? 1970,
-    (fields.month ?? 1) - 1,
-    fields.day ?? 1,
-    fields.hour ?? 0,
-    fields.minute ?? 0,
-    fields.second ?? 0,
-  );
-  const offset = wall - probe;
-  if (offsetCache.size > 50_000) offsetCache.clear();
-  offsetCache.set(key, offset);
-  return offset;
 }
 
 /**

@@ -186,6 +186,16 @@ describe('dashboard in a real browser', () => {
     await page.waitForSelector('[data-testid="replay"]', { state: 'detached', timeout: 10_000 });
   });
 
+  it('[S71] a live feed that names closed markets shows it beside LIVE, and the note goes when they open', async () => {
+    const live = { mode: 'live', state: 'playing', speed: 1, clock: null, loop: false, completions: 0, marker: null, source: 'test', controllable: false } as const;
+    stack.publisher.status({ ...live, closed: ['fx', 'us-equity'] });
+    const note = await page.waitForSelector('[data-testid="market-closed"]', { timeout: 10_000 });
+    expect(await note.textContent()).toBe('FX and US equities closed');
+    expect(await page.isVisible('[data-testid="live"]')).toBe(true);
+    stack.publisher.status(live);
+    await page.waitForSelector('[data-testid="market-closed"]', { state: 'detached', timeout: 10_000 });
+  });
+
   it('[D18] watchlist, selection, interval and zone survive a reload', async () => {
     await page.click('tr[data-symbol="MSFT"]');
     await page.click('button[data-interval="1m"]');

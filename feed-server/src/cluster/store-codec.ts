@@ -1,7 +1,7 @@
 import {
   INTERVAL_MS,
   INTERVALS,
-  bucketStart,
+  candleStart,
   initialStats,
   type Candle,
   type Interval,
@@ -57,7 +57,7 @@ export interface StoreHead {
 export function candleChanges(book: SymbolBook, ticks: readonly StoredTick[], maxCandles: number): CandleChange[] {
   let minTs = Number.POSITIVE_INFINITY;
   for (const { tick } of ticks) if (tick.ts < minTs) minTs = tick.ts;
-  return INTERVALS.map((interval) => changesSince(book.candles[interval], bucketStart(minTs, INTERVAL_MS[interval]), maxCandles));
+  return INTERVALS.map((interval) => changesSince(book.candles[interval], candleStart(minTs, INTERVAL_MS[interval], book.session), maxCandles));
 }
 
 /** Every candle of the book, for a whole-book write. */
@@ -125,6 +125,7 @@ export function declareArgs(decls: readonly { decl: SymbolDeclaration; epoch: st
     const meta: SymbolMeta = { symbol: decl.symbol, name: decl.name, kind: decl.kind, currency: decl.currency, tickSize: decl.tickSize };
     if (decl.lotSize !== undefined) meta.lotSize = decl.lotSize;
     if (decl.book === true) meta.book = true;
+    if (decl.session !== undefined) meta.session = decl.session;
     args.push(decl.symbol, JSON.stringify(meta), String(decl.refPrice), epoch, JSON.stringify(initialStats(decl.refPrice)));
   }
   return args;

@@ -6,11 +6,13 @@ import {
   applyTickToStats,
   formatOf,
   initialStats,
+  sessionKindOf,
   snapshotOf,
   type Candle,
   type Interval,
   type NumberFormat,
   type ProtocolError,
+  type SessionKind,
   type SessionStats,
   type Snapshot,
   type SymbolDeclaration,
@@ -24,6 +26,8 @@ export interface SymbolBook {
   readonly meta: SymbolMeta;
   /** Decimals of the symbol's prices and sizes (from meta's tick and lot size): every value on the wire has them. */
   format: NumberFormat;
+  /** The market session its stats and `1d` candles follow (P30, from meta's session or kind). */
+  session: SessionKind;
   refPrice: number;
   epoch: string;
   stats: SessionStats;
@@ -88,16 +92,19 @@ export class MarketState {
       tickSize: decl.tickSize,
       ...(decl.lotSize === undefined ? {} : { lotSize: decl.lotSize }),
       ...(decl.book === true ? { book: true } : {}),
+      ...(decl.session === undefined ? {} : { session: decl.session }),
     };
     const existing = this.books.get(decl.symbol);
     if (existing !== undefined) {
       // A declaration without a lot size drops an earlier one: the metadata is what was declared last.
       if (decl.lotSize === undefined) delete existing.meta.lotSize;
       if (decl.book !== true) delete existing.meta.book;
+      if (decl.session === undefined) delete existing.meta.session;
     }
     if (existing !== undefined && !reset) {
       Object.assign(existing.meta, meta);
       existing.format = formatOf(existing.meta);
+      existing.session = sessionKindOf(existing.meta);
       if (existing.stats.seq === 0) {
         existing.refPrice = decl.refPrice;
         existing.stats = initialStats(decl.refPrice);
@@ -107,6 +114,7 @@ export class MarketState {
     const book: SymbolBook = existing ?? {
       meta,
       format: formatOf(meta),
+      session: sessionKindOf(meta),
       refPrice: decl.refPrice,
       epoch: '',
       stats: initialStats(decl.refPrice),
@@ -115,6 +123,7 @@ export class MarketState {
     };
     Object.assign(book.meta, meta);
     book.format = formatOf(book.meta);
+    book.session = sessionKindOf(book.meta);
     book.refPrice = decl.refPrice;
     book.epoch = epoch ?? this.options.newEpoch();
     book.stats = initialStats(decl.refPrice);
@@ -131,6 +140,7 @@ export class MarketState {
     const book: SymbolBook = {
       meta: { ...image.meta },
       format: formatOf(image.meta),
+      session: sessionKindOf(image.meta),
       refPrice: image.refPrice,
       epoch: image.epoch,
       stats: { ...image.stats },
@@ -161,7 +171,7 @@ export class MarketState {
     if (book === undefined || tick.seq !== book.stats.seq + 1) {
       throw new Error(`MarketState.apply: ${tick.symbol} seq ${tick.seq} does not continue the book`);
     }
-    applyTickToStats(book.stats, tick, book.format);
+    applyTickToStats(book.stats, tick, book.format, book.session);
     for (const interval of INTERVALS) {
       aggregateTrade(
         book.candles[interval],
@@ -171,6 +181,7 @@ export class MarketState {
         INTERVAL_MS[interval],
         this.options.candlesPerInterval,
         book.format.size,
+        book.session,
       );
     }
     book.ring.push(tick.seq, entry.json);

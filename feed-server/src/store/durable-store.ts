@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import {
   INTERVAL_MS,
   INTERVALS,
-  bucketStart,
+  candleStart,
   type Candle,
   type BookPublish,
   type Interval,
@@ -295,7 +295,7 @@ export class DurableStore implements Journal {
       const series = book.candles[interval];
       if (series.length < max) continue;
       const last = series[series.length - 1]!;
-      if (bucketStart(entry.tick.ts, INTERVAL_MS[interval]) <= last.time) continue;
+      if (candleStart(entry.tick.ts, INTERVAL_MS[interval], book.session) <= last.time) continue;
       const leaving = series.length + 1 - max;
       for (let i = 0; i < leaving; i++) this.archive.queue(book.meta.symbol, interval, series[i]!);
     }
