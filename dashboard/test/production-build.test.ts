@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIST_DIR, PRODUCTION_DIST_DIR, ensureDashboardBuilt } from './support/stack.js';
@@ -26,5 +27,14 @@ describe('debug hook', () => {
     expect(production.filter((file) => file.text.includes('__tickfeed')).map((file) => file.path)).toEqual([]);
     const test = filesOf(DIST_DIR).filter((file) => file.path.endsWith('.js'));
     expect(test.some((file) => file.text.includes('__tickfeed'))).toBe(true);
+  });
+});
+
+describe('JS budget', () => {
+  it('[D103] the production build ships at most 120 KB of gzipped JS, every chunk together (the replay controls, loaded only for a replay, included)', () => {
+    const scripts = filesOf(PRODUCTION_DIST_DIR).filter((file) => file.path.endsWith('.js'));
+    const gzipped = scripts.reduce((sum, file) => sum + gzipSync(file.text, { level: 9 }).length, 0);
+    // The kilobytes of vite's build report: 1,000 bytes.
+    expect(gzipped, scripts.map((file) => file.path).join(', ')).toBeLessThanOrEqual(120_000);
   });
 });

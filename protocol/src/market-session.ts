@@ -1,5 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { AssetKind } from './schemas.js';
+import type { AssetKind, SessionKind } from './schemas.js';
 import { UTC_ZONE, zoneOffsetMs, zonedWallToUtc } from './time-zone.js';
 
 /*
@@ -10,9 +9,9 @@ import { UTC_ZONE, zoneOffsetMs, zonedWallToUtc } from './time-zone.js';
  * price before its close is the next session's prevClose.
  */
 
-/** `us-equity`: 09:30–16:00 America/New_York, Mon–Fri. `utc-day`: 24/7, days at 00:00 UTC. `fx`: 24/5, days roll at 17:00 New York, Sun 17:00 – Fri 17:00. */
-export const SessionKindSchema = Type.Union([Type.Literal('us-equity'), Type.Literal('utc-day'), Type.Literal('fx')]);
-export type SessionKind = Static<typeof SessionKindSchema>;
+// The session kinds are part of the contract (SessionKindSchema in schemas.ts); this module holds
+// no schema, so the browser code that computes sessions does not pull in TypeBox.
+export type { SessionKind };
 
 /** One session: ticks in [from, close) belong to it; the market is open in [open, close). */
 export interface MarketSession {

@@ -1,8 +1,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { SessionKindSchema } from './market-session.js';
 import { DEFAULT_LIMITS, QUOTE_LIMITS, SYMBOL_MAX_LENGTH, SYMBOL_PATTERN, TICK_LIMITS } from './limits.js';
 import { ERROR_CODES } from './errors.js';
 import type { BookPublish } from './book.js';
+
+/** `us-equity`: 09:30–16:00 America/New_York, Mon–Fri. `utc-day`: 24/7, days at 00:00 UTC. `fx`: 24/5, days roll at 17:00 New York, Sun 17:00 – Fri 17:00 (SPEC P30; the rules: market-session.ts). */
+export const SessionKindSchema = Type.Union([Type.Literal('us-equity'), Type.Literal('utc-day'), Type.Literal('fx')]);
+export type SessionKind = Static<typeof SessionKindSchema>;
 
 /*
  * Runtime schemas of every payload on the wire. Types are derived from them
