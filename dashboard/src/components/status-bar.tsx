@@ -1,12 +1,18 @@
 import { Show } from 'solid-js';
 import { describeConnection } from '@tickfeed/client';
+import type { SessionKind } from '@tickfeed/protocol';
 import type { FeedService } from '../feed/feed-service.js';
+import { ReplayControls } from './replay-controls.js';
 import { closedMarketsText } from '../lib/market-hours.js';
 import { formatInZone } from '../lib/time-zone.js';
 
 export interface StatusBarProps {
   service: FeedService;
   zone: string;
+  /** The page's access token, sent to control a replay; null: no controls. */
+  controlToken: () => string | null;
+  /** The charted symbol's session: the replay timeline spans it. */
+  sessionKind: SessionKind;
 }
 
 /** Connection state, latency, throughput, staleness and the feed's mode (LIVE / REPLAY). */
@@ -74,6 +80,7 @@ export function StatusBar(props: StatusBarProps) {
             replay clock <b>{replayClock()}</b>
           </span>
         </Show>
+        <ReplayControls service={props.service} token={props.controlToken} sessionKind={props.sessionKind} zone={props.zone} />
       </Show>
       <span
         classList={{ dimmed: down() }}
