@@ -29,7 +29,7 @@ export interface ReplayControlsProps {
 const SLIDER_STEPS = 1_000;
 
 /** Play/pause, speed and a session timeline to seek a controllable replay (D100–D102). */
-export function ReplayControls(props: ReplayControlsProps) {
+export default function ReplayControls(props: ReplayControlsProps) {
   const [access, setAccess] = createSignal<ControlAccess>('unknown');
   const [message, setMessage] = createSignal('');
   const [busy, setBusy] = createSignal(false);

@@ -1,10 +1,12 @@
-import { Show } from 'solid-js';
+import { lazy, Show, Suspense } from 'solid-js';
 import { describeConnection } from '@tickfeed/client';
 import type { SessionKind } from '@tickfeed/protocol';
 import type { FeedService } from '../feed/feed-service.js';
-import { ReplayControls } from './replay-controls.js';
 import { closedMarketsText } from '../lib/market-hours.js';
 import { formatInZone } from '../lib/time-zone.js';
+
+/** Only replays need the controls: their code loads when a replay shows, so a live page ships none of it. */
+const ReplayControls = lazy(() => import('./replay-controls.js'));
 
 export interface StatusBarProps {
   service: FeedService;
@@ -80,7 +82,11 @@ export function StatusBar(props: StatusBarProps) {
             replay clock <b>{replayClock()}</b>
           </span>
         </Show>
-        <ReplayControls service={props.service} token={props.controlToken} sessionKind={props.sessionKind} zone={props.zone} />
+        <Show when={feed()!.status.controllable && props.controlToken() !== null}>
+          <Suspense>
+            <ReplayControls service={props.service} token={props.controlToken} sessionKind={props.sessionKind} zone={props.zone} />
+          </Suspense>
+        </Show>
       </Show>
       <span
         classList={{ dimmed: down() }}
