@@ -36,6 +36,8 @@ export interface AppProps {
   initialAlerts: PriceAlert[];
   persistAlerts: (alerts: readonly PriceAlert[]) => void;
   onChartDebug: (debug: ChartDebugFn | null) => void;
+  /** The page's access token (`?token=`), sent to control a replay (D100); null when there is none. */
+  controlToken: () => string | null;
 }
 
 /** On a phone one panel shows at a time, chosen with tabs. */
@@ -390,7 +392,12 @@ export function App(props: AppProps) {
           zone={zone()}
         />
       </main>
-      <StatusBar service={service} zone={zone()} />
+      <StatusBar
+        service={service}
+        zone={zone()}
+        controlToken={props.controlToken}
+        sessionKind={selected() !== null ? sessionOfSymbol(selected()!) : 'utc-day'}
+      />
     </div>
   );
 }

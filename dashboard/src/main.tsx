@@ -140,6 +140,10 @@ render(
       onChartDebug={(debug) => {
         chartDebug = debug;
       }}
+      controlToken={() => {
+        const value = token?.() ?? '';
+        return value === '' ? null : value;
+      }}
     />
   ),
   root,

@@ -1,12 +1,20 @@
-import { Show } from 'solid-js';
+import { lazy, Show, Suspense } from 'solid-js';
 import { describeConnection } from '@tickfeed/client';
+import type { SessionKind } from '@tickfeed/protocol';
 import type { FeedService } from '../feed/feed-service.js';
 import { closedMarketsText } from '../lib/market-hours.js';
 import { formatInZone } from '../lib/time-zone.js';
 
+/** Only replays need the controls: their code loads when a replay shows, so a live page ships none of it. */
+const ReplayControls = lazy(() => import('./replay-controls.js'));
+
 export interface StatusBarProps {
   service: FeedService;
   zone: string;
+  /** The page's access token, sent to control a replay; null: no controls. */
+  controlToken: () => string | null;
+  /** The charted symbol's session: the replay timeline spans it. */
+  sessionKind: SessionKind;
 }
 
 /** Connection state, latency, throughput, staleness and the feed's mode (LIVE / REPLAY). */
@@ -73,6 +81,11 @@ export function StatusBar(props: StatusBarProps) {
           <span>
             replay clock <b>{replayClock()}</b>
           </span>
+        </Show>
+        <Show when={feed()!.status.controllable && props.controlToken() !== null}>
+          <Suspense>
+            <ReplayControls service={props.service} token={props.controlToken} sessionKind={props.sessionKind} zone={props.zone} />
+          </Suspense>
         </Show>
       </Show>
       <span
