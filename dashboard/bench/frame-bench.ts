@@ -36,6 +36,8 @@ export interface FrameBenchResult {
   readonly ticksApplied: number;
   /** Animation frames in which the page flushed ticks (conflation: at most one per frame). */
   readonly tickFrames: number;
+  /** From the start of the navigation to the first live tick the page applied, ms. */
+  readonly firstTickMs: number;
 }
 
 /** Flags for Debian's chromium in CI and containers (the dashboard's tests use these too); never a downloaded browser. */
@@ -96,7 +98,13 @@ export async function measureFrames(options: FrameBenchOptions): Promise<FrameBe
   const page = await browser.newPage({ viewport: options.viewport ?? { width: 1280, height: 800 } });
   try {
     await page.addInitScript(installProbe);
+    const navigationStart = Date.now();
     await page.goto(options.url);
+    await page.waitForFunction(() => ((window as unknown as BenchWindow).__tickfeed?.service().counters.ticks ?? 0) > 0, null, {
+      timeout: options.readyTimeoutMs ?? 20_000,
+      polling: 'raf',
+    });
+    const firstTickMs = Date.now() - navigationStart;
     await waitReady(page, options.readyTimeoutMs ?? 20_000);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
@@ -132,6 +140,7 @@ export async function measureFrames(options: FrameBenchOptions): Promise<FrameBe
       mainThreadBusyPct: round2(((after - before) * 1000 * 100) / durationMs),
       ticksApplied: countersAfter.ticks - countersBefore.ticks,
       tickFrames: countersAfter.frames - countersBefore.frames,
+      firstTickMs,
     };
   } finally {
     await page.close();
