@@ -18,6 +18,12 @@ export function quotesPacket(snapshotJsons: readonly string[]): string {
   return QUOTES_PREFIX + snapshotJsons.join(',') + QUOTES_SUFFIX;
 }
 
+/**
+ * Where an SSE stream's quotes go: `send` writes one `quotes` event whose data
+ * is the JSON array `body` and calls `written` once it has left the process.
+ */
+export type QuoteStreamSink = (body: string, written: () => void) => void;
+
 /** One conflated client: the frames it has not read yet and a batch reused by every flush. */
 interface QuoteClient {
   readonly id: string;
@@ -25,13 +31,21 @@ interface QuoteClient {
   readonly written: () => void;
   readonly batch: string[];
   closed: boolean;
+  /** Set for an SSE stream (not a socket): how its frames are written. */
+  readonly sink?: QuoteStreamSink;
+}
+
+/** An SSE stream's quotes subscription, as registered with addStream. */
+export interface QuoteStream {
+  readonly symbols: readonly string[];
+  readonly throttleMs: number;
 }
 
 /** Every subscription at one interval: which symbols changed since the last flush, and who was skipped. */
 interface Bucket {
   readonly throttleMs: number;
-  /** Symbols with at least one subscriber at this interval, with how many rooms (always 1: one room per symbol and interval). */
-  readonly symbols: Set<string>;
+  /** Symbols with at least one subscriber at this interval, with how many hold it (its room counts one, each SSE stream one). */
+  readonly symbols: Map<string, number>;
   /** Symbols that changed since this bucket last flushed. */
   readonly dirty: Set<string>;
   /** Clients skipped while they had a quotes frame in flight, with the symbols they are owed (made only for slow clients). */
@@ -60,6 +74,9 @@ interface CachedQuote {
  * Subscriptions are the rooms `SYM@ms` (subscription-rooms.ts); the hub
  * learns which exist from the adapter's create-room/delete-room events and
  * walks their members when it flushes, so it keeps no registry of its own.
+ * SSE streams are not sockets: addStream registers them in the same buckets
+ * (so they share the timer and the serialized snapshots), each written
+ * through its own sink.
  *
  * A client that has a quotes frame in flight (not yet written to the
  * network) is skipped: what it is owed is kept as symbols, not frames, and
@@ -72,6 +89,10 @@ export class QuoteHub {
   private readonly bySymbol = new Map<string, Bucket[]>();
   private readonly clients = new Map<string, QuoteClient>();
   private readonly cache = new Map<string, CachedQuote>();
+  /** SSE streams by subscription key (`SYM@ms`). */
+  private readonly streams = new Map<string, Set<QuoteClient>>();
+  private readonly streamClients = new Map<QuoteStream, QuoteClient>();
+  private nextStreamId = 0;
   /** Clients with something in their batch during a flush (reused). */
   private readonly touched: QuoteClient[] = [];
   private readonly origin = performance.now();
@@ -91,25 +112,74 @@ export class QuoteHub {
   /** A room was created in the consumer namespace (adapter event). */
   roomCreated(room: string): void {
     const { symbol, throttleMs } = parseSubscriptionRoom(room);
+    this.retain(symbol, throttleMs);
+  }
+
+  /** A room was deleted (its last member left). */
+  roomDeleted(room: string): void {
+    const { symbol, throttleMs } = parseSubscriptionRoom(room);
+    this.release(symbol, throttleMs);
+  }
+
+  /**
+   * Registers an SSE stream's symbols at one interval (already effective:
+   * rounded and bounded); `sink` writes its frames. Undone by removeStream.
+   */
+  addStream(symbols: readonly string[], throttleMs: number, sink: QuoteStreamSink): QuoteStream {
+    const stream: QuoteStream = { symbols: [...symbols], throttleMs };
+    const client = newClient(`sse:${this.nextStreamId++}`, sink);
+    this.streamClients.set(stream, client);
+    for (const symbol of stream.symbols) {
+      const key = subscriptionRoom(symbol, throttleMs);
+      let set = this.streams.get(key);
+      if (set === undefined) this.streams.set(key, (set = new Set()));
+      set.add(client);
+      this.retain(symbol, throttleMs);
+    }
+    return stream;
+  }
+
+  /** The stream closed: it gets nothing more, and its symbols are released. */
+  removeStream(stream: QuoteStream): void {
+    const client = this.streamClients.get(stream);
+    if (client === undefined) return;
+    this.streamClients.delete(stream);
+    client.closed = true;
+    for (const bucket of this.buckets.values()) bucket.owed?.delete(client);
+    for (const symbol of stream.symbols) {
+      const key = subscriptionRoom(symbol, stream.throttleMs);
+      const set = this.streams.get(key);
+      set?.delete(client);
+      if (set?.size === 0) this.streams.delete(key);
+      this.release(symbol, stream.throttleMs);
+    }
+  }
+
+  private retain(symbol: string, throttleMs: number): void {
     if (throttleMs === 0 || !Number.isInteger(throttleMs) || this.stopped) return;
     let bucket = this.buckets.get(throttleMs);
     if (bucket === undefined) {
       const elapsed = this.now() - this.origin;
-      bucket = { throttleMs, symbols: new Set(), dirty: new Set(), owed: null, dueAt: this.origin + (Math.floor(elapsed / throttleMs) + 1) * throttleMs };
+      bucket = { throttleMs, symbols: new Map(), dirty: new Set(), owed: null, dueAt: this.origin + (Math.floor(elapsed / throttleMs) + 1) * throttleMs };
       this.buckets.set(throttleMs, bucket);
     }
-    bucket.symbols.add(symbol);
+    const holders = bucket.symbols.get(symbol) ?? 0;
+    bucket.symbols.set(symbol, holders + 1);
+    if (holders > 0) return;
     const list = this.bySymbol.get(symbol);
     if (list === undefined) this.bySymbol.set(symbol, [bucket]);
     else if (!list.includes(bucket)) list.push(bucket);
     this.arm();
   }
 
-  /** A room was deleted (its last member left). */
-  roomDeleted(room: string): void {
-    const { symbol, throttleMs } = parseSubscriptionRoom(room);
+  private release(symbol: string, throttleMs: number): void {
     const bucket = throttleMs === 0 ? undefined : this.buckets.get(throttleMs);
-    if (bucket === undefined) return;
+    const holders = bucket?.symbols.get(symbol);
+    if (bucket === undefined || holders === undefined) return;
+    if (holders > 1) {
+      bucket.symbols.set(symbol, holders - 1);
+      return;
+    }
     bucket.symbols.delete(symbol);
     bucket.dirty.delete(symbol);
     if (bucket.owed !== null) for (const owed of bucket.owed.values()) owed.delete(symbol);
@@ -181,23 +251,27 @@ export class QuoteHub {
     const touched = this.touched;
     if (bucket.owed !== null) this.collectOwed(bucket, touched);
     for (const symbol of bucket.dirty) {
-      const members = this.rooms.members(subscriptionRoom(symbol, bucket.throttleMs));
-      if (members === undefined) continue;
+      const key = subscriptionRoom(symbol, bucket.throttleMs);
+      const members = this.rooms.members(key);
+      const streams = this.streams.get(key);
+      if (members === undefined && streams === undefined) continue;
       const json = this.quoteJson(symbol);
       if (json === undefined) continue;
-      for (const id of members) {
-        const client = this.client(id);
-        if (client.inflight > 0) {
-          this.owe(bucket, client, symbol);
-          continue;
-        }
-        if (client.batch.length === 0) touched.push(client);
-        client.batch.push(json);
-      }
+      if (members !== undefined) for (const id of members) this.add(bucket, this.client(id), symbol, json, touched);
+      if (streams !== undefined) for (const client of streams) this.add(bucket, client, symbol, json, touched);
     }
     bucket.dirty.clear();
     for (let i = 0; i < touched.length; i++) this.write(touched[i]!);
     touched.length = 0;
+  }
+
+  private add(bucket: Bucket, client: QuoteClient, symbol: string, json: string, touched: QuoteClient[]): void {
+    if (client.inflight > 0) {
+      this.owe(bucket, client, symbol);
+      return;
+    }
+    if (client.batch.length === 0) touched.push(client);
+    client.batch.push(json);
   }
 
   /** Adds to the batches what clients that have read their frame since were owed (skipping what the dirty pass adds). */
@@ -212,7 +286,9 @@ export class QuoteHub {
       for (const symbol of symbols) {
         if (bucket.dirty.has(symbol)) continue;
         // It may have unsubscribed or switched to another interval meanwhile.
-        if (this.rooms.members(subscriptionRoom(symbol, bucket.throttleMs))?.has(client.id) !== true) continue;
+        const key = subscriptionRoom(symbol, bucket.throttleMs);
+        const member = client.sink === undefined ? this.rooms.members(key)?.has(client.id) : this.streams.get(key)?.has(client);
+        if (member !== true) continue;
         const json = this.quoteJson(symbol);
         if (json === undefined) continue;
         if (client.batch.length === 0) touched.push(client);
@@ -235,8 +311,20 @@ export class QuoteHub {
   }
 
   private write(client: QuoteClient): void {
-    const socket = this.rooms.socket(client.id);
     const batch = client.batch;
+    if (client.sink !== undefined) {
+      if (client.closed) {
+        batch.length = 0;
+        return;
+      }
+      const body = `[${batch.join(',')}]`;
+      batch.length = 0;
+      client.inflight++;
+      this.framesSent++;
+      client.sink(body, client.written);
+      return;
+    }
+    const socket = this.rooms.socket(client.id);
     if (socket === undefined || client.closed) {
       batch.length = 0;
       return;
@@ -252,16 +340,7 @@ export class QuoteHub {
   private client(id: string): QuoteClient {
     let client = this.clients.get(id);
     if (client === undefined) {
-      const created: QuoteClient = {
-        id,
-        inflight: 0,
-        batch: [],
-        closed: false,
-        written: () => {
-          created.inflight--;
-        },
-      };
-      client = created;
+      client = newClient(id);
       this.clients.set(id, client);
     }
     return client;
@@ -281,4 +360,18 @@ export class QuoteHub {
     }
     return json;
   }
+}
+
+function newClient(id: string, sink?: QuoteStreamSink): QuoteClient {
+  const client: QuoteClient = {
+    id,
+    inflight: 0,
+    batch: [],
+    closed: false,
+    written: () => {
+      client.inflight--;
+    },
+    ...(sink !== undefined ? { sink } : {}),
+  };
+  return client;
 }

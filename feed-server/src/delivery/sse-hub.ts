@@ -182,6 +182,15 @@ export class SseHub {
     for (const client of this.clients) this.write(client, event, body, false);
   }
 
+  /**
+   * Writes a `quotes` event (no id: quotes are state, not a resumable stream);
+   * `written` runs once it has left the process, so the quote hub holds at most
+   * one unread frame per stream. The buffer cap applies as to any event.
+   */
+  sendQuotes(client: SseClient, body: string, written: () => void): void {
+    this.write(client, Events.quotes, body, false, written);
+  }
+
   /** Writes a named event to one client. */
   send(client: SseClient, event: string, data: unknown, withId: boolean): void {
     this.write(client, event, JSON.stringify(data), withId);
@@ -293,14 +302,15 @@ export class SseHub {
   }
 
   /** Writes one event; false when the response wants a 'drain' first, or the client is gone. */
-  private write(client: SseClient, event: string, body: string, withId: boolean): boolean {
+  private write(client: SseClient, event: string, body: string, withId: boolean, written?: () => void): boolean {
     if (client.closed || client.res.writableEnded) return false;
     if (client.res.writableLength > this.options.maxBufferedBytes) {
       this.drop(client, 'buffer');
       return false;
     }
     const id = withId ? `id: ${encodeStreamPosition(client.positions, client.books)}\n` : '';
-    return client.res.write(`${id}event: ${event}\ndata: ${body}\n\n`);
+    const chunk = `${id}event: ${event}\ndata: ${body}\n\n`;
+    return written === undefined ? client.res.write(chunk) : client.res.write(chunk, () => written());
   }
 
   /**

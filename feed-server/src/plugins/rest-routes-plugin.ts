@@ -6,12 +6,17 @@ import type { PartOptions } from './server-parts.js';
 
 /** The REST API (/api), the SSE stream (/api/stream), and health, readiness and metrics. */
 export const restRoutesPlugin: FastifyPluginAsyncTypebox<PartOptions> = async (fastify, { config }) => {
-  const { core, controller, sse } = fastify.feed;
+  const { core, controller, sse, quotes } = fastify.feed;
   const access = fastify.access.rest;
   const store = fastify.durableStore;
   const { lifecycle } = fastify;
   await fastify.register(apiRoutes(core, controller, access, store));
-  await fastify.register(streamRoute(core, sse, config.maxSymbolsPerRequest, fastify.realtime.gate, access, fastify.books));
+  await fastify.register(
+    streamRoute(core, sse, config.maxSymbolsPerRequest, fastify.realtime.gate, access, fastify.books, {
+      hub: quotes,
+      minThrottleMs: config.quotesMinThrottleMs,
+    }),
+  );
   await fastify.register(fastify.books.routes(access));
   await fastify.register(
     opsRoutes(

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   DEFAULT_LIMITS,
+  QUOTE_LIMITS,
   ErrorCode,
   Events,
   decodeBookStreamPosition,
@@ -17,6 +18,8 @@ import {
   type Subscribed,
 } from '@tickfeed/protocol';
 import type { BookChannel } from '../book/book-channel.js';
+import type { QuoteHub } from '../delivery/quote-hub.js';
+import { effectiveThrottleMs } from '../consumer/subscription-rooms.js';
 import type { FeedCore } from '../feed-core.js';
 import type { SseHub } from '../delivery/sse-hub.js';
 import type { EdgeGate } from '../edge/edge-gate.js';
@@ -28,14 +31,35 @@ const StreamQuery = Type.Object({
   lastEventId: Type.Optional(Type.String({ maxLength: 100_000, description: 'Resume position when the Last-Event-ID header cannot be set' })),
   book: Type.Optional(Type.Union([Type.Literal('0'), Type.Literal('1')], { description: '1: follow each symbol\'s order book too (`book:subscribed`, `book`, `book:reset` events)' })),
   depth: Type.Optional(Type.Integer({ minimum: 1, maximum: DEFAULT_LIMITS.bookDepthCeiling, description: 'Book levels per side with book=1, 1 to BOOK_MAX_DEPTH (default 10)' })),
+  throttleMs: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: QUOTE_LIMITS.maxThrottleMs,
+      description: `0 (default): every tick as \`ticks\`; ${QUOTE_LIMITS.minThrottleMs} to ${QUOTE_LIMITS.maxThrottleMs}: conflated \`quotes\` events at most this often (not resumable)`,
+    }),
+  ),
 });
+
+/** Where the stream route finds the quotes channel and its server minimum (QUOTES_MIN_THROTTLE_MS). */
+export interface StreamQuotes {
+  hub: QuoteHub;
+  minThrottleMs: number;
+}
 
 /**
  * GET /api/stream: the consumer API as Server-Sent Events. Per symbol a
  * `subscribed` event (snapshot, epoch, recovered), then `ticks` events whose
  * id is the resume position; reconnecting with Last-Event-ID resumes exactly.
  */
-export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gate: EdgeGate, access: RestAccess, books: BookChannel): FastifyPluginAsyncTypebox {
+export function streamRoute(
+  core: FeedCore,
+  sse: SseHub,
+  maxSymbols: number,
+  gate: EdgeGate,
+  access: RestAccess,
+  books: BookChannel,
+  quotes: StreamQuotes,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/api/stream',
@@ -46,6 +70,15 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gat
         // A book counts as a subscription of its own, as on Socket.IO (L22).
         if (symbols.length * (withBooks ? 2 : 1) > maxSymbols) {
           return reply.code(400).send(errorReply(ErrorCode.TOO_MANY_SYMBOLS, `at most ${maxSymbols} subscriptions per stream (a symbol with book=1 counts twice)`));
+        }
+        const requestedThrottle = req.query.throttleMs ?? 0;
+        if (requestedThrottle !== 0 && requestedThrottle < QUOTE_LIMITS.minThrottleMs) {
+          return reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, `throttleMs must be 0 or from ${QUOTE_LIMITS.minThrottleMs} to ${QUOTE_LIMITS.maxThrottleMs}`));
+        }
+        // Rounded and raised as on Socket.IO (Q4), so both transports conflate alike.
+        const throttleMs = effectiveThrottleMs(requestedThrottle, quotes.minThrottleMs);
+        if (throttleMs > 0 && withBooks) {
+          return reply.code(400).send(errorReply(ErrorCode.BAD_REQUEST, 'throttleMs cannot be combined with book=1: open a second stream for the books'));
         }
         const depth = req.query.depth ?? DEFAULT_LIMITS.bookDefaultDepth;
         if (withBooks && depth > books.state.options.maxDepth) {
@@ -74,7 +107,8 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gat
         if (refused !== undefined) return reply.code(refused.status).send(refused.body);
         const header = req.headers['last-event-id'];
         const lastId = (Array.isArray(header) ? header[0] : header) ?? req.query.lastEventId ?? '';
-        const resume = decodeStreamPosition(lastId);
+        // Quotes are state, not a stream: a reconnect gets fresh snapshots, so a resume position is not read.
+        const resume = throttleMs > 0 ? new Map<string, ResumePoint>() : decodeStreamPosition(lastId);
 
         reply.hijack();
         const res = reply.raw;
@@ -83,10 +117,27 @@ export function streamRoute(core: FeedCore, sse: SseHub, maxSymbols: number, gat
           'cache-control': 'no-cache, no-transform',
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
+          ...(throttleMs > 0 ? { 'x-throttle-ms': String(throttleMs) } : {}),
         });
         res.write('retry: 1000\n\n');
         const positions = new Map<string, ResumePoint>();
         const replay: string[] = [];
+        if (throttleMs > 0) {
+          for (const symbol of symbols) {
+            const book = core.market.get(symbol)!;
+            const subscribed: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
+            res.write(`event: subscribed\ndata: ${JSON.stringify(subscribed)}\n\n`);
+          }
+          // No tick positions: the SSE hub only holds the stream to its buffer cap, keep-alives and feed status.
+          const client = sse.add(res, positions);
+          const stream = quotes.hub.addStream(symbols, throttleMs, (body, written) => sse.sendQuotes(client, body, written));
+          req.raw.on('close', () => {
+            quotes.hub.removeStream(stream);
+            sse.remove(client);
+          });
+          sse.send(client, Events.feedStatus, core.feedStatus, false);
+          return;
+        }
         for (const symbol of symbols) {
           const book = core.market.get(symbol)!;
           const subscribed: Subscribed = { symbol, epoch: book.epoch, snapshot: snapshotOf(symbol, book.stats, book.format) };
