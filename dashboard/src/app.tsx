@@ -14,7 +14,7 @@ import { CHART_INTERVALS, type ChartInterval, type Prefs } from './lib/prefs.js'
 import type { SortSpec } from './lib/sort.js';
 import { CHART_TYPES, toggleIndicator, type ChartPrefs, type ChartType, type PriceScaleChoice } from './lib/chart-prefs.js';
 import { INDICATORS, type IndicatorId } from './lib/indicators/catalog.js';
-import { addAlert, checkAlerts, type PriceAlert } from './lib/alerts.js';
+import { addAlert, checkAlerts, newAlertId, parseAlertPrice, type PriceAlert } from './lib/alerts.js';
 import { PALETTES, resolveTheme, type ThemeChoice } from './lib/theme.js';
 import { browserTimeZone, resolveZone, type ZoneChoice, type ZoneSpec } from './lib/time-zone.js';
 
@@ -134,15 +134,19 @@ export function App(props: AppProps) {
   };
   const [alertSide, setAlertSide] = createSignal<'above' | 'below'>('above');
   const [alertPrice, setAlertPrice] = createSignal('');
+  /** Sets an alert (from the chart's toolbar or a watchlist row). */
+  const setAlert = (symbol: string, side: 'above' | 'below', price: number) => {
+    setAlerts(addAlert(alerts(), { id: newAlertId(), symbol, side, price }));
+    // Asked once, on the user's own click or key; denied, alerts show in the page.
+    if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
+  };
   const createAlert = (event: SubmitEvent) => {
     event.preventDefault();
     const symbol = selected();
-    const price = Number(alertPrice());
-    if (symbol === null || !(price > 0)) return;
-    setAlerts(addAlert(alerts(), { id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`, symbol, side: alertSide(), price }));
+    const price = parseAlertPrice(alertPrice());
+    if (symbol === null || price === null) return;
+    setAlert(symbol, alertSide(), price);
     setAlertPrice('');
-    // Asked once, on the user's own click; denied, alerts show in the page.
-    if (typeof Notification !== 'undefined' && Notification.permission === 'default') void Notification.requestPermission();
   };
   const symbolAlerts = () => alerts().filter((a) => a.symbol === selected());
   createEffect(() => props.persistChart({ indicators: indicators(), chartType: chartType(), scale: scale(), theme: themeChoice() }));
@@ -278,6 +282,7 @@ export function App(props: AppProps) {
           format={format}
           sort={sort()}
           onSort={setSort}
+          onAlert={setAlert}
           disconnected={down()}
         />
         <section class="panel chart-panel" id="panel-chart" aria-label="Chart">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addAlert, checkAlerts, MAX_ALERTS, parseAlerts, type PriceAlert } from '../src/lib/alerts.js';
+import { addAlert, checkAlerts, MAX_ALERTS, parseAlertPrice, parseAlerts, prefillAlertPrice, type PriceAlert } from '../src/lib/alerts.js';
 
 const above: PriceAlert = { id: 'a', symbol: 'AAPL', side: 'above', price: 190, fired: false };
 const below: PriceAlert = { id: 'b', symbol: 'AAPL', side: 'below', price: 180, fired: false };
@@ -27,5 +27,19 @@ describe('price alerts', () => {
     for (let i = 0; i < MAX_ALERTS + 5; i++) list = addAlert(list, { id: String(i), symbol: 'AAPL', side: 'above', price: 100 + i });
     expect(list.length).toBe(MAX_ALERTS);
     expect(addAlert([], { id: 'n', symbol: 'AAPL', side: 'above', price: Number.NaN })).toEqual([]);
+  });
+
+  it('[D104] the watchlist form starts at the last price in the symbol\'s decimals and takes only a positive price', () => {
+    expect(prefillAlertPrice(187.5, 2)).toBe('187.50');
+    expect(prefillAlertPrice(64_123.4, 2)).toBe('64123.40');
+    expect(prefillAlertPrice(1.08345, 5)).toBe('1.08345');
+    expect(prefillAlertPrice(undefined, 2)).toBe('');
+    expect(prefillAlertPrice(Number.NaN, 2)).toBe('');
+    expect(parseAlertPrice(' 187.5 ')).toBe(187.5);
+    expect(parseAlertPrice('')).toBeNull();
+    expect(parseAlertPrice('0')).toBeNull();
+    expect(parseAlertPrice('-3')).toBeNull();
+    expect(parseAlertPrice('abc')).toBeNull();
+    expect(parseAlertPrice('Infinity')).toBeNull();
   });
 });

@@ -1,7 +1,8 @@
-import { createEffect, createMemo, createSignal, For, on, onCleanup, Show, untrack } from 'solid-js';
+import { createEffect, createMemo, createSignal, For, on, onCleanup, onMount, Show, untrack } from 'solid-js';
 import type { SymbolMeta } from '@tickfeed/protocol';
 import type { FeedService } from '../feed/feed-service.js';
 import { formatPct, formatPriceIn, formatSigned, formatSize, type DisplayFormat } from '../lib/format.js';
+import { parseAlertPrice, prefillAlertPrice } from '../lib/alerts.js';
 import { nextSort, sortSymbols, type SortKey, type SortSpec } from '../lib/sort.js';
 
 export interface WatchlistProps {
@@ -14,6 +15,8 @@ export interface WatchlistProps {
   format: (symbol: string) => DisplayFormat;
   sort: SortSpec | null;
   onSort: (sort: SortSpec | null) => void;
+  /** `a` on a row, then Enter in its form: set a price alert for the row's symbol. */
+  onAlert: (symbol: string, side: 'above' | 'below', price: number) => void;
   /** The feed is down: figures are dimmed as possibly out of date. */
   disconnected: boolean;
 }
@@ -30,7 +33,8 @@ const COLUMNS: { key: SortKey; label: string }[] = [
 
 /**
  * Quotes of the watchlist: an ARIA grid. ↑/↓ (Home/End) move between rows,
- * Enter charts the row, Delete removes it; the column headers are buttons that
+ * Enter charts the row, Delete removes it, `a` opens an alert form under it
+ * (Enter sets, Escape cancels); the column headers are buttons that
  * sort (descending, ascending, off). Flash on price changes, sparkline.
  */
 export function Watchlist(props: WatchlistProps) {
@@ -48,7 +52,15 @@ export function Watchlist(props: WatchlistProps) {
     setCursor(symbol);
     body?.querySelector<HTMLElement>(`tr[data-symbol="${CSS.escape(symbol)}"]`)?.focus();
   };
+  /** The row whose alert form is open, if any. */
+  const [alertFor, setAlertFor] = createSignal<string | null>(null);
+  const closeAlert = (symbol: string) => {
+    setAlertFor(null);
+    moveTo(symbol);
+  };
   const onKeyDown = (event: KeyboardEvent) => {
+    // Keys typed in an alert form are the form's (Delete edits the price, ↑↓ change the side).
+    if ((event.target as HTMLElement | null)?.closest('.alert-row') != null) return;
     const list = order();
     // The row the keys act on is the one holding the focus.
     const row = (event.target as HTMLElement | null)?.closest('tr[data-symbol]');
@@ -79,6 +91,11 @@ export function Watchlist(props: WatchlistProps) {
         queueMicrotask(() => moveTo(next));
         break;
       }
+      case 'a':
+      case 'A':
+        if (event.ctrlKey || event.metaKey || event.altKey) return;
+        setAlertFor(current);
+        break;
       default:
         return;
     }
@@ -143,6 +160,12 @@ export function Watchlist(props: WatchlistProps) {
                   }}
                   name={props.meta(symbol)?.name ?? ''}
                   format={props.format(symbol)}
+                  alertOpen={alertFor() === symbol}
+                  onAlert={(side, price) => {
+                    props.onAlert(symbol, side, price);
+                    closeAlert(symbol);
+                  }}
+                  onAlertCancel={() => closeAlert(symbol)}
                 />
               )}
             </For>
@@ -152,7 +175,7 @@ export function Watchlist(props: WatchlistProps) {
           <div class="empty">Add a symbol with the search box above (type it, then Enter).</div>
         </Show>
         <p class="keys-hint" id="watchlist-keys">
-          ↑↓ move · Enter chart · Delete remove · / search
+          ↑↓ move · Enter chart · a alert · Delete remove · / search
         </p>
       </div>
     </section>
@@ -167,6 +190,9 @@ interface RowProps {
   onSelect: (symbol: string) => void;
   name: string;
   format: DisplayFormat;
+  alertOpen: boolean;
+  onAlert: (side: 'above' | 'below', price: number) => void;
+  onAlertCancel: () => void;
 }
 
 function Row(props: RowProps) {
@@ -203,6 +229,7 @@ function Row(props: RowProps) {
   };
 
   return (
+    <>
     <tr
       data-symbol={props.symbol}
       classList={{ selected: props.selected, stale: stale() }}
@@ -255,5 +282,79 @@ function Row(props: RowProps) {
         </button>
       </td>
     </tr>
+    <Show when={props.alertOpen}>
+      <tr class="alert-row" data-alert-for={props.symbol}>
+        <td colSpan={9}>
+          <AlertForm
+            symbol={props.symbol}
+            prefill={untrack(() => prefillAlertPrice(quote()?.last, props.format.price))}
+            onSet={props.onAlert}
+            onCancel={props.onAlertCancel}
+          />
+        </td>
+      </tr>
+    </Show>
+    </>
+  );
+}
+
+interface AlertFormProps {
+  symbol: string;
+  /** The price the form starts with (the row's last, taken once: ticks must not overwrite typing). */
+  prefill: string;
+  onSet: (side: 'above' | 'below', price: number) => void;
+  onCancel: () => void;
+}
+
+/** The inline alert form of a watchlist row: side, price (focused, selected), Enter sets, Escape cancels. */
+function AlertForm(props: AlertFormProps) {
+  const [side, setSide] = createSignal<'above' | 'below'>('above');
+  const [price, setPrice] = createSignal(props.prefill);
+  let input: HTMLInputElement | undefined;
+  onMount(() => {
+    input?.focus();
+    input?.select();
+  });
+  return (
+    <form
+      class="alert-form row-alert"
+      aria-label={`Price alert for ${props.symbol}`}
+      onSubmit={(event) => {
+        event.preventDefault();
+        const value = parseAlertPrice(price());
+        if (value === null) {
+          input?.focus();
+          return;
+        }
+        props.onSet(side(), value);
+      }}
+      onKeyDown={(event) => {
+        if (event.key !== 'Escape') return;
+        event.preventDefault();
+        event.stopPropagation();
+        props.onCancel();
+      }}
+    >
+      <span class="row-alert-label">Alert {props.symbol}</span>
+      <select aria-label={`Alert ${props.symbol} when the price is`} value={side()} onChange={(e) => setSide(e.currentTarget.value === 'below' ? 'below' : 'above')}>
+        <option value="above">Above</option>
+        <option value="below">Below</option>
+      </select>
+      <input
+        ref={input}
+        type="number"
+        step="any"
+        min="0"
+        inputmode="decimal"
+        aria-label={`Alert price for ${props.symbol}`}
+        aria-invalid={parseAlertPrice(price()) === null}
+        value={price()}
+        onInput={(e) => setPrice(e.currentTarget.value)}
+      />
+      <button type="submit">Set</button>
+      <button type="button" onClick={() => props.onCancel()}>
+        Cancel
+      </button>
+    </form>
   );
 }

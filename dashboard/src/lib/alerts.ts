@@ -54,3 +54,26 @@ export function parseAlerts(stored: string | null): PriceAlert[] {
   }
   return out;
 }
+
+/**
+ * The text an alert form starts with for a symbol last traded at `last`: the
+ * price at the symbol's tick decimals, without separators (a number input
+ * refuses "1,234.5"); empty without a price yet.
+ */
+export function prefillAlertPrice(last: number | undefined, decimals: number): string {
+  if (last === undefined || !Number.isFinite(last) || last <= 0) return '';
+  return last.toFixed(Math.min(20, Math.max(0, decimals)));
+}
+
+/** A typed alert price, or null unless it is a positive finite number. */
+export function parseAlertPrice(text: string): number | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  const price = Number(trimmed);
+  return Number.isFinite(price) && price > 0 ? price : null;
+}
+
+/** A fresh alert id: the time and a random suffix, unique enough for one browser's list. */
+export function newAlertId(now = Date.now(), random = Math.random()): string {
+  return `${now.toString(36)}-${random.toString(36).slice(2, 8)}`;
+}

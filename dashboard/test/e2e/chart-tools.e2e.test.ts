@@ -289,4 +289,67 @@ describe('chart tools, in a real browser', () => {
     expect(await p.evaluate(() => (window as unknown as { __notes: string[] }).__notes)).toEqual([expect.stringMatching(/^Alert: AAPL ≤ /)]);
     expect(await alertMessages(p)).toBe(0);
   });
+
+  it('[D104] `a` on a watchlist row opens an alert form at its last price: Escape cancels, Enter sets it (kept, fired once, drawn when charted); axe stays clean', async () => {
+    await open(page, `${stack.url}/?symbols=AAPL,MSFT&symbol=AAPL&interval=1m&tz=utc`, 'AAPL', '1m');
+    await page.evaluate(() => window.localStorage.removeItem('tickfeed.alerts.v1'));
+    await page.reload();
+    await page.waitForFunction(() => (window.__tickfeed?.chart() as unknown as ChartView | null)?.live === true, null, { timeout: 15_000 });
+    await page.waitForSelector('tr[data-symbol="MSFT"] td.last');
+    const stored = () => page.evaluate(() => JSON.parse(window.localStorage.getItem('tickfeed.alerts.v1') ?? '[]') as { symbol: string; side: string; price: number; fired: boolean }[]);
+    const focusedRow = () => page.evaluate(() => document.activeElement?.getAttribute('data-symbol') ?? null);
+    const price = 'input[aria-label="Alert price for MSFT"]';
+
+    // Keyboard only: to the MSFT row, `a`.
+    await page.focus('tr[data-symbol="AAPL"]');
+    await page.keyboard.press('ArrowDown');
+    expect(await focusedRow()).toBe('MSFT');
+    await page.keyboard.press('a');
+    await page.waitForSelector(price);
+    const last = Number(await page.getAttribute('tr[data-symbol="MSFT"] td.last', 'data-last'));
+    const prefill = await page.inputValue(price);
+    // The row's last at MSFT's tick decimals (a conflated quote may land between the key and this read).
+    expect(prefill).toMatch(/^\d+\.\d{2}$/);
+    expect(Math.abs(Number(prefill) - last) / last).toBeLessThan(0.01);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Alert price for MSFT');
+    expect(await axeViolations(page)).toEqual([]);
+    await shot('06-watchlist-alert-form');
+    // Keys typed in the form stay in it: Backspace edits the price, the row stays.
+    await page.keyboard.press('Backspace');
+    expect(await page.locator('tr[data-symbol="MSFT"]').count()).toBe(1);
+
+    // Escape: no alert, the focus back on the row.
+    await page.keyboard.press('Escape');
+    await page.waitForSelector(price, { state: 'detached' });
+    expect(await focusedRow()).toBe('MSFT');
+    expect(await stored()).toEqual([]);
+
+    // Below half the price: pending. Enter sets it and returns to the row.
+    const low = Math.round(last / 2);
+    await page.keyboard.press('a');
+    await page.selectOption('select[aria-label="Alert MSFT when the price is"]', 'below');
+    await page.fill(price, String(low));
+    await page.focus(price);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(price, { state: 'detached' });
+    expect(await focusedRow()).toBe('MSFT');
+    expect((await stored()).map((a) => [a.symbol, a.side, a.price, a.fired])).toEqual([['MSFT', 'below', low, false]]);
+
+    // Above half the price, as prefilled side: already reached, it fires once in the page.
+    await page.keyboard.press('a');
+    await page.fill(price, String(low));
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (JSON.parse(window.localStorage.getItem('tickfeed.alerts.v1') ?? '[]') as { fired: boolean }[]).some((a) => a.fired), null, { timeout: 10_000 });
+    await page.waitForSelector('.message:has-text("Alert: MSFT ≥")', { timeout: 5_000 });
+    expect((await stored()).map((a) => [a.side, a.fired])).toEqual([['below', false], ['above', true]]);
+
+    // Charted (Enter on the row), both are drawn as price lines.
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => {
+      const chart = window.__tickfeed?.chart() as unknown as ChartView | null;
+      return chart?.symbol === 'MSFT' && chart.alertLines.length === 2;
+    }, null, { timeout: 15_000 });
+    expect((await chartView())!.alertLines.map((l) => l.price)).toEqual([low, low]);
+    expect(pageErrors).toEqual([]);
+  });
 });
