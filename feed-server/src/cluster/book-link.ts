@@ -67,7 +67,8 @@ export class BookLink implements BookReplication {
     if (this.recorded.size === 0) return undefined;
     const batch = [...this.recorded.values()];
     this.recorded = new Map();
-    this.tail = this.tail.then(() => this.write(batch));
+    // A failed write never stops the ones after it: its symbols are marked stale and replaced by the next write.
+    this.tail = this.tail.then(() => this.write(batch)).catch((error: unknown) => this.deps.noteFailure(error));
     return within(this.tail, this.deps.ackTimeoutMs).then(() => undefined);
   }
 
