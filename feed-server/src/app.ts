@@ -11,6 +11,7 @@ import { createLocalIngest } from './ingest/local-ingest.js';
 import type { FeedMetrics } from './observability/metrics.js';
 import type { FeedIo } from './types.js';
 import type { ClusterLink } from './cluster/cluster-link.js';
+import type { BookChannel } from './book/book-channel.js';
 import { trustFunction } from './edge/client-address.js';
 import type { UserUsageLink, UserUsageParts } from './cluster/shared-user-usage.js';
 import { corsRule } from './plugins/server-parts.js';
@@ -47,6 +48,8 @@ export interface ClusterParts {
   controller: FeedController;
   metrics: FeedMetrics;
   log: Logger;
+  /** The order books, shared like ticks (C30–C33). */
+  books: BookChannel;
 }
 
 /**

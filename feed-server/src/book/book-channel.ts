@@ -1,4 +1,4 @@
-import { ErrorCode, Events, errorReply, type ErrorReply } from '@tickfeed/protocol';
+import { ErrorCode, Events, errorReply, type BookPublish, type BookSides, type ErrorReply } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config.js';
@@ -56,6 +56,14 @@ export interface BookChannel {
   routes(access: RestAccess): ReturnType<typeof bookRoutes>;
   /** Writes what is pending for one client now (before an `auth:refresh` ack that ends subscriptions). */
   flushClient(socketId: string): void;
+  /**
+   * A message another instance accepted (REDIS_URL), for the book of epoch `bookEpoch`: applied
+   * and delivered when it continues this instance's book; 'stale' when already held; 'sync' when
+   * it does not fit (another epoch, a gap, refused) and the book must be read from the store.
+   */
+  applyRemote(message: BookPublish, bookEpoch: string): 'applied' | 'stale' | 'sync';
+  /** Replaces a book with the store's (no history) and sends its followers `book:reset` with it. */
+  replace(symbol: string, seq: number, ts: number, sides: BookSides, reason: string): void;
   flushAllNow(): void;
   stop(): void;
 }
@@ -149,22 +157,37 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
   });
   fanout.start();
 
+  function resets(symbols: readonly string[], reason: string): void {
+    fanout.flushAllNow();
+    for (const symbol of symbols) {
+      const book = state.get(symbol);
+      if (book === undefined) continue;
+      depths.forEach(symbol, (depth) => {
+        const reset = { symbol, epoch: book.epoch, depth, book: state.snapshot(book, depth), reason };
+        consumers.local.to(bookRoom(symbol, depth)).emit(Events.bookReset, reset);
+      });
+      sse.reset(symbol, reason);
+    }
+  }
+
   return {
     state,
     ingest,
     sse,
     quoteMismatch: (symbol, bid, ask) => state.quoteMismatch(symbol, bid, ask),
-    resets(symbols, reason) {
-      fanout.flushAllNow();
-      for (const symbol of symbols) {
-        const book = state.get(symbol);
-        if (book === undefined) continue;
-        depths.forEach(symbol, (depth) => {
-          const reset = { symbol, epoch: book.epoch, depth, book: state.snapshot(book, depth), reason };
-          consumers.local.to(bookRoom(symbol, depth)).emit(Events.bookReset, reset);
-        });
-        sse.reset(symbol, reason);
-      }
+    resets,
+    applyRemote(message, bookEpoch) {
+      const book = state.get(message.symbol);
+      if (book === undefined || book.epoch !== bookEpoch) return 'sync';
+      if (message.seq <= book.seq) return 'stale';
+      if (message.seq !== book.seq + 1) return 'sync';
+      const result = state.apply(book, message);
+      if (!result.ok) return 'sync';
+      sink.publish(result.book, result.prev);
+      return 'applied';
+    },
+    replace(symbol, seq, ts, sides, reason) {
+      if (state.restore(symbol, seq, ts, sides) !== undefined) resets([symbol], reason);
     },
     routes: (access) => bookRoutes(state, (s) => market.has(s), access),
     flushClient: (id) => fanout.flushClient(id),

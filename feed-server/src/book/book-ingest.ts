@@ -26,6 +26,16 @@ export interface BookSink {
   publish(book: SymbolOrderBook, prev: BookSides): void;
 }
 
+/** Where accepted messages are shared with other instances (REDIS_URL); nothing alone. */
+export interface BookReplication {
+  /** An accepted message (its loggable fields) applied to `book`. */
+  record(book: SymbolOrderBook, message: BookPublish): void;
+  /** Shares what was recorded since the last commit; the ack waits for the returned promise (it never rejects). */
+  commit(): Promise<void> | undefined;
+}
+
+export const NO_BOOK_REPLICATION: BookReplication = { record: () => undefined, commit: () => undefined };
+
 export interface BookIngestOptions {
   /** MAX_TICK_CLOCK_SKEW_MS: how far a message's ts may lie ahead of max(server clock, replay clock). */
   maxTickClockSkewMs: number;
@@ -41,6 +51,9 @@ export interface BookIngestOptions {
  * them to the fan-out. A refused one is counted and never applied.
  */
 export class BookIngest {
+  /** Set by the cluster link (REDIS_URL). */
+  replication: BookReplication = NO_BOOK_REPLICATION;
+
   constructor(
     private readonly state: BookState,
     private readonly fanout: BookSink,
@@ -88,12 +101,15 @@ export class BookIngest {
         return refuse(index, symbol, r.code, r.reason, r.message, r.expectedSeq);
       }
       // Logged as accepted (a restart applies it again); written by the commit below, before any flush delivers it.
-      journal.book(symbol, message.seq, JSON.stringify(loggable(message)));
+      const logged = loggable(message);
+      journal.book(symbol, message.seq, JSON.stringify(logged));
+      this.replication.record(result.book, logged);
       this.fanout.publish(result.book, result.prev);
       accepted++;
     });
     // Written before this call returns to the event loop, so before any consumer gets these updates; the ack waits for GROUP_COMMIT.
     const written = journal.commit();
+    const shared = this.replication.commit();
     if (accepted > 0) this.metrics.updatesIn.inc(accepted);
     if (rejected.length > 0) this.log.warn({ publisher: session.name, rejected: rejected.length, first: rejected[0] }, 'book messages rejected');
     if (written !== undefined) {
@@ -103,6 +119,7 @@ export class BookIngest {
         return errorReply(ErrorCode.STORE_UNAVAILABLE, `not stored: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
+    if (shared !== undefined) await shared;
     return { ok: true, accepted, rejected };
   }
 }

@@ -59,11 +59,29 @@ const EMPTY: BookSides = Object.freeze({ bids: [], asks: [] }) as unknown as Boo
  */
 export class BookState {
   private readonly books = new Map<string, SymbolOrderBook>();
+  private copyId: string;
 
   constructor(
     private readonly market: MarketState,
     readonly options: BookStateOptions,
-  ) {}
+  ) {
+    this.copyId = options.copyId;
+  }
+
+  /** The copy part of every book epoch (see BookStateOptions.copyId). */
+  get copy(): string {
+    return this.copyId;
+  }
+
+  /**
+   * Takes the copy the instances sharing a store agree on (REDIS_URL, L26), before any book
+   * is served: the books held so far belonged to another copy and start again empty.
+   */
+  setCopy(copy: string): void {
+    if (copy === this.copyId) return;
+    this.copyId = copy;
+    this.books.clear();
+  }
 
   /** The symbol's book in its current epoch; undefined when the symbol is unknown or has no book. */
   get(symbol: string): SymbolOrderBook | undefined {
@@ -77,7 +95,7 @@ export class BookState {
       book = {
         symbol,
         symbolEpoch: info.epoch,
-        epoch: `${info.epoch.slice(0, 64 - this.options.copyId.length - 1)}.${this.options.copyId}`,
+        epoch: `${info.epoch.slice(0, 64 - this.copyId.length - 1)}.${this.copyId}`,
         seq: 0,
         ts: 0,
         sides: EMPTY,
@@ -140,7 +158,10 @@ export class BookState {
    * book is undone back to `after`, then stepped forward one entry at a time.
    */
   replay(book: SymbolOrderBook, after: number, depth: number): BookUpdate[] | null {
-    if (after > book.seq || !book.history.holdsAfter(after)) return null;
+    if (after > book.seq) return null;
+    if (after === book.seq) return [];
+    // A book restored without history (from a checkpoint or the shared store) holds none before its seq.
+    if (book.history.lastSeq !== book.seq || !book.history.holdsAfter(after)) return null;
     let state = book.sides;
     for (let seq = book.seq; seq > after; seq--) state = undoBookChange(state, book.history.get(seq).change);
     const updates: BookUpdate[] = [];

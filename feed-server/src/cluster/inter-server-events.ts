@@ -10,6 +10,8 @@ import type { DeclareRequest, FeedControl, FeedStatus, ControlReply } from '@tic
 export interface InterServerEvents {
   /** Ticks another instance accepted and stored, as their JSON texts, in acceptance order; `epochs` holds each symbol's epoch. */
   'cluster:ticks': (origin: string, epochs: Record<string, string>, tickJsons: string[]) => void;
+  /** Book messages another instance accepted and stored, as their JSON texts, in acceptance order; `epochs` holds each symbol's book epoch. */
+  'cluster:book': (origin: string, epochs: Record<string, string>, jsons: string[]) => void;
   /** Symbols another instance declared (already in the store), with the epoch of every declared symbol. */
   'cluster:declare': (origin: string, request: DeclareRequest, epochs: Record<string, string>) => void;
   /** The feed status a publisher on another instance announced. */

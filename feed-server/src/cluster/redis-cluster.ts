@@ -1,6 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { ClusterParts } from '../app.js';
 import { NO_REPLICATION } from '../feed-core.js';
+import { NO_BOOK_REPLICATION } from '../book/book-ingest.js';
 import type { ClusterLink } from './cluster-link.js';
 import type { ClusterContext } from './cluster-context.js';
 import { closeClient, connectWithin, createRedisClients, destroyClients, quietPublishes, redactUrl } from './redis-clients.js';
@@ -14,6 +15,8 @@ import { Reconciler, reconcileWithStore } from './reconciler.js';
 import { declareThroughStore } from './store-declare.js';
 import { catchUpForSubscribe } from './subscribe-catch-up.js';
 import { listenToInstances } from './instance-events.js';
+import { BookStore } from './book-store.js';
+import { BookLink } from './book-link.js';
 
 /** Tuning of the cluster link; the defaults suit production, tests shorten some. */
 export interface RedisClusterOptions {
@@ -75,7 +78,7 @@ export function createRedisCluster(overrides: Partial<RedisClusterOptions> = {})
  * snapshots and candles from its first request.
  */
 async function joinCluster(parts: ClusterParts, options: RedisClusterOptions): Promise<ClusterLink> {
-  const { config, io, core, controller, metrics } = parts;
+  const { config, io, core, controller, metrics, books } = parts;
   const log = parts.log.child({ component: 'cluster' });
   const url = config.redisUrl;
   if (url === undefined) throw new Error('the cluster link needs REDIS_URL');
@@ -130,6 +133,17 @@ async function joinCluster(parts: ClusterParts, options: RedisClusterOptions): P
     log,
   );
   const status = new StatusRelay(ctx);
+  const bookLink = new BookLink({
+    books,
+    store: new BookStore(clients.store, store.keys, config.bookHistoryUpdates),
+    announce: (epochs, jsons) => {
+      if (!closed) io.serverSideEmit('cluster:book', config.serverId, epochs, jsons);
+    },
+    usable: () => health.healthy && !closed,
+    noteFailure: (error) => health.noteFailure(error),
+    ackTimeoutMs: options.ackTimeoutMs,
+    log,
+  });
 
   core.replicator = {
     ticks: (entries) => writer.write(entries),
@@ -148,6 +162,9 @@ async function joinCluster(parts: ClusterParts, options: RedisClusterOptions): P
     prepareSubscribe: (request) => catchUpForSubscribe(ctx, request, options.catchUpTimeoutMs),
   };
   listenToInstances(ctx, controller);
+  io.on('cluster:book', (_origin, epochs, jsons) => {
+    if (!closed && Array.isArray(jsons) && typeof epochs === 'object' && epochs !== null) bookLink.onRemote(epochs, jsons);
+  });
 
   health.start();
   if (!(await health.waitUntilUp(options.startupTimeoutMs))) {
@@ -157,6 +174,10 @@ async function joinCluster(parts: ClusterParts, options: RedisClusterOptions): P
     throw new Error(`REDIS_URL: ${redactUrl(url)} accepted connections but did not become usable`);
   }
   await reconciler.settled();
+  // Every instance names its books as the store does, so a book resume point is valid on each (L26).
+  books.state.setCopy(await bookLink.copy(books.state.copy));
+  await Promise.allSettled([...core.market.all()].filter((b) => b.meta.book === true).map((b) => bookLink.sync(b.meta.symbol)));
+  books.ingest.replication = bookLink;
   try {
     const stored = await store.readFeedStatus();
     if (stored !== null) core.setStatus(stored);
@@ -173,7 +194,9 @@ async function joinCluster(parts: ClusterParts, options: RedisClusterOptions): P
       if (closed) return;
       // Writes already accepted finish first, so another instance can serve what this one acknowledged.
       await writer.idle(options.closeTimeoutMs);
+      await bookLink.idle(options.closeTimeoutMs);
       closed = true;
+      books.ingest.replication = NO_BOOK_REPLICATION;
       clearInterval(timer);
       health.stop();
       core.replicator = NO_REPLICATION;

@@ -21,7 +21,7 @@ export const clusterPlugin = fp<ClusterOptions>(
     const { core, controller } = fastify.feed;
     let link: ClusterLink | undefined;
     if (join !== undefined) {
-      const joined = await join({ config, io: fastify.realtime.io, core, controller, metrics: fastify.feedMetrics, log });
+      const joined = await join({ config, io: fastify.realtime.io, core, controller, metrics: fastify.feedMetrics, log, books: fastify.books });
       link = joined;
       fastify.lifecycle.redisHealthy = () => joined.healthy();
     }
@@ -29,5 +29,5 @@ export const clusterPlugin = fp<ClusterOptions>(
       shareUserUsage !== undefined && fastify.access.verifier !== undefined ? await shareUserUsage({ config, log, auth: fastify.access.auth }) : undefined;
     fastify.decorate('cluster', { link, userUsage });
   },
-  { name: 'tickfeed-cluster', dependencies: ['tickfeed-access-control'] },
+  { name: 'tickfeed-cluster', dependencies: ['tickfeed-access-control', 'tickfeed-books'] },
 );
