@@ -25,7 +25,7 @@ export function renderFuzzReport(r: FuzzReport): string {
     `healthy: ${h.clients} clients, ${h.subscriptions} subscriptions, ${fmt(h.published)} ticks published, ${fmt(h.delivered)} delivered, ${h.problems.length} problems`,
     `state: snapshots ${r.state.snapshotsEqual}/${r.state.symbols} equal, candle series ${r.state.candleSeriesEqual}/${r.state.candleSeriesChecked}, recent ticks ${r.state.tickListsEqual}/${r.state.symbols}; ` +
       `feed_connections ${r.state.connectionsMetric}, feed_subscriptions ${r.state.subscriptionsMetric}, feed_rooms ${r.state.roomsMetric}; /healthz ${r.state.healthz}`,
-    `memory: server RSS ${r.edge.rssBaselineMb.toFixed(0)} MB before the attack, peak ${r.edge.rssPeakMb.toFixed(0)} MB (budget +${r.edge.rssBudgetMb} MB); ` +
+    `memory: ${r.edge.memoryMeasure === 'rss' ? 'server RSS' : 'live heap + external (in-process server)'} ${r.edge.rssBaselineMb.toFixed(0)} MB before the attack, peak ${r.edge.rssPeakMb.toFixed(0)} MB (budget +${r.edge.rssBudgetMb} MB); ` +
       `feed status source ${r.edge.feedSourceBefore} → ${r.edge.feedSourceAfter}`,
     r.edge.limits === null
       ? 'edge: not attacked (the server\'s limits are known in-process only)'

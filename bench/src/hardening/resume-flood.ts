@@ -189,7 +189,16 @@ function judgeFloodAcks(ledger: Ledger, results: RawAck[], open: boolean): void 
   }
 }
 
-/** The server's resident memory over a run, from /metrics (works against any target). */
+/**
+ * What the memory budget reads from the server's /metrics: its resident memory when the server
+ * has a process of its own; when it runs inside the fuzz's own process, the live JS heap plus
+ * external memory, since that process's RSS also holds the fuzz's allocations and whatever the
+ * runtime keeps after a collection (Node 24 keeps far more than Node 20), while data a client
+ * leaves unread is live either way.
+ */
+export type MemoryMeasure = 'rss' | 'live';
+
+/** The server's memory over a run, from /metrics (works against any target). */
 export class RssMonitor {
   baseline = 0;
   peak = 0;
@@ -197,7 +206,10 @@ export class RssMonitor {
   private timer: NodeJS.Timeout | undefined;
   private reading = false;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    readonly measure: MemoryMeasure = 'rss',
+  ) {}
 
   /** Takes the baseline (median of a few samples), then samples every `intervalMs`. */
   async start(intervalMs = 500): Promise<void> {
@@ -227,6 +239,8 @@ export class RssMonitor {
   }
 
   private async read(): Promise<number> {
-    return MetricsSnapshot.parse((await getText(`${this.url}/metrics`)).text).value('process_resident_memory_bytes');
+    const metrics = MetricsSnapshot.parse((await getText(`${this.url}/metrics`)).text);
+    if (this.measure === 'rss') return metrics.value('process_resident_memory_bytes');
+    return metrics.value('nodejs_heap_size_used_bytes') + metrics.value('nodejs_external_memory_bytes');
   }
 }
