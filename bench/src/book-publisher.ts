@@ -10,6 +10,7 @@ import {
 } from '@tickfeed/protocol';
 import { BookWalks } from './book-walk.js';
 import { RateSchedule } from './schedule.js';
+import { tallyPublishReply } from './publisher.js';
 import { benchDeclarations } from './tick-factory.js';
 
 /**
@@ -116,16 +117,7 @@ export class BookPublisher {
         inFlight += 1;
         this.publish(updates)
           .then(
-            (reply) => {
-              if (reply.ok) {
-                report.accepted += reply.accepted;
-                report.rejected += reply.rejected.length;
-                for (const r of reply.rejected.slice(0, 3 - report.rejections.length)) report.rejections.push(`${r.symbol ?? '?'}: ${r.code} ${r.message}`);
-              } else {
-                report.failedRequests += 1;
-                if (report.rejections.length < 3) report.rejections.push(`${reply.error.code} ${reply.error.message}`);
-              }
-            },
+            (reply) => tallyPublishReply(report, reply),
             () => {
               report.failedRequests += 1;
             },

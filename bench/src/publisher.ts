@@ -71,6 +71,30 @@ export interface PublishRunReport {
   rejections: string[];
 }
 
+/** What a publish run counts of its acks (ticks and book messages alike). */
+export interface PublishTally {
+  accepted: number;
+  rejected: number;
+  failedRequests: number;
+  /** The first three rejections or failures, as text. */
+  rejections: string[];
+}
+
+/** Counts one publish ack into a run's report: accepted, rejected, or a failed request; keeps the first three reasons. */
+export function tallyPublishReply(
+  report: PublishTally,
+  reply: { ok: true; accepted: number; rejected: readonly { symbol?: string | null; code: string; message: string }[] } | { ok: false; error: { code: string; message: string } },
+): void {
+  if (reply.ok) {
+    report.accepted += reply.accepted;
+    report.rejected += reply.rejected.length;
+    for (const r of reply.rejected.slice(0, 3 - report.rejections.length)) report.rejections.push(`${r.symbol ?? '?'}: ${r.code} ${r.message}`);
+  } else {
+    report.failedRequests += 1;
+    if (report.rejections.length < 3) report.rejections.push(`${reply.error.code} ${reply.error.message}`);
+  }
+}
+
 export interface FloodParams {
   durationMs: number;
   batchSize: number;
@@ -187,16 +211,7 @@ export class Publisher {
           .then(
             (reply: PublishReply) => {
               ackLatency.record((this.now() - sentAt) * 1000);
-              if (reply.ok) {
-                report.accepted += reply.accepted;
-                report.rejected += reply.rejected.length;
-                for (const r of reply.rejected.slice(0, 3 - report.rejections.length)) {
-                  report.rejections.push(`${r.symbol ?? '?'}: ${r.code} ${r.message}`);
-                }
-              } else {
-                report.failedRequests += 1;
-                if (report.rejections.length < 3) report.rejections.push(`${reply.error.code} ${reply.error.message}`);
-              }
+              tallyPublishReply(report, reply);
             },
             () => {
               report.failedRequests += 1;

@@ -652,36 +652,53 @@ export class FeedClient {
       const request =
         throttleMs > 0 ? { symbols, throttleMs } : Object.keys(resume).length > 0 ? { symbols, resume } : { symbols };
       this.socket.timeout(this.ackTimeoutMs).emit(Events.subscribe, request, (timeout: Error | null, reply: SubscribeReply) => {
-        if (generation !== this.generation) {
-          resolve(none);
-          return;
-        }
-        if (timeout !== null) {
-          const error: ProtocolError = { code: ErrorCode.INTERNAL, message: 'subscribe: no ack in time' };
-          this.emitter.emit('error', error);
-          // The connection does not answer: start over; the reconnect resubscribes everything.
-          this.dispatch({ type: 'lost', reason: 'subscribe ack timeout' });
-          resolve({ ...none, error });
-          return;
-        }
-        if (!reply.ok) {
-          if (reply.error.code === ErrorCode.RATE_LIMITED && attempt < 8) {
-            // The symbols stay pending (their ticks dropped) until the retry's ack.
-            this.timers.setTimeout(() => {
-              void this.subscribeChunk(symbols, generation, attempt + 1, throttleMs).then(resolve);
-            }, backoffDelay(this.policy, attempt + 2, this.random));
-            return;
-          }
-          this.emitter.emit('error', reply.error);
-          resolve({ ...none, error: reply.error });
-          return;
-        }
+        // The symbols stay pending (their ticks dropped) until a retry's ack.
+        const retry = () => this.subscribeChunk(symbols, generation, attempt + 1, throttleMs);
+        if (!this.ackSettled('subscribe', generation, attempt, timeout, reply, resolve, retry)) return;
         const subscribed: string[] = [];
         const rejected: RejectedSymbol[] = [];
         this.applySubscribeReply(reply, resume, subscribed, rejected, throttleMs);
         resolve({ subscribed, rejected });
       });
     });
+  }
+
+  /**
+   * What every subscribe-like request does with its ack before reading it: a reply to an older
+   * connection is dropped, no ack in time starts the connection over (the reconnect resubscribes
+   * everything), RATE_LIMITED is retried with backoff, any other error is reported. True when the
+   * reply is an ok one for the caller to apply; otherwise `resolve` has been (or will be) called.
+   */
+  private ackSettled<R extends { ok: true } | { ok: false; error: ProtocolError }>(
+    what: string,
+    generation: number,
+    attempt: number,
+    timeout: Error | null,
+    reply: R,
+    resolve: (outcome: SubscribeOutcome) => void,
+    retry: () => Promise<SubscribeOutcome>,
+  ): reply is Extract<R, { ok: true }> {
+    const none: SubscribeOutcome = { subscribed: [], rejected: [] };
+    if (generation !== this.generation) {
+      resolve(none);
+      return false;
+    }
+    if (timeout !== null) {
+      const error: ProtocolError = { code: ErrorCode.INTERNAL, message: `${what}: no ack in time` };
+      this.emitter.emit('error', error);
+      this.dispatch({ type: 'lost', reason: `${what} ack timeout` });
+      resolve({ ...none, error });
+      return false;
+    }
+    if (reply.ok) return true;
+    const failed = reply as Extract<R, { ok: false }>;
+    if (failed.error.code === ErrorCode.RATE_LIMITED && attempt < 8) {
+      this.timers.setTimeout(() => void retry().then(resolve), backoffDelay(this.policy, attempt + 2, this.random));
+      return false;
+    }
+    this.emitter.emit('error', failed.error);
+    resolve({ ...none, error: failed.error });
+    return false;
   }
 
   private applySubscribeReply(
@@ -780,28 +797,8 @@ export class FeedClient {
     const request = Object.keys(resume).length > 0 ? { symbols, depth, resume } : { symbols, depth };
     return new Promise((resolve) => {
       this.socket.timeout(this.ackTimeoutMs).emit(Events.bookSubscribe, request, (timeout: Error | null, reply: BookSubscribeReply) => {
-        if (generation !== this.generation) {
-          resolve(none);
-          return;
-        }
-        if (timeout !== null) {
-          const error: ProtocolError = { code: ErrorCode.INTERNAL, message: 'book:subscribe: no ack in time' };
-          this.emitter.emit('error', error);
-          this.dispatch({ type: 'lost', reason: 'book:subscribe ack timeout' });
-          resolve({ ...none, error });
-          return;
-        }
-        if (!reply.ok) {
-          if (reply.error.code === ErrorCode.RATE_LIMITED && attempt < 8) {
-            this.timers.setTimeout(() => {
-              void this.bookSubscribeChunk(symbols, depth, generation, attempt + 1).then(resolve);
-            }, backoffDelay(this.policy, attempt + 2, this.random));
-            return;
-          }
-          this.emitter.emit('error', reply.error);
-          resolve({ ...none, error: reply.error });
-          return;
-        }
+        const retry = () => this.bookSubscribeChunk(symbols, depth, generation, attempt + 1);
+        if (!this.ackSettled('book:subscribe', generation, attempt, timeout, reply, resolve, retry)) return;
         // Applied here, synchronously: the replayed updates may follow in the same network read.
         const subscribed: string[] = [];
         for (const entry of reply.subscribed) {

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { decimalsOf } from './price-grid.js';
-import { TapeProblem, type TapeProblemKind } from './tape-format.js';
+import { TapeProblem, noTapeProblems, type TapeProblemKind } from './tape-format.js';
 import { mergeByTs } from './tape-merge.js';
 import { readTape, type SourcedRecord } from './tape-reader.js';
 
@@ -43,14 +43,7 @@ export interface TapeIndex {
  * publishes anything. Each problem goes to onProblem with file and line.
  */
 export async function scanTapes(options: ReplaySourceOptions, onProblem: (problem: TapeProblem) => void): Promise<TapeIndex> {
-  const problems: Record<TapeProblemKind, number> = {
-    'missing-file': 0,
-    'bad-header': 0,
-    'unknown-column': 0,
-    'malformed-row': 0,
-    'non-monotonic-ts': 0,
-    'book-mismatch': 0,
-  };
+  const problems = noTapeProblems();
   const count = (p: TapeProblem) => {
     problems[p.kind]++;
     onProblem(p);

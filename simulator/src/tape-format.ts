@@ -5,6 +5,11 @@ export type TapeRecord = Omit<Tick, 'seq'>;
 
 export type TapeProblemKind = 'missing-file' | 'bad-header' | 'unknown-column' | 'malformed-row' | 'non-monotonic-ts' | 'book-mismatch';
 
+/** A count of zero for every kind of tape problem, for a scan to add to. */
+export function noTapeProblems(): Record<TapeProblemKind, number> {
+  return { 'missing-file': 0, 'bad-header': 0, 'unknown-column': 0, 'malformed-row': 0, 'non-monotonic-ts': 0, 'book-mismatch': 0 };
+}
+
 /** A problem in an input file, always naming the file and, for rows, the 1-based line. */
 export class TapeProblem extends Error {
   override name = 'TapeProblem';

@@ -1,5 +1,5 @@
 import { decimalsOf } from '../price-grid.js';
-import type { TapeProblem, TapeProblemKind } from '../tape-format.js';
+import { noTapeProblems, type TapeProblem } from '../tape-format.js';
 import type { ReplaySourceOptions, TapeIndex, TapeSymbol } from '../replay-source.js';
 import type { ReplayItem } from '../replay-runner.js';
 import type { PublishEvent } from './book-segments.js';
@@ -17,14 +17,7 @@ export function isL2Replay(files: readonly string[]): boolean {
  * for the declaration and the time range, as scanTapes does for trade tapes.
  */
 export async function scanL2(options: ReplaySourceOptions, onProblem: (problem: TapeProblem) => void): Promise<TapeIndex> {
-  const problems: Record<TapeProblemKind, number> = {
-    'missing-file': 0,
-    'bad-header': 0,
-    'unknown-column': 0,
-    'malformed-row': 0,
-    'non-monotonic-ts': 0,
-    'book-mismatch': 0,
-  };
+  const problems = noTapeProblems();
   const file = options.files[0]!;
   const symbols = new Map<string, TapeSymbol>();
   let records = 0;
