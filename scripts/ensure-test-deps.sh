@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the system programs the test suite drives are present:
-# redis-server (scale-out tests) and chromium (dashboard tests).
+# redis-server (scale-out tests), chromium (dashboard tests) and
+# python3-socketio (the non-JavaScript protocol client test).
 # Installs them with apt when running as root on Debian; otherwise stops with
 # one line saying what to install.
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+/usr/bin/python3 -c 'import socketio' >/dev/null 2>&1 || missing+=(python3-socketio)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type SubscribeOk, type SubscribeReply, type Tick } from '@tickfeed/protocol';
 import {
   TickRecorder,
@@ -10,6 +10,7 @@ import {
   stopAll,
   type ConsumerClient,
 } from './support/harness.js';
+import type { ServerConfig } from '../src/config.js';
 
 afterEach(stopAll);
 
@@ -23,7 +24,7 @@ function ok(reply: SubscribeReply): SubscribeOk {
 }
 
 async function serverWith(symbols: string[], ticksEach = 0) {
-  const running = await startServer();
+  const running = await start();
   const port = running.server.localIngest();
   const declared = await port.declare({ symbols: symbols.map((s) => declaration(s)) });
   expect(declared.ok).toBe(true);
@@ -31,7 +32,19 @@ async function serverWith(symbols: string[], ticksEach = 0) {
   return { ...running, port };
 }
 
-describe('consumer API', () => {
+/** Both delivery modes (SPEC R35, R37): latency first, and every frame lingering as on a loaded server. */
+const FLUSH_MODES: [string, Partial<ServerConfig>][] = [
+  ['latency first', {}],
+  ['lingering', { flushLingerMs: 5, flushLingerLoadPercent: 0 }],
+];
+let flushMode: Partial<ServerConfig> = {};
+const start = (overrides: Partial<ServerConfig> = {}) => startServer({ ...flushMode, ...overrides });
+
+describe.each(FLUSH_MODES)('consumer API (%s)', (_mode, mode) => {
+  beforeAll(() => {
+    flushMode = mode;
+  });
+
   it('[R1] subscribe acks each symbol with its epoch and a snapshot covering the ticks so far', async () => {
     const { url, port } = await serverWith(['AAPL', 'MSFT'], 3);
     const socket = await consumer(url);
@@ -157,7 +170,7 @@ describe('consumer API', () => {
   });
 
   it('[R8] a resume point outside the history or of another epoch gets recovered: false and a fresh snapshot', async () => {
-    const running = await startServer({ historyTicks: 20 });
+    const running = await start({ historyTicks: 20 });
     const port = running.server.localIngest();
     await port.declare({ symbols: [declaration('AAPL')] });
     await port.publish({ ticks: makeTicks('AAPL', 1, 50) });
@@ -213,7 +226,7 @@ describe('consumer API', () => {
   });
 
   it('[R10] a connection cannot hold more than MAX_SUBSCRIPTIONS symbols: TOO_MANY_SYMBOLS', async () => {
-    const running = await startServer({ maxSubscriptions: 3 });
+    const running = await start({ maxSubscriptions: 3 });
     const port = running.server.localIngest();
     await port.declare({ symbols: ['A', 'B', 'C', 'D'].map((s) => declaration(s)) });
     const socket = await consumer(running.url);
@@ -226,7 +239,7 @@ describe('consumer API', () => {
   });
 
   it('[R11] subscribe/unsubscribe are rate limited per connection with a token bucket: RATE_LIMITED', async () => {
-    const running = await startServer({ subscribeBurst: 5, subscribeRatePerSec: 1 });
+    const running = await start({ subscribeBurst: 5, subscribeRatePerSec: 1 });
     await running.server.localIngest().declare({ symbols: [declaration('A')] });
     const socket = await consumer(running.url);
     const replies = await Promise.all(range(1, 8).map(() => subscribe(socket, { symbols: ['A'] })));
@@ -235,7 +248,7 @@ describe('consumer API', () => {
   });
 
   it('[R12] each connection is greeted with the protocol version, limits and the feed status', async () => {
-    const running = await startServer({ maxSubscriptions: 7 });
+    const running = await start({ maxSubscriptions: 7 });
     const { io: connect } = await import('socket.io-client');
     const socket = connect(running.url, { transports: ['websocket'], forceNew: true, reconnection: false });
     const welcome = await new Promise((resolve) => socket.once('welcome', resolve));

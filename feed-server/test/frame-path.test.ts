@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { SOCKET_PATH, type SubscribeOk, type SubscribeReply, type Tick } from '@tickfeed/protocol';
 import { consumer, declaration, makeTicks, onCleanup, range, startServer, stopAll, type ConsumerClient } from './support/harness.js';
+import type { ServerConfig } from '../src/config.js';
 import { httpRequest, pollingHandshake, pollingPost } from './support/raw-engine.js';
 import { tcpSocketOf } from './support/raw-socket.js';
 
@@ -20,9 +21,21 @@ function subscribe(socket: ConsumerClient, symbols: string[]): Promise<Subscribe
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-describe('the frame path', () => {
+/** Both delivery modes (SPEC R35, R37): latency first, and every frame lingering as on a loaded server. */
+const FLUSH_MODES: [string, Partial<ServerConfig>][] = [
+  ['latency first', {}],
+  ['lingering', { flushLingerMs: 5, flushLingerLoadPercent: 0 }],
+];
+let flushMode: Partial<ServerConfig> = {};
+const start = (overrides: Partial<ServerConfig> = {}) => startServer({ ...flushMode, ...overrides });
+
+describe.each(FLUSH_MODES)('the frame path (%s)', (_mode, mode) => {
+  beforeAll(() => {
+    flushMode = mode;
+  });
+
   it('[R31] [R13] frames stay in order across an upgrade from long-polling in the middle of a fast stream', async () => {
-    const running = await startServer();
+    const running = await start();
     const port = running.server.localIngest();
     await port.declare({ symbols: [declaration('A')] });
     const { url } = running;
@@ -91,7 +104,7 @@ describe('the frame path', () => {
   });
 
   it('[R31] [H2] a slow consumer cut off mid-write loses its TCP connection at once, not after a closing handshake it never reads', async () => {
-    const running = await startServer({ slowConsumerMaxFrames: 2, slowConsumerPolicy: 'disconnect', pingTimeoutMs: 60_000, pingIntervalMs: 60_000 });
+    const running = await start({ slowConsumerMaxFrames: 2, slowConsumerPolicy: 'disconnect', pingTimeoutMs: 60_000, pingIntervalMs: 60_000 });
     const port = running.server.localIngest();
     await port.declare({ symbols: [declaration('S')] });
     const slow = await consumer(running.url);

@@ -65,6 +65,8 @@ export interface BookChannel {
   /** Replaces a book with the store's (no history) and sends its followers `book:reset` with it. */
   replace(symbol: string, seq: number, ts: number, sides: BookSides, reason: string): void;
   flushAllNow(): void;
+  /** Book updates were queued outside a publish (an SSE resume's missed updates): flush them soon. */
+  requestFlush(): void;
   stop(): void;
 }
 
@@ -192,6 +194,7 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
     routes: (access) => bookRoutes(state, (s) => market.has(s), access),
     flushClient: (id) => fanout.flushClient(id),
     flushAllNow: () => fanout.flushAllNow(),
+    requestFlush: () => fanout.requestFlush(),
     stop: () => fanout.stop(),
   };
 }

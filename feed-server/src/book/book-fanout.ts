@@ -8,6 +8,7 @@ import type { BookDepths } from './book-rooms.js';
 import { bookDepthOf } from './book-rooms.js';
 import type { BookState, SymbolOrderBook } from './book-state.js';
 import type { BookMetrics } from './book-metrics.js';
+import { FlushPacer } from '../delivery/flush-pacing.js';
 
 export interface BookFanoutOptions {
   flushIntervalMs: number;
@@ -30,6 +31,9 @@ interface BookClient {
   readonly written: () => void;
 }
 
+/** How soon a client waiting for its tick frames to drain before a resync is looked at again. */
+const RESYNC_RETRY_MS = 10;
+
 /** Updates in one `book` frame at most (a resume replay is split into frames of this size). */
 export const BOOK_FRAME_UPDATES = 1_000;
 
@@ -41,7 +45,9 @@ const BOOK_PREFIX = `2[${JSON.stringify(Events.book)},[`;
  * every flush each client with something pending gets one `book` event with
  * all of it, in order: every update is sent, none merged, so seqs stay exact.
  * Frames go through Engine.IO (`conn.write`), so they keep their order with
- * acks and `book:reset`.
+ * acks and `book:reset`. Flushes follow the tick fan-out's pacing (SPEC R35):
+ * one starts when something is queued and the previous one is done, none
+ * runs while nothing is.
  *
  * A client's book frames in flight plus its tick frames in flight are held to
  * SLOW_CONSUMER_MAX_FRAMES. Over it, `conflate` drops the client's book
@@ -51,7 +57,13 @@ const BOOK_PREFIX = `2[${JSON.stringify(Events.book)},[`;
 export class BookFanout {
   private readonly clients = new Map<string, BookClient>();
   private queue: BookClient[] = [];
+  /** Clients whose resync waits for their tick frames to drain; back in the queue on the retry timer. */
+  private waiting: BookClient[] = [];
+  private readonly pacer: FlushPacer;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private started = false;
   private stopped = false;
   /** Runs after every flush (the SSE streams' book updates go out on the same beat). */
   afterFlush: () => void = () => undefined;
@@ -63,17 +75,54 @@ export class BookFanout {
     private readonly tickFramesInflight: (socketId: string) => number,
     private readonly metrics: BookMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.pacer = new FlushPacer(options.flushIntervalMs);
+  }
 
   start(): void {
-    if (this.timer !== undefined || this.stopped) return;
-    this.timer = setInterval(() => this.flushAll(), this.options.flushIntervalMs);
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.requestFlush();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.timer = undefined;
+    this.immediate = undefined;
+    this.retryTimer = undefined;
+  }
+
+  /** Something is queued (for a client or an SSE stream): a flush starts unless one is due or running (it, or the one after it, takes it). */
+  requestFlush(): void {
+    if (!this.started || this.stopped || this.pacer.busy) return;
+    this.schedule(this.pacer.onWork(performance.now()));
+  }
+
+  private schedule(delayMs: number | null): void {
+    if (delayMs === null || this.stopped) return;
+    const run = () => {
+      this.timer = undefined;
+      this.immediate = undefined;
+      this.pacer.onStart(performance.now());
+      this.flushAll();
+      this.schedule(this.pacer.onEnd(performance.now(), this.queue.length > 0));
+    };
+    if (delayMs <= 0) this.immediate = setImmediate(run);
+    else this.timer = setTimeout(run, delayMs);
+  }
+
+  /** A client waits for its tick frames to drain before its resync: look again shortly, not on every turn of the loop. */
+  private retrySoon(): void {
+    if (this.retryTimer !== undefined || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      for (const client of this.waiting) this.queue.push(client);
+      this.waiting = [];
+      this.requestFlush();
+    }, RESYNC_RETRY_MS);
   }
 
   register(socket: ConsumerSocket): void {
@@ -111,6 +160,8 @@ export class BookFanout {
         if (client !== undefined) this.add(client, book.symbol, json);
       }
     });
+    // The SSE streams' updates of this book go out with the same flush.
+    this.requestFlush();
   }
 
   /** Queues already computed updates for one client (a resume's missed updates), after what it has pending. */
@@ -147,6 +198,7 @@ export class BookFanout {
     if (!client.queued) {
       client.queued = true;
       this.queue.push(client);
+      this.requestFlush();
     }
   }
 
@@ -190,6 +242,7 @@ export class BookFanout {
     if (client.stale !== null && client.inflight === 0 && !client.queued && !client.closed) {
       client.queued = true;
       this.queue.push(client);
+      this.requestFlush();
     }
   }
 
@@ -213,10 +266,11 @@ export class BookFanout {
   private tryResync(client: BookClient): void {
     const stale = client.stale!;
     if (client.inflight > 0 || this.tickFramesInflight(client.socket.id) >= this.options.slowConsumerMaxFrames) {
-      // onWritten queues it again when its book frames are out; otherwise look again next flush.
+      // onWritten queues it again when its book frames are out; otherwise look again shortly.
       if (client.inflight === 0 && !client.queued) {
         client.queued = true;
-        this.queue.push(client);
+        this.waiting.push(client);
+        this.retrySoon();
       }
       return;
     }

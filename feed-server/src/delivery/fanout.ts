@@ -10,12 +10,17 @@ import { symbolOfTickJson, ticksFrame, ticksPacket, type PreEncodedFrame } from 
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
 import { FlushPacer } from './flush-pacing.js';
+import { LoadLinger } from './load-linger.js';
 import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory, type ReplayStart } from './replay-cursors.js';
 
 export interface FanoutOptions {
   /** Least time between the starts of two flushes (0: as soon as the previous one is done). */
   flushIntervalMs: number;
   flushBudgetMs: number;
+  /** Longest a frame waits for more ticks once the server is loaded (0: never). */
+  flushLingerMs: number;
+  /** Event-loop utilization, percent, from which frames linger (0: always). */
+  flushLingerLoadPercent: number;
   slowConsumerMaxFrames: number;
   slowConsumerPolicy: SlowConsumerPolicy;
 }
@@ -27,7 +32,15 @@ interface Consumer {
   readonly written: () => void;
   /** Null unless a resume replay is under way (most clients never have one). */
   replay: ReplayCursors | null;
+  /** In the lingering queue, waiting for `dueAt` (performance.now() ms) so its frame takes more ticks. */
+  lingering: boolean;
+  dueAt: number;
 }
+
+/** How often the event-loop utilization is sampled for the linger decision. */
+const LOAD_SAMPLE_MS = 250;
+/** A lingering client due within this is flushed with the others now, not on a timer of its own. */
+const LINGER_SLACK_MS = 1;
 
 /** Engine.IO's send options plus the pre-encoded frame its websocket transport writes as it is (not in its typings). */
 type EngineSendOptions = NonNullable<Parameters<ConsumerSocket['conn']['write']>[1]>;
@@ -52,6 +65,14 @@ interface PreEncodedSendOptions extends EngineSendOptions {
 export class Fanout {
   private readonly consumers = new Map<string, Consumer>();
   private queue: Consumer[] = [];
+  /** Clients whose frame waits for company (SPEC R37), in order of `dueAt`; read from `lingerHead`. */
+  private lingering: Consumer[] = [];
+  private lingerHead = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private readonly linger: LoadLinger;
+  private lingerMs: number;
+  private loadTimer: NodeJS.Timeout | undefined;
+  private lastElu = performance.eventLoopUtilization();
   private readonly pacer: FlushPacer;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -60,6 +81,8 @@ export class Fanout {
   private lastFlushAt = performance.now();
   private readonly framesDirect: Counter.Internal;
   private readonly framesViaEngine: Counter.Internal;
+  /** Counted per frame, added to the metrics once per flush (a counter's inc is not free at this rate). */
+  private uncounted = { direct: 0, viaEngine: 0, ticks: 0 };
 
   constructor(
     private readonly nsp: ConsumerNamespace,
@@ -72,6 +95,9 @@ export class Fanout {
     this.framesDirect = metrics.framesOut.labels('websocket');
     this.framesViaEngine = metrics.framesOut.labels('engine');
     this.pacer = new FlushPacer(options.flushIntervalMs);
+    this.linger = new LoadLinger(options.flushLingerMs, options.flushLingerLoadPercent / 100);
+    this.lingerMs = this.linger.lingerMs;
+    metrics.lingerMs.set(this.lingerMs);
   }
 
   start(): void {
@@ -80,15 +106,75 @@ export class Fanout {
     // The first flush keeps the gap from start-up too, like any later one.
     this.pacer.onStart(performance.now());
     this.pacer.onEnd(performance.now(), false);
+    if (this.options.flushLingerMs > 0 && this.options.flushLingerLoadPercent > 0) {
+      this.lastElu = performance.eventLoopUtilization();
+      this.loadTimer = setInterval(() => this.sampleLoad(), LOAD_SAMPLE_MS);
+      this.loadTimer.unref();
+    }
     if (this.queue.length > 0) this.requestFlush();
+    this.armLinger();
+  }
+
+  private sampleLoad(): void {
+    const now = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(now, this.lastElu);
+    this.lastElu = now;
+    const lingerMs = this.linger.update(utilization);
+    if (lingerMs !== this.lingerMs) {
+      this.lingerMs = lingerMs;
+      this.metrics.lingerMs.set(lingerMs);
+      this.log.info({ lingerMs, eventLoopUtilization: Number(utilization.toFixed(2)) }, lingerMs > 0 ? 'loaded: frames wait for more ticks' : 'load fell: latency first again');
+    }
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.immediate !== undefined) clearImmediate(this.immediate);
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    if (this.loadTimer !== undefined) clearInterval(this.loadTimer);
     this.timer = undefined;
     this.immediate = undefined;
+    this.lingerTimer = undefined;
+    this.loadTimer = undefined;
+  }
+
+  /** Wakes the fan-out when the first lingering client is due, unless a flush is due or running (its end looks again). */
+  private armLinger(): void {
+    if (!this.started || this.stopped || this.lingerTimer !== undefined || this.pacer.busy) return;
+    const head = this.lingering[this.lingerHead];
+    if (head === undefined) return;
+    this.lingerTimer = setTimeout(
+      () => {
+        this.lingerTimer = undefined;
+        this.requestFlush();
+      },
+      Math.max(0, head.dueAt - performance.now()),
+    );
+  }
+
+  /** The lingering clients due by `now` (all with `now` infinite), removed from the lingering queue. */
+  private takeDue(now: number): Consumer[] {
+    const all = this.lingering;
+    let end = this.lingerHead;
+    while (end < all.length && all[end]!.dueAt <= now + LINGER_SLACK_MS) end++;
+    if (end === this.lingerHead) return [];
+    const due = all.slice(this.lingerHead, end);
+    if (end === all.length) {
+      this.lingering = [];
+      this.lingerHead = 0;
+    } else if (end > 1_024 && end * 2 > all.length) {
+      this.lingering = all.slice(end);
+      this.lingerHead = 0;
+    } else {
+      this.lingerHead = end;
+    }
+    return due;
+  }
+
+  private get lingerDue(): boolean {
+    const head = this.lingering[this.lingerHead];
+    return head !== undefined && head.dueAt <= performance.now() + LINGER_SLACK_MS;
   }
 
   /** There is something to send: start a flush unless one is due or running (it, or the one after it, takes this too). */
@@ -139,7 +225,7 @@ export class Fanout {
   register(socket: ConsumerSocket): void {
     const outbox = new ClientOutbox(socket.id);
     // One callback per client, not one per frame: fewer allocations, and Node batches repeated callbacks.
-    this.consumers.set(socket.id, { socket, outbox, written: () => this.onFrameWritten(outbox), replay: null });
+    this.consumers.set(socket.id, { socket, outbox, written: () => this.onFrameWritten(outbox), replay: null, lingering: false, dueAt: 0 });
   }
 
   unregister(socketId: string): void {
@@ -156,7 +242,9 @@ export class Fanout {
   /** Queues one tick for every local subscriber of its symbol. */
   enqueue(symbol: string, seq: number, json: string): void {
     const room = this.nsp.adapter.rooms.get(symbol);
+    const lingerMs = this.lingerMs;
     if (room !== undefined) {
+      const dueAt = lingerMs > 0 ? performance.now() + lingerMs : 0;
       for (const socketId of room) {
         const consumer = this.consumers.get(socketId);
         if (consumer === undefined) continue;
@@ -164,14 +252,23 @@ export class Fanout {
         // A replaying symbol's live ticks are read by its cursor, in order, from the history; the
         // client is still flushed, so its replay sees the history move (a new frame, or an overrun).
         if (consumer.replay === null || !consumer.replay.has(symbol)) outbox.add(symbol, json);
-        if (!outbox.queued) {
+        if (lingerMs > 0) {
+          // Its frame waits for company from its first tick on; a client already waiting keeps its time.
+          if (!consumer.lingering && !outbox.queued) {
+            consumer.lingering = true;
+            consumer.dueAt = dueAt;
+            this.lingering.push(consumer);
+          }
+        } else if (!outbox.queued) {
           outbox.queued = true;
           this.queue.push(consumer);
         }
       }
     }
     this.sse.enqueue(symbol, seq, json);
-    this.requestFlush();
+    // Lingering clients wait for their timer; the SSE streams (their ticks, their replays' checks) do not.
+    if (lingerMs === 0 || this.queue.length > 0 || this.sse.size > 0) this.requestFlush();
+    else this.armLinger();
   }
 
   /** Puts a client in the next flush (a replay to go on, a conflated client to recover). */
@@ -186,7 +283,10 @@ export class Fanout {
   /** Sends whatever is pending for one client now, e.g. before an ack that must follow those ticks. */
   flushClient(socketId: string): void {
     const consumer = this.consumers.get(socketId);
-    if (consumer !== undefined && consumer.outbox.pending.length > 0) this.writeFrame(consumer, consumer.outbox.take());
+    if (consumer !== undefined && consumer.outbox.pending.length > 0) {
+      this.writeFrame(consumer, consumer.outbox.take());
+      this.commitCounts();
+    }
   }
 
   /**
@@ -202,6 +302,7 @@ export class Fanout {
     const cursors = (consumer.replay ??= new ReplayCursors());
     for (const start of replay) cursors.start(start.symbol, { epoch: start.epoch, seq: start.seq });
     if (consumer.outbox.conflated === null && !consumer.outbox.closed) this.pumpReplay(consumer);
+    this.commitCounts();
   }
 
   /** After an unsubscribe ack: nothing more of these symbols, not even a pending replay or conflated tick. */
@@ -223,6 +324,8 @@ export class Fanout {
     const queue = this.queue;
     this.queue = [];
     for (const consumer of queue) this.flushConsumer(consumer);
+    for (const consumer of this.takeDue(Number.POSITIVE_INFINITY)) this.flushConsumer(consumer);
+    this.commitCounts();
     this.sse.flush();
   }
 
@@ -234,7 +337,8 @@ export class Fanout {
     this.sse.flush();
     const queue = this.queue;
     this.queue = [];
-    this.flushSlice(queue, 0, now);
+    const due = this.takeDue(now);
+    this.flushSlice(due.length === 0 ? queue : queue.length === 0 ? due : queue.concat(due), 0, now);
   }
 
   private flushSlice(queue: Consumer[], from: number, startedAt: number): void {
@@ -247,18 +351,21 @@ export class Fanout {
         break;
       }
     }
+    this.commitCounts();
     if (i < queue.length) {
       setImmediate(() => this.flushSlice(queue, i, startedAt));
       return;
     }
     const endedAt = performance.now();
     this.metrics.flushDuration.observe((endedAt - startedAt) / 1000);
-    this.schedule(this.pacer.onEnd(endedAt, this.queue.length > 0 || this.sse.wantsFlush));
+    this.schedule(this.pacer.onEnd(endedAt, this.queue.length > 0 || this.sse.wantsFlush || this.lingerDue));
+    this.armLinger();
   }
 
   private flushConsumer(consumer: Consumer): void {
     const outbox = consumer.outbox;
     outbox.queued = false;
+    consumer.lingering = false;
     if (outbox.closed || outbox.conflated !== null) return;
     if (outbox.inflight >= this.options.slowConsumerMaxFrames) {
       this.onSlowConsumer(consumer);
@@ -332,12 +439,20 @@ export class Fanout {
     if (frame !== null) {
       const options: PreEncodedSendOptions = { wsPreEncodedFrame: frame };
       conn.write(packet, options, consumer.written);
-      this.framesDirect.inc();
+      this.uncounted.direct++;
     } else {
       conn.write(packet, undefined, consumer.written);
-      this.framesViaEngine.inc();
+      this.uncounted.viaEngine++;
     }
-    this.metrics.ticksOut.inc(tickJsons.length);
+    this.uncounted.ticks += tickJsons.length;
+  }
+
+  private commitCounts(): void {
+    const counts = this.uncounted;
+    if (counts.direct > 0) this.framesDirect.inc(counts.direct);
+    if (counts.viaEngine > 0) this.framesViaEngine.inc(counts.viaEngine);
+    if (counts.ticks > 0) this.metrics.ticksOut.inc(counts.ticks);
+    counts.direct = counts.viaEngine = counts.ticks = 0;
   }
 
   private onFrameWritten(outbox: ClientOutbox): void {
@@ -378,6 +493,7 @@ export class Fanout {
       });
     }
     if (latest.length > 0) this.writeFrame(consumer, latest);
+    this.commitCounts();
     if (consumer.replay !== null) this.queueConsumer(consumer);
   }
 }

@@ -9,6 +9,7 @@ export interface FeedMetrics {
   readonly ticksOut: Counter;
   readonly flushInterval: Histogram;
   readonly flushDuration: Histogram;
+  readonly lingerMs: Gauge;
   readonly requestsRejected: Counter<'event' | 'code'>;
   readonly slowConsumers: Counter<'policy'>;
   readonly limitHits: Counter<'limit'>;
@@ -81,6 +82,11 @@ export function createMetrics(sources: MetricSources): FeedMetrics {
       name: 'feed_flush_duration_seconds',
       help: 'Time to write one flush to every client with pending ticks',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+    lingerMs: new Gauge({
+      name: 'feed_flush_linger_ms',
+      help: 'How long a frame now waits for more ticks (0: latency first; FLUSH_LINGER_MS once the event loop is busy past FLUSH_LINGER_LOAD_PERCENT)',
       registers: [registry],
     }),
     requestsRejected: new Counter({

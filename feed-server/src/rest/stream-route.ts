@@ -188,6 +188,7 @@ export function streamRoute(
         sse.replay(client, replay);
         // The missed book updates (at most BOOK_HISTORY_UPDATES) go out with the next flush, before any later one.
         for (const { symbol, updates } of bookReplay) sse.enqueueBookReplay(client, symbol, updates);
+        if (bookReplay.length > 0) books.requestFlush();
       },
     );
   };
