@@ -8,7 +8,7 @@ import type { BookDepths } from './book-rooms.js';
 import { bookDepthOf } from './book-rooms.js';
 import type { BookState, SymbolOrderBook } from './book-state.js';
 import type { BookMetrics } from './book-metrics.js';
-import { FlushPacer } from '../delivery/flush-pacing.js';
+import { FlushLoop } from '../delivery/flush-pacing.js';
 
 export interface BookFanoutOptions {
   flushIntervalMs: number;
@@ -59,11 +59,8 @@ export class BookFanout {
   private queue: BookClient[] = [];
   /** Clients whose resync waits for their tick frames to drain; back in the queue on the retry timer. */
   private waiting: BookClient[] = [];
-  private readonly pacer: FlushPacer;
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
+  private readonly loop: FlushLoop;
   private retryTimer: NodeJS.Timeout | undefined;
-  private started = false;
   private stopped = false;
   /** Runs after every flush (the SSE streams' book updates go out on the same beat). */
   afterFlush: () => void = () => undefined;
@@ -76,42 +73,27 @@ export class BookFanout {
     private readonly metrics: BookMetrics,
     private readonly log: Logger,
   ) {
-    this.pacer = new FlushPacer(options.flushIntervalMs);
+    this.loop = new FlushLoop(options.flushIntervalMs, () => {
+      this.flushAll();
+      this.loop.done(this.queue.length > 0);
+    });
   }
 
   start(): void {
-    if (this.started || this.stopped) return;
-    this.started = true;
+    this.loop.start();
     this.requestFlush();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.loop.stop();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.timer = undefined;
-    this.immediate = undefined;
     this.retryTimer = undefined;
   }
 
   /** Something is queued (for a client or an SSE stream): a flush starts unless one is due or running (it, or the one after it, takes it). */
   requestFlush(): void {
-    if (!this.started || this.stopped || this.pacer.busy) return;
-    this.schedule(this.pacer.onWork(performance.now()));
-  }
-
-  private schedule(delayMs: number | null): void {
-    if (delayMs === null || this.stopped) return;
-    const run = () => {
-      this.timer = undefined;
-      this.immediate = undefined;
-      this.pacer.onStart(performance.now());
-      this.flushAll();
-      this.schedule(this.pacer.onEnd(performance.now(), this.queue.length > 0));
-    };
-    if (delayMs <= 0) this.immediate = setImmediate(run);
-    else this.timer = setTimeout(run, delayMs);
+    this.loop.request();
   }
 
   /** A client waits for its tick frames to drain before its resync: look again shortly, not on every turn of the loop. */
@@ -169,6 +151,7 @@ export class BookFanout {
     const client = this.clients.get(socketId);
     if (client === undefined) return;
     for (const update of updates) this.add(client, symbol, JSON.stringify(update));
+    this.requestFlush();
   }
 
   /** Writes what is pending for one client now: before an ack that must follow it. */
@@ -198,7 +181,6 @@ export class BookFanout {
     if (!client.queued) {
       client.queued = true;
       this.queue.push(client);
-      this.requestFlush();
     }
   }
 

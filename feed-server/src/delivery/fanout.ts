@@ -9,7 +9,7 @@ import { ClientOutbox } from './client-outbox.js';
 import { symbolOfTickJson, ticksFrame, ticksPacket, type PreEncodedFrame } from './frames.js';
 import type { SseHub } from './sse-hub.js';
 import { terminateConnection } from './terminate.js';
-import { FlushPacer } from './flush-pacing.js';
+import { FlushLoop } from './flush-pacing.js';
 import { LoadLinger } from './load-linger.js';
 import { REPLAY_FRAME_TICKS, REPLAY_WINDOW_FRAMES, ReplayCursors, type ReplayHistory, type ReplayStart } from './replay-cursors.js';
 
@@ -54,7 +54,7 @@ interface PreEncodedSendOptions extends EngineSendOptions {
  * Delivers ticks to the consumers of this instance: each tick goes to the
  * outboxes of the sockets in its symbol's room, and every flush each client
  * with something pending gets one frame holding all of it. Latency first
- * (see FlushPacer): a flush starts as soon as there is something to send and
+ * (see FlushLoop): a flush starts as soon as there is something to send and
  * the previous flush is done, so the batch is whatever arrived meanwhile; a
  * flush yields to the event loop when it runs past its budget, so a thousand
  * clients never block ingest in one go.
@@ -72,12 +72,9 @@ export class Fanout {
   private lingerHead = 0;
   private lingerTimer: NodeJS.Timeout | undefined;
   private readonly linger: LoadLinger;
-  private lingerMs: number;
   private loadTimer: NodeJS.Timeout | undefined;
   private lastElu = performance.eventLoopUtilization();
-  private readonly pacer: FlushPacer;
-  private timer: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
+  private readonly loop: FlushLoop;
   private started = false;
   private stopped = false;
   private lastFlushAt = performance.now();
@@ -96,24 +93,21 @@ export class Fanout {
   ) {
     this.framesDirect = metrics.framesOut.labels('websocket');
     this.framesViaEngine = metrics.framesOut.labels('engine');
-    this.pacer = new FlushPacer(options.flushIntervalMs);
+    this.loop = new FlushLoop(options.flushIntervalMs, () => this.flushAll());
     this.linger = new LoadLinger(options.flushLingerMs, options.flushLingerLoadPercent / 100);
-    this.lingerMs = this.linger.lingerMs;
-    metrics.lingerMs.set(this.lingerMs);
+    metrics.lingerMs.set(this.linger.lingerMs);
   }
 
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    // The first flush keeps the gap from start-up too, like any later one.
-    this.pacer.onStart(performance.now());
-    this.pacer.onEnd(performance.now(), false);
+    this.loop.start();
     if (this.options.flushLingerMs > 0 && this.options.flushLingerLoadPercent > 0) {
       this.lastElu = performance.eventLoopUtilization();
       this.loadTimer = setInterval(() => this.sampleLoad(), LOAD_SAMPLE_MS);
       this.loadTimer.unref();
     }
-    if (this.queue.length > 0) this.requestFlush();
+    if (this.queue.length > 0) this.loop.request();
     this.armLinger();
   }
 
@@ -121,9 +115,9 @@ export class Fanout {
     const now = performance.eventLoopUtilization();
     const { utilization } = performance.eventLoopUtilization(now, this.lastElu);
     this.lastElu = now;
+    const before = this.linger.lingerMs;
     const lingerMs = this.linger.update(utilization);
-    if (lingerMs !== this.lingerMs) {
-      this.lingerMs = lingerMs;
+    if (lingerMs !== before) {
       this.metrics.lingerMs.set(lingerMs);
       this.log.info({ lingerMs, eventLoopUtilization: Number(utilization.toFixed(2)) }, lingerMs > 0 ? 'loaded: frames wait for more ticks' : 'load fell: latency first again');
     }
@@ -131,25 +125,22 @@ export class Fanout {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.loop.stop();
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     if (this.loadTimer !== undefined) clearInterval(this.loadTimer);
-    this.timer = undefined;
-    this.immediate = undefined;
     this.lingerTimer = undefined;
     this.loadTimer = undefined;
   }
 
   /** Wakes the fan-out when the first lingering client is due, unless a flush is due or running (its end looks again). */
   private armLinger(): void {
-    if (!this.started || this.stopped || this.lingerTimer !== undefined || this.pacer.busy) return;
+    if (!this.started || this.stopped || this.lingerTimer !== undefined || this.loop.busy) return;
     const head = this.lingering[this.lingerHead];
     if (head === undefined) return;
     this.lingerTimer = setTimeout(
       () => {
         this.lingerTimer = undefined;
-        this.requestFlush();
+        this.loop.request();
       },
       Math.max(0, head.dueAt - performance.now()),
     );
@@ -177,28 +168,6 @@ export class Fanout {
   private get lingerDue(): boolean {
     const head = this.lingering[this.lingerHead];
     return head !== undefined && head.dueAt <= performance.now() + LINGER_SLACK_MS;
-  }
-
-  /** There is something to send: start a flush unless one is due or running (it, or the one after it, takes this too). */
-  private requestFlush(): void {
-    if (!this.started || this.stopped || this.pacer.busy) return;
-    this.schedule(this.pacer.onWork(performance.now()));
-  }
-
-  private schedule(delayMs: number | null): void {
-    if (delayMs === null || this.stopped) return;
-    // setImmediate, not a 0 ms timer: I/O (ingest) that arrived meanwhile runs first, and no 1 ms timer floor.
-    if (delayMs <= 0) {
-      this.immediate = setImmediate(() => {
-        this.immediate = undefined;
-        this.flushAll();
-      });
-    } else {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flushAll();
-      }, delayMs);
-    }
   }
 
   get connectionCount(): number {
@@ -244,7 +213,7 @@ export class Fanout {
   /** Queues one tick for every local subscriber of its symbol. */
   enqueue(symbol: string, seq: number, json: string): void {
     const room = this.nsp.adapter.rooms.get(symbol);
-    const lingerMs = this.lingerMs;
+    const lingerMs = this.linger.lingerMs;
     if (room !== undefined) {
       // Due times fall on a grid, so clients due together go out in one flush: fewer, larger bursts of writes.
       const dueAt = lingerMs > 0 ? Math.floor((performance.now() + lingerMs) / LINGER_GRID_MS) * LINGER_GRID_MS : 0;
@@ -270,7 +239,7 @@ export class Fanout {
     }
     this.sse.enqueue(symbol, seq, json);
     // Lingering clients wait for their timer; the SSE streams (their ticks, their replays' checks) do not.
-    if (lingerMs === 0 || this.queue.length > 0 || this.sse.size > 0) this.requestFlush();
+    if (lingerMs === 0 || this.queue.length > 0 || this.sse.size > 0) this.loop.request();
     else this.armLinger();
   }
 
@@ -280,7 +249,7 @@ export class Fanout {
       consumer.outbox.queued = true;
       this.queue.push(consumer);
     }
-    this.requestFlush();
+    this.loop.request();
   }
 
   /** Sends whatever is pending for one client now, e.g. before an ack that must follow those ticks. */
@@ -334,7 +303,6 @@ export class Fanout {
 
   private flushAll(): void {
     const now = performance.now();
-    this.pacer.onStart(now);
     this.metrics.flushInterval.observe((now - this.lastFlushAt) / 1000);
     this.lastFlushAt = now;
     this.sse.flush();
@@ -361,7 +329,7 @@ export class Fanout {
     }
     const endedAt = performance.now();
     this.metrics.flushDuration.observe((endedAt - startedAt) / 1000);
-    this.schedule(this.pacer.onEnd(endedAt, this.queue.length > 0 || this.sse.wantsFlush || this.lingerDue));
+    this.loop.done(this.queue.length > 0 || this.sse.wantsFlush || this.lingerDue);
     this.armLinger();
   }
 
