@@ -50,11 +50,25 @@ export interface TicksQuery {
   readonly limit?: number;
 }
 
-/** Typed helpers for the feed server's REST API (see issue 2 / README). */
+/** One GET in flight, shared by every caller that asked for the same path meanwhile. */
+interface SharedGet {
+  readonly result: Promise<unknown>;
+  readonly abort: AbortController;
+  /** Callers still waiting; when the last one gives up, the request is aborted. */
+  waiting: number;
+}
+
+/**
+ * Typed helpers for the feed server's REST API. Identical GETs made while one
+ * is in flight share it (D86): views that need the same history at the same
+ * moment (the chart and the tape filling the same hole) cost one request, and
+ * one caller's abort does not cancel the others'.
+ */
 export class RestClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: FetchLike;
   private readonly token: AccessTokenSource | undefined;
+  private readonly inFlight = new Map<string, SharedGet>();
 
   constructor(options: RestClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -104,11 +118,53 @@ export class RestClient {
     return this.get<FeedStatus>('/api/feed', signal);
   }
 
-  private async get<T>(path: string, signal?: AbortSignal): Promise<T> {
+  private get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    let shared = this.inFlight.get(path);
+    if (shared === undefined) {
+      const abort = new AbortController();
+      const created: SharedGet = {
+        abort,
+        waiting: 0,
+        result: this.request(path, abort.signal).finally(() => {
+          if (this.inFlight.get(path) === created) this.inFlight.delete(path);
+        }),
+      };
+      this.inFlight.set(path, created);
+      shared = created;
+    }
+    const entry = shared;
+    entry.waiting++;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const leave = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        entry.waiting--;
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const onAbort = (): void => {
+        if (!leave()) return;
+        reject(signal?.reason as Error);
+        if (entry.waiting === 0) {
+          if (this.inFlight.get(path) === entry) this.inFlight.delete(path);
+          entry.abort.abort(signal?.reason);
+        }
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      entry.result.then(
+        (body) => leave() && resolve(body as T),
+        (error: unknown) => leave() && reject(error as Error),
+      );
+    });
+  }
+
+  private async request<T>(path: string, signal: AbortSignal): Promise<T> {
     const token = this.token === undefined ? undefined : await resolveToken(this.token);
     const response = await this.fetchImpl(`${this.baseUrl}${path}`, {
       headers: { accept: 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
-      ...(signal === undefined ? {} : { signal }),
+      signal,
     });
     const body: unknown = await response.json().catch(() => undefined);
     if (!response.ok) throw toRestError(response.status, body);

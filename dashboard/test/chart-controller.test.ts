@@ -83,7 +83,7 @@ describe('chart controller', () => {
     controller.dispose();
   });
 
-  it('[D6][D7] reloads with setData on a reload or reset, not on a recovered resume; a live gap reloads too', async () => {
+  it('[D6][D7] reloads with setData on a reload or reset, not on a recovered resume', async () => {
     const { feed, sink, controller, serve } = setup(10);
     controller.show('AAPL', '1s', 'local');
     await feed.release();
@@ -94,11 +94,51 @@ describe('chart controller', () => {
     await feed.release();
     expect(sink.calls.filter((c) => c === 'setData')).toHaveLength(3);
     expect(sink.drawn()).toEqual(candlesFromTrades(upTo(12), 1000));
-    feed.ticks('AAPL', between(15, 16)); // a hole: reload
+    feed.event({ symbol: 'AAPL', epoch: 'e2', snapshot: snapshot(0), cause: 'reset' });
     expect(feed.requests).toHaveLength(1);
-    serve(16);
+    expect(feed.requests[0]!.url.pathname).toMatch(/\/candles$/);
     await feed.release();
-    expect(sink.drawn()).toEqual(candlesFromTrades(upTo(16), 1000));
+    expect(sink.calls.filter((c) => c === 'setData')).toHaveLength(4);
+    controller.dispose();
+  });
+
+  it('[D13][D58] a live stream that starts again further on (quotes switched to every tick after the load) is filled from GET …/ticks, not reloaded', async () => {
+    const { feed, sink, controller, serve } = setup(12);
+    controller.show('AAPL', '1s', 'utc');
+    await feed.release();
+    // The subscription's snapshot of the same epoch asks for nothing.
+    feed.event({ symbol: 'AAPL', epoch: 'e1', snapshot: snapshot(14), cause: 'subscribed' });
+    expect(feed.requests).toHaveLength(0);
+    feed.ticks('AAPL', between(15, 16));
+    expect(feed.requests).toHaveLength(1);
+    feed.ticks('AAPL', between(17, 18)); // arrives while the hole is fetched
+    serve(16);
+    const fill = await feed.release();
+    expect(fill.pathname).toMatch(/\/ticks$/);
+    expect(fill.searchParams.get('after')).toBe('12');
+    expect(sink.drawn()).toEqual(candlesFromTrades(upTo(18), 1000));
+    expect(sink.calls.filter((c) => c === 'setData')).toHaveLength(2);
+    expect(controller.debug()).toMatchObject({ seq: 18, live: true, loads: 1 });
+    feed.ticks('AAPL', between(19, 20));
+    expect(feed.requests).toHaveLength(0);
+    expect(sink.drawn()).toEqual(candlesFromTrades(upTo(20), 1000));
+    controller.dispose();
+  });
+
+  it('[D13] a live hole the fill cannot close reloads the history', async () => {
+    const { feed, sink, controller, serve } = setup(10);
+    controller.show('AAPL', '1s', 'utc');
+    await feed.release();
+    feed.ticks('AAPL', between(40, 41));
+    serve(20); // the fill ends before the live ticks start: still a hole
+    const fill = await feed.release();
+    expect(fill.pathname).toMatch(/\/ticks$/);
+    expect(feed.requests).toHaveLength(1);
+    expect(feed.requests[0]!.url.pathname).toMatch(/\/candles$/);
+    serve(41);
+    await feed.release();
+    expect(sink.drawn()).toEqual(candlesFromTrades(upTo(41), 1000));
+    expect(controller.debug()).toMatchObject({ seq: 41, live: true, loads: 2 });
     controller.dispose();
   });
 

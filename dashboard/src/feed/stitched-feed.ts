@@ -22,14 +22,22 @@ export interface HistorySource<H> {
 const MAX_EPOCH_RETRIES = 5;
 const RETRY_DELAY_MS = 500;
 
+/** Ticks one GET …/ticks may bring to fill a hole; a wider one reloads. */
+const FILL_LIMIT = 1_000;
+
 /**
  * Loads one symbol's history and stitches it to the live stream by seq: live
  * ticks are buffered while the request is in flight, those with seq <= the
- * history's seq are dropped (already counted), a hole between the two is
- * filled from GET …/ticks, and any later gap, reload or reset starts over.
+ * history's seq are dropped (already counted), and a hole between the two is
+ * filled from GET …/ticks. A live stream that later starts again further on in
+ * the same epoch (the symbol's delivery switched from quotes to every tick
+ * after the load) is filled the same way; a reload, a reset, or a hole one
+ * page cannot fill starts over.
  */
 export class StitchedFeed<H> {
-  private phase: 'loading' | 'live' | 'disposed' = 'loading';
+  private phase: 'loading' | 'filling' | 'live' | 'disposed' = 'loading';
+  /** Seq of the last tick applied (the history's seq right after a load). */
+  private seq = 0;
   private buffer: Tick[] = [];
   private abort: AbortController | undefined;
   private readonly offs: (() => void)[] = [];
@@ -88,11 +96,59 @@ export class StitchedFeed<H> {
   }
 
   private onTicks(ticks: Tick[]): void {
-    if (this.phase === 'loading') {
+    if (this.phase === 'loading' || this.phase === 'filling') {
       for (const tick of ticks) this.buffer.push(tick);
-    } else if (this.phase === 'live' && !this.target.apply(ticks)) {
-      this.reload();
+    } else if (this.phase === 'live') {
+      if (planStitch(this.seq, ticks).missing !== null) this.fill(ticks);
+      else this.applyLive(ticks);
     }
+  }
+
+  /** Applies contiguous ticks; a gap inside them reloads. */
+  private applyLive(ticks: Tick[]): void {
+    if (!this.target.apply(ticks)) {
+      this.reload();
+      return;
+    }
+    const last = ticks[ticks.length - 1];
+    if (last !== undefined && last.seq > this.seq) this.seq = last.seq;
+  }
+
+  /** Live ticks start past the last one applied: fetch the hole, buffering what arrives meanwhile. */
+  private fill(ticks: Tick[]): void {
+    this.phase = 'filling';
+    this.buffer = [...ticks];
+    const abort = new AbortController();
+    this.abort = abort;
+    void this.fetchHole(this.seq, abort)
+      .then((catchUp) => {
+        if (abort.signal.aborted || this.phase !== 'filling') return;
+        if (catchUp === null) {
+          this.reload();
+          return;
+        }
+        this.buffer = [];
+        this.phase = 'live';
+        this.applyLive(catchUp);
+      })
+      .catch((error: unknown) => {
+        if (abort.signal.aborted || this.phase === 'disposed') return;
+        this.onError(error);
+        this.reload();
+      });
+  }
+
+  /**
+   * The buffered ticks past `seq`, with any hole in front of them fetched from
+   * GET …/ticks; null when one page cannot close it.
+   */
+  private async fetchHole(seq: number, abort: AbortController): Promise<Tick[] | null> {
+    const plan = planStitch(seq, this.buffer);
+    if (plan.missing === null) return plan.apply;
+    const fill = await this.feed.rest.ticks(this.symbol, { after: plan.missing.after, limit: FILL_LIMIT }, abort.signal);
+    if (abort.signal.aborted) return null;
+    // Ticks that arrived during the fill request are in the buffer too.
+    return mergeFill(seq, fill.ticks, planStitch(seq, this.buffer).apply);
   }
 
   private async load(abort: AbortController): Promise<void> {
@@ -106,27 +162,21 @@ export class StitchedFeed<H> {
     }
     this.epochRetries = 0;
     const seq = this.source.seq(history);
-    let plan = planStitch(seq, this.buffer);
-    let catchUp: Tick[] | null = plan.apply;
-    if (plan.missing !== null) {
-      const fill = await this.feed.rest.ticks(this.symbol, { after: plan.missing.after, limit: 1000 }, abort.signal);
-      if (abort.signal.aborted) return;
-      // Ticks that arrived during the fill request are in the buffer too.
-      plan = planStitch(seq, this.buffer);
-      catchUp = mergeFill(seq, fill.ticks, plan.apply);
-      if (catchUp === null) {
-        this.retryLater();
-        return;
-      }
+    const catchUp = await this.fetchHole(seq, abort);
+    if (abort.signal.aborted) return;
+    if (catchUp === null) {
+      this.retryLater();
+      return;
     }
     this.buffer = [];
     this.loadedEpoch = this.source.epoch(history);
     this.target.reset(history);
     this.phase = 'live';
+    this.seq = seq;
     this.loads++;
-    if (catchUp.length > 0 && !this.target.apply(catchUp)) {
-      this.reload();
-      return;
+    if (catchUp.length > 0) {
+      this.applyLive(catchUp);
+      if (this.phase !== 'live') return;
     }
     this.target.loaded?.();
   }
