@@ -196,7 +196,8 @@ export class Fanout {
   register(socket: ConsumerSocket): void {
     const outbox = new ClientOutbox(socket.id);
     // One callback per client, not one per frame: fewer allocations, and Node batches repeated callbacks.
-    this.consumers.set(socket.id, { socket, outbox, written: () => this.onFrameWritten(outbox), replay: null, lingering: false, dueAt: Number.NEGATIVE_INFINITY });
+    const consumer: Consumer = { socket, outbox, written: () => this.onFrameWritten(consumer), replay: null, lingering: false, dueAt: Number.NEGATIVE_INFINITY };
+    this.consumers.set(socket.id, consumer);
   }
 
   unregister(socketId: string): void {
@@ -406,9 +407,9 @@ export class Fanout {
     consumer.outbox.inflight++;
     const conn = consumer.socket.conn;
     const packet = ticksPacket(tickJsons);
-    const frame = conn.transport.name === 'websocket' ? ticksFrame(packet) : null;
-    if (frame !== null) {
-      const options: PreEncodedSendOptions = { wsPreEncodedFrame: frame };
+    if (conn.transport.name === 'websocket') {
+      // `compress` set here as Engine.IO would, so the options object keeps one shape.
+      const options: PreEncodedSendOptions = { compress: true, wsPreEncodedFrame: ticksFrame(packet) };
       conn.write(packet, options, consumer.written);
       this.uncounted.direct++;
     } else {
@@ -426,11 +427,10 @@ export class Fanout {
     counts.direct = counts.viaEngine = counts.ticks = 0;
   }
 
-  private onFrameWritten(outbox: ClientOutbox): void {
+  private onFrameWritten(consumer: Consumer): void {
+    const { outbox } = consumer;
     outbox.inflight--;
     if (outbox.closed) return;
-    const consumer = this.consumers.get(outbox.socketId);
-    if (consumer === undefined) return;
     if (outbox.conflated !== null) {
       if (outbox.inflight === 0) this.recoverSlowConsumer(consumer);
     } else if (consumer.replay !== null && outbox.inflight < Math.min(this.options.slowConsumerMaxFrames, REPLAY_WINDOW_FRAMES)) {

@@ -20,51 +20,44 @@ export function ticksPacket(tickJsons: readonly string[]): string {
 const FIN_TEXT = 0x81;
 
 /**
- * A finished WebSocket frame in the shape `ws`'s `Sender.frame` gives
- * (header, payload), which Engine.IO's websocket transport writes as it is
- * when a packet carries it as `wsPreEncodedFrame`: Socket.IO's own hook for
- * broadcasts, which skips Engine.IO's encoding and ws's framing per client.
+ * A finished WebSocket frame as a list of buffers, the shape `ws`'s
+ * `Sender.frame` gives and its `sendFrame` writes, which Engine.IO's
+ * websocket transport hands over as it is when a packet carries it as
+ * `wsPreEncodedFrame`: Socket.IO's own hook for broadcasts, which skips
+ * Engine.IO's encoding and ws's framing per client.
  */
-export type PreEncodedFrame = [header: Buffer, payload: string];
+export type PreEncodedFrame = [frame: Buffer];
 
 /**
  * The same `ticks` event as one complete, unmasked WebSocket text frame
  * (RFC 6455 §5.2) carrying the Engine.IO message: what engine.io and ws
- * would put on the wire for `conn.write(ticksPacket(...))`. The payload
- * stays a string (as `Sender.frame` leaves a string whose byte length it was
- * told): a Buffer per frame is external memory, and at tens of thousands of
- * frames a second its growth alone made V8 run a major GC every second or
- * so. Null when the payload is not pure ASCII, where characters and UTF-8
- * bytes differ; ticks are ASCII by their schema, so that does not happen in
- * practice, and Engine.IO then encodes the packet itself.
+ * would put on the wire for `conn.write(ticksPacket(...))`. Header and
+ * payload share one buffer (small ones come from Node's pool), so the
+ * transport makes one plain write: no cork, no writev of a list, no string
+ * for the stream to convert.
  */
-export function ticksFrame(packet: string): PreEncodedFrame | null {
+export function ticksFrame(packet: string): PreEncodedFrame {
   const payload = ENGINE_MESSAGE + packet;
-  const length = payload.length;
-  if (Buffer.byteLength(payload, 'utf8') !== length) return null;
-  return [frameHeader(length), payload];
+  const length = Buffer.byteLength(payload, 'utf8');
+  const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(headerLength + length);
+  writeFrameHeader(frame, length);
+  frame.write(payload, headerLength, 'utf8');
+  return [frame];
 }
 
-/** The header of an unmasked final text frame whose payload is `length` bytes (pooled: a few bytes of a shared slab). */
-export function frameHeader(length: number): Buffer {
+/** Writes the header of an unmasked final text frame whose payload is `length` bytes at the start of `frame`. */
+function writeFrameHeader(frame: Buffer, length: number): void {
+  frame[0] = FIN_TEXT;
   if (length < 126) {
-    const header = Buffer.allocUnsafe(2);
-    header[0] = FIN_TEXT;
-    header[1] = length;
-    return header;
+    frame[1] = length;
+  } else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
   }
-  if (length < 65_536) {
-    const header = Buffer.allocUnsafe(4);
-    header[0] = FIN_TEXT;
-    header[1] = 126;
-    header.writeUInt16BE(length, 2);
-    return header;
-  }
-  const header = Buffer.allocUnsafe(10);
-  header[0] = FIN_TEXT;
-  header[1] = 127;
-  header.writeBigUInt64BE(BigInt(length), 2);
-  return header;
 }
 
 const SYMBOL_START = '{"symbol":"'.length;
