@@ -1,4 +1,4 @@
-import { ErrorCode, Events, errorReply, type BookPublish, type BookSides, type ErrorReply } from '@tickfeed/protocol';
+import { ErrorCode, Events, errorReply, type BookPublish, type BookSides, type BookSubscribeRequest, type ErrorReply } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { ServerConfig } from '../config.js';
@@ -14,7 +14,8 @@ import { BookFanout } from './book-fanout.js';
 import { BookIngest } from './book-ingest.js';
 import { BookDepths, bookRoom, booksOf } from './book-rooms.js';
 import { createBookMetrics } from './book-metrics.js';
-import { planBookSubscribe, planBookUnsubscribe, type BookSubscriberHandle } from './book-subscribe.js';
+import { isBookSubscribeRequest, planBookSubscribe, planBookUnsubscribe, type BookSubscriberHandle } from './book-subscribe.js';
+import { inOrder, mayWait } from '../consumer/request-order.js';
 import { bookRoutes } from './book-routes.js';
 import { BookSse } from './book-sse.js';
 import type { SseHub } from '../delivery/sse-hub.js';
@@ -65,6 +66,13 @@ export interface BookChannel {
   /** Replaces a book with the store's (no history) and sends its followers `book:reset` with it. */
   replace(symbol: string, seq: number, ts: number, sides: BookSides, reason: string): void;
   flushAllNow(): void;
+  /**
+   * Cluster mode (REDIS_URL): runs before a valid `book:subscribe` is answered. A resume point
+   * may be ahead of this instance's book (the client followed it on another instance); the
+   * promise settles once the book caught up from the store, or gave up (bounded). Undefined
+   * when nothing is behind. Never rejects.
+   */
+  prepareSubscribe: ((request: BookSubscribeRequest) => Promise<void> | undefined) | undefined;
   /** Book updates were queued outside a publish (an SSE resume's missed updates): flush them soon. */
   requestFlush(): void;
   stop(): void;
@@ -110,7 +118,7 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
     };
   }
 
-  /** Rate limit, then what is queued for this client goes out first, so nothing older follows the ack. */
+  /** Finds the ack and applies the rate limit; the answer comes later, in the connection's order (request-order.ts). */
   function admit(socket: ConsumerSocket, event: string, args: unknown[]): { raw: unknown; reply: (value: unknown) => void } | undefined {
     const { payload: raw, ack } = splitRequestArgs(args);
     if (ack === undefined) {
@@ -121,7 +129,6 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
       reject(ack, event, errorReply(ErrorCode.RATE_LIMITED, 'too many subscribe/unsubscribe requests; slow down'));
       return undefined;
     }
-    fanout.flushClient(socket.id);
     return { raw, reply: ack };
   }
 
@@ -133,18 +140,29 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
   function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, Events.bookSubscribe, args);
     if (request === undefined) return;
-    const plan = planBookSubscribe(request.raw, handle(this), state, auth.limitsFor(this), this.data.entitlement, (s) => market.has(s));
-    if (!plan.reply.ok) return reject(request.reply, Events.bookSubscribe, plan.reply);
-    request.reply(plan.reply);
-    for (const { symbol, updates } of plan.replay) fanout.enqueue(this.id, symbol, updates);
+    const prepare = channel.prepareSubscribe;
+    const wait = prepare !== undefined && mayWait(this) && isBookSubscribeRequest(request.raw) ? prepare(request.raw) : undefined;
+    inOrder(this, wait, () => answerSubscribe(this, request.raw, request.reply));
+  }
+
+  /** What is queued for this client goes out first, so nothing older follows the ack. */
+  function answerSubscribe(socket: ConsumerSocket, raw: unknown, reply: (value: unknown) => void): void {
+    fanout.flushClient(socket.id);
+    const plan = planBookSubscribe(raw, handle(socket), state, auth.limitsFor(socket), socket.data.entitlement, (s) => market.has(s));
+    if (!plan.reply.ok) return reject(reply, Events.bookSubscribe, plan.reply);
+    reply(plan.reply);
+    for (const { symbol, updates } of plan.replay) fanout.enqueue(socket.id, symbol, updates);
   }
 
   function onUnsubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, Events.bookUnsubscribe, args);
     if (request === undefined) return;
-    const result = planBookUnsubscribe(request.raw, handle(this));
-    if (!result.ok) return reject(request.reply, Events.bookUnsubscribe, result);
-    request.reply(result);
+    inOrder(this, undefined, () => {
+      fanout.flushClient(this.id);
+      const result = planBookUnsubscribe(request.raw, handle(this));
+      if (!result.ok) return reject(request.reply, Events.bookUnsubscribe, result);
+      request.reply(result);
+    });
   }
 
   function onDisconnect(this: ConsumerSocket): void {
@@ -172,10 +190,11 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
     }
   }
 
-  return {
+  const channel: BookChannel = {
     state,
     ingest,
     sse,
+    prepareSubscribe: undefined,
     quoteMismatch: (symbol, bid, ask) => state.quoteMismatch(symbol, bid, ask),
     resets,
     applyRemote(message, bookEpoch) {
@@ -197,4 +216,5 @@ export function createBookChannel(deps: BookChannelDeps): BookChannel {
     requestFlush: () => fanout.requestFlush(),
     stop: () => fanout.stop(),
   };
+  return channel;
 }

@@ -7,6 +7,7 @@ import {
   errorReply,
   isValidSymbol,
   type BookSubscribeReply,
+  type BookSubscribeRequest,
   type BookSubscribed,
   type BookUpdate,
   type RejectedSymbol,
@@ -18,6 +19,11 @@ import type { BookState } from './book-state.js';
 
 const subscribeCheck = TypeCompiler.Compile(BookSubscribeRequestSchema);
 const unsubscribeCheck = TypeCompiler.Compile(UnsubscribeRequestSchema);
+
+/** Whether a `book:subscribe` request is well formed (the plan says why not). */
+export function isBookSubscribeRequest(raw: unknown): raw is BookSubscribeRequest {
+  return subscribeCheck.Check(raw);
+}
 
 /** What a connection holds, and how it joins and leaves book rooms. */
 export interface BookSubscriberHandle {

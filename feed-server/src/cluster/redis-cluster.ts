@@ -13,7 +13,7 @@ import { DEFAULT_KEY_PREFIX } from './store-keys.js';
 import { StatusRelay } from './status-relay.js';
 import { Reconciler, reconcileWithStore } from './reconciler.js';
 import { declareThroughStore } from './store-declare.js';
-import { catchUpForSubscribe } from './subscribe-catch-up.js';
+import { catchUpForBookSubscribe, catchUpForSubscribe } from './subscribe-catch-up.js';
 import { listenToInstances } from './instance-events.js';
 import { BookStore } from './book-store.js';
 import { BookLink } from './book-link.js';
@@ -178,6 +178,7 @@ async function joinCluster(parts: ClusterParts, options: RedisClusterOptions): P
   books.state.setCopy(await bookLink.copy(books.state.copy));
   await Promise.allSettled([...core.market.all()].filter((b) => b.meta.book === true).map((b) => bookLink.sync(b.meta.symbol)));
   books.ingest.replication = bookLink;
+  books.prepareSubscribe = (request) => catchUpForBookSubscribe(ctx, books.state, (symbol) => bookLink.sync(symbol), request, options.catchUpTimeoutMs);
   try {
     const stored = await store.readFeedStatus();
     if (stored !== null) core.setStatus(stored);
@@ -197,6 +198,7 @@ async function joinCluster(parts: ClusterParts, options: RedisClusterOptions): P
       await bookLink.idle(options.closeTimeoutMs);
       closed = true;
       books.ingest.replication = NO_BOOK_REPLICATION;
+      books.prepareSubscribe = undefined;
       clearInterval(timer);
       health.stop();
       core.replicator = NO_REPLICATION;

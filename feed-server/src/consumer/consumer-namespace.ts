@@ -22,13 +22,7 @@ import { connectionCap } from '../auth/entitlements.js';
 import type { QuoteHub } from '../delivery/quote-hub.js';
 import { parseSubscriptionRoom, subscriptionRoom } from './subscription-rooms.js';
 import { BOOK_CONSUMER_EVENTS } from '../book/book-channel.js';
-
-/**
- * Subscribes of one connection that may wait for a cluster catch-up at once. Catching up costs
- * store reads (concurrent ones for a symbol share one); a connection that piles up subscribes
- * gets the rest answered from local state instead.
- */
-const MAX_WAITING_CATCH_UPS = 4;
+import { inOrder, mayWait } from './request-order.js';
 
 /** Wires the consumer API onto the default namespace: connection limits, subscribe, unsubscribe. */
 export function attachConsumerNamespace(
@@ -93,33 +87,12 @@ export function attachConsumerNamespace(
     return { raw, reply };
   }
 
-  /**
-   * Answers a request once `wait` settled and every earlier request of the socket that waited
-   * was answered: at once when none waits. Cluster mode only ever waits (prepareSubscribe).
-   * Ours rather than a queue library: a queue object per connection would cost memory on every
-   * idle connection; this is a promise chain in two fields of socket.data, empty when idle.
-   */
-  function inOrder(socket: ConsumerSocket, wait: Promise<void> | undefined, answer: () => void): void {
-    const data = socket.data;
-    if (wait === undefined && data.queue === undefined) return answer();
-    data.waiting++;
-    const queue: Promise<void> = (data.queue ?? Promise.resolve())
-      // prepareSubscribe never rejects; were it to, this connection's later requests must not stall.
-      .then(() => wait?.catch(() => undefined))
-      .then(() => {
-        data.waiting--;
-        if (data.queue === queue) data.queue = undefined;
-        answer();
-      });
-    data.queue = queue;
-  }
-
   function onSubscribe(this: ConsumerSocket, ...args: unknown[]): void {
     const request = admit(this, 'subscribe', args);
     if (request === undefined) return;
     const checked = checkSubscribe(request.raw, config.maxSymbolsPerRequest);
     const prepare = core.replicator.prepareSubscribe;
-    const wait = checked.ok && prepare !== undefined && this.data.waiting < MAX_WAITING_CATCH_UPS ? prepare.call(core.replicator, checked.request) : undefined;
+    const wait = checked.ok && prepare !== undefined && mayWait(this) ? prepare.call(core.replicator, checked.request) : undefined;
     inOrder(this, wait, () => answerSubscribe(this, checked, request.reply));
   }
 

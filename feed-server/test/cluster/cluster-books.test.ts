@@ -97,6 +97,52 @@ describe('books shared through Redis', () => {
     expect(resumed.book).toEqual(bookTop(script.book, 10));
   });
 
+  it('[C34] a book resume ahead of the instance (it missed the announcements) waits for the book to catch up from the store: recovered: true and exactly the missed updates', async () => {
+    const { a, b, pub, script } = await bookPair();
+    await publishAll(pub, [script.snapshot(15), ...Array.from({ length: 50 }, () => script.next())]);
+    await vi.waitFor(async () => expect((await restBook(b.url)).seq).toBe(script.seq), { timeout: 5_000 });
+    const behindAt = script.seq;
+    // B stops hearing A's books (as if its subscription were lost): only the store can tell it what happened.
+    b.server.io.of('/').removeAllListeners('cluster:book');
+    const first = new BookFollower(await consumer(a.url));
+    await first.subscribe(['AAPL'], 10);
+    await publishAll(pub, Array.from({ length: 200 }, () => script.next()));
+    await first.untilSeq('AAPL', script.seq);
+    const held = first.books.get('AAPL')!;
+    first.socket.disconnect();
+    const resumeAt = held.seq;
+    await publishAll(pub, Array.from({ length: 30 }, () => script.next()));
+    expect((await restBook(b.url)).seq).toBe(behindAt);
+
+    const second = new BookFollower(await consumer(b.url));
+    second.books.set('AAPL', { ...held, seqs: [], checksumsVerified: 0 });
+    const ack = await second.subscribe(['AAPL'], 10, { AAPL: { epoch: held.epoch, seq: resumeAt } });
+    expect(ack.subscribed[0]).toMatchObject({ recovered: true, epoch: held.epoch, book: { seq: script.seq } });
+    await second.untilSeq('AAPL', script.seq);
+    const resumed = second.books.get('AAPL')!;
+    expect(second.errors).toEqual([]);
+    expect(resumed.seqs).toEqual(Array.from({ length: 30 }, (_, k) => resumeAt + 1 + k));
+    expect(resumed.checksumsVerified).toBe(30);
+    expect(resumed.book).toEqual(bookTop(script.book, 10));
+    expect((await restBook(b.url)).seq).toBe(script.seq);
+
+    // Requests keep their order behind a catch-up: an unsubscribe sent right after a waiting subscribe is answered after it.
+    await publishAll(pub, Array.from({ length: 20 }, () => script.next()));
+    const third = await consumer(b.url);
+    const answered: string[] = [];
+    const subscribing = third.emitWithAck('book:subscribe', { symbols: ['AAPL'], depth: 10, resume: { AAPL: { epoch: held.epoch, seq: script.seq } } }).then((reply) => {
+      answered.push('subscribe');
+      return reply;
+    });
+    const unsubscribing = third.emitWithAck('book:unsubscribe', { symbols: ['AAPL'] }).then((reply) => {
+      answered.push('unsubscribe');
+      return reply;
+    });
+    expect(await subscribing).toMatchObject({ ok: true, subscribed: [{ symbol: 'AAPL', recovered: true, book: { seq: script.seq } }] });
+    expect(await unsubscribing).toMatchObject({ ok: true });
+    expect(answered).toEqual(['subscribe', 'unsubscribe']);
+  });
+
   it('[C33] an instance that starts later loads each book from the store in the shared epoch at its seq, and continues it from the live stream', async () => {
     const { a, pub, keyPrefix, script } = await bookPair();
     await publishAll(pub, [script.snapshot(15), ...Array.from({ length: 80 }, () => script.next())]);
