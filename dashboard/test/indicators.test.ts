@@ -6,6 +6,7 @@ import { bollinger } from '../src/lib/indicators/bollinger.js';
 import { ema, sma } from '../src/lib/indicators/moving-average.js';
 import { macd, rsi } from '../src/lib/indicators/oscillators.js';
 import { computeAll, IncrementalSeries, type IndicatorStep } from '../src/lib/indicators/step.js';
+import { histogramShade, MACD_SHADES } from '../src/lib/indicators/catalog.js';
 import { daySession, vwap } from '../src/lib/indicators/vwap.js';
 import { zoneOffsetMs } from '../src/lib/time-zone.js';
 import { refBollinger, refEmaOf, refMacd, refRsi, refSma, refVwap } from './support/indicator-reference.js';
@@ -123,5 +124,13 @@ describe('indicators on the AMZN tape (1-minute candles)', () => {
     const utc = vwap((t) => Math.floor(t / day));
     const values = computeAll(utc, [bar(0, 10, 1), bar(MINUTE, 20, 1), bar(day, 30, 2), bar(day + MINUTE, 0, 0)]);
     expect(values).toEqual([10, 15, 30, 30]);
+  });
+
+  it('[D90] the MACD histogram is shaded by side of zero and direction: strong moving away from zero, pale turning back', () => {
+    const { growingAbove, fallingAbove, growingBelow, fallingBelow } = MACD_SHADES;
+    expect(new Set([growingAbove, fallingAbove, growingBelow, fallingBelow]).size).toBe(4);
+    const series = [0.5, 1, 0.8, 0.8, -0.2, -0.6, -0.3, 0, 0.1];
+    const shades = series.map((value, i) => histogramShade(value, i === 0 ? null : series[i - 1], MACD_SHADES));
+    expect(shades).toEqual([fallingAbove, growingAbove, fallingAbove, fallingAbove, fallingBelow, fallingBelow, growingBelow, growingAbove, growingAbove]);
   });
 });

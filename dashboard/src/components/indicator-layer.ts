@@ -1,6 +1,6 @@
-import { HistogramSeries, LineSeries, type IChartApi, type ISeriesApi, type LineData, type Time, type UTCTimestamp, type WhitespaceData } from 'lightweight-charts';
+import { HistogramSeries, LineSeries, type HistogramData, type IChartApi, type ISeriesApi, type LineData, type Time, type UTCTimestamp, type WhitespaceData } from 'lightweight-charts';
 import type { Candle } from '@tickfeed/protocol';
-import { indicatorSpec, type IndicatorContext, type IndicatorId, type IndicatorSpec, type Lines } from '../lib/indicators/catalog.js';
+import { histogramShade, indicatorSpec, type IndicatorContext, type IndicatorId, type IndicatorSpec, type LineSpec, type Lines } from '../lib/indicators/catalog.js';
 import { IncrementalSeries } from '../lib/indicators/step.js';
 import type { DisplayTimeline } from '../lib/time-zone.js';
 
@@ -10,11 +10,11 @@ const PANE_HEIGHT = 110;
 interface Drawn {
   readonly spec: IndicatorSpec;
   readonly values: IncrementalSeries<unknown, Lines>;
-  readonly series: Map<string, ISeriesApi<'Line'> | ISeriesApi<'Histogram'>>;
+  readonly series: Map<LineSpec, ISeriesApi<'Line'> | ISeriesApi<'Histogram'>>;
 }
 
-/** What the debug hook shows of one indicator: every drawn point of each line (UTC ms). */
-export type IndicatorDebug = Record<string, { time: number; value: number }[]>;
+/** What the debug hook shows of one indicator: every drawn point of each line (UTC ms), with its colour when the point has its own. */
+export type IndicatorDebug = Record<string, { time: number; value: number; color?: string }[]>;
 
 /**
  * The indicators drawn on one chart: overlays on the price pane, oscillators
@@ -40,11 +40,11 @@ export class IndicatorLayer {
     for (const id of ids) {
       const spec = indicatorSpec(id);
       const paneIndex = spec.pane === 'price' ? 0 : ++pane;
-      const series = new Map<string, ISeriesApi<'Line'> | ISeriesApi<'Histogram'>>();
+      const series = new Map<LineSpec, ISeriesApi<'Line'> | ISeriesApi<'Histogram'>>();
       for (const line of spec.lines) {
         const common = { color: line.color, priceLineVisible: false, lastValueVisible: spec.pane !== 'price', title: '' };
         series.set(
-          line.key,
+          line,
           line.style === 'histogram'
             ? this.chart.addSeries(HistogramSeries, common, paneIndex)
             : this.chart.addSeries(LineSeries, { ...common, lineWidth: 1, crosshairMarkerVisible: false }, paneIndex),
@@ -64,8 +64,8 @@ export class IndicatorLayer {
     const bars = this.bars();
     for (const d of this.drawn) {
       const values = d.values.reset(bars);
-      for (const [key, series] of d.series) {
-        const points: (LineData<UTCTimestamp> | WhitespaceData<UTCTimestamp>)[] = bars.map((bar, i) => point(bar, values[i] ?? null, key, timeline));
+      for (const [line, series] of d.series) {
+        const points: Point[] = bars.map((bar, i) => point(bar, values[i] ?? null, values[i - 1] ?? null, line, timeline));
         series.setData(points);
       }
     }
@@ -78,7 +78,8 @@ export class IndicatorLayer {
         this.reset(timeline);
         return;
       }
-      for (const [key, series] of d.series) series.update(point(bar, result.value, key, timeline));
+      const previous = d.values.values[d.values.values.length - 2] ?? null;
+      for (const [line, series] of d.series) series.update(point(bar, result.value, previous, line, timeline));
     }
   }
 
@@ -88,11 +89,11 @@ export class IndicatorLayer {
     if (t === undefined) return out;
     for (const d of this.drawn) {
       const lines: IndicatorDebug = {};
-      for (const [key, series] of d.series) {
-        lines[key] = series
+      for (const [line, series] of d.series) {
+        lines[line.key] = series
           .data()
-          .filter((p): p is LineData<Time> => 'value' in p)
-          .map((p) => ({ time: t.toUtc(p.time as number), value: p.value }));
+          .filter((p): p is LineData<Time> | HistogramData<Time> => 'value' in p)
+          .map((p) => ({ time: t.toUtc(p.time as number), value: p.value, ...(p.color === undefined ? {} : { color: p.color }) }));
       }
       out[d.spec.id] = lines;
     }
@@ -100,8 +101,13 @@ export class IndicatorLayer {
   }
 }
 
-function point(bar: Candle, lines: Lines | null, key: string, timeline: DisplayTimeline): LineData<UTCTimestamp> | WhitespaceData<UTCTimestamp> {
+type Point = LineData<UTCTimestamp> | HistogramData<UTCTimestamp> | WhitespaceData<UTCTimestamp>;
+
+/** One line's point at `bar`; a shaded histogram's bar takes its colour from the bar before (`previous`). */
+function point(bar: Candle, lines: Lines | null, previous: Lines | null, line: LineSpec, timeline: DisplayTimeline): Point {
   const time = timeline.toDisplay(bar.time) as UTCTimestamp;
-  const value = lines?.[key];
-  return value === null || value === undefined ? { time } : { time, value };
+  const value = lines?.[line.key];
+  if (value === null || value === undefined) return { time };
+  if (line.shades === undefined) return { time, value };
+  return { time, value, color: histogramShade(value, previous?.[line.key], line.shades) };
 }

@@ -91,6 +91,12 @@ function expectAgreesWithReference(view: ChartView): void {
   const macd = refMacd(view.series, 12, 26, 9);
   expectLine(view, 'macd', 'macd', macd.map((m) => m?.macd ?? null));
   expectLine(view, 'macd', 'signal', macd.map((m) => m?.signal ?? null));
+  expectLine(view, 'macd', 'histogram', macd.map((m) => m?.histogram ?? null));
+  // Each bar shaded from the bar before: strong green rising above zero, pale green falling above, pale red rising below, strong red falling below.
+  const bars = view.indicators.macd!.histogram!;
+  const shade = (value: number, previous: number | undefined) =>
+    value >= 0 ? (previous !== undefined && previous < value ? '#26a69a' : '#b2dfdb') : previous !== undefined && previous < value ? '#ffcdd2' : '#ff5252';
+  expect(bars.map((bar) => bar.color)).toEqual(bars.map((bar, i) => shade(bar.value, bars[i - 1]?.value)));
 }
 
 async function axeViolations(p: Page): Promise<{ id: string; impact: string; nodes: string[] }[]> {

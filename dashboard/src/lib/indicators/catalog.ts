@@ -15,6 +15,30 @@ export interface LineSpec {
   readonly key: string;
   readonly color: string;
   readonly style: 'line' | 'histogram';
+  /** A histogram's bars coloured by side of zero and direction (MACD), instead of `color`. */
+  readonly shades?: HistogramShades;
+}
+
+/** Bar colours of a histogram above and below zero, as it grows or falls from the bar before. */
+export interface HistogramShades {
+  readonly growingAbove: string;
+  readonly fallingAbove: string;
+  readonly growingBelow: string;
+  readonly fallingBelow: string;
+}
+
+/** The MACD histogram's usual four shades: strong as it moves away from zero, pale as it turns back. */
+export const MACD_SHADES: HistogramShades = { growingAbove: '#26a69a', fallingAbove: '#b2dfdb', growingBelow: '#ffcdd2', fallingBelow: '#ff5252' };
+
+/**
+ * A histogram bar's colour: above zero strong while it rises and pale while it
+ * falls, below zero pale while it rises and strong while it falls (a bar with
+ * none before it counts as falling, as charting packages draw it).
+ */
+export function histogramShade(value: number, previous: number | null | undefined, shades: HistogramShades): string {
+  const rising = previous !== null && previous !== undefined && previous < value;
+  if (value >= 0) return rising ? shades.growingAbove : shades.fallingAbove;
+  return rising ? shades.growingBelow : shades.fallingBelow;
 }
 
 export interface IndicatorSpec {
@@ -68,7 +92,7 @@ export const INDICATORS: readonly IndicatorSpec[] = [
     label: 'MACD 12 26 9',
     pane: 'below',
     lines: [
-      { key: 'histogram', color: '#5d7a8c', style: 'histogram' },
+      { key: 'histogram', color: '#5d7a8c', style: 'histogram', shades: MACD_SHADES },
       { key: 'macd', color: '#4f9dde', style: 'line' },
       { key: 'signal', color: '#ff8f3f', style: 'line' },
     ],
