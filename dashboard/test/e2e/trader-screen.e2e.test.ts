@@ -292,6 +292,25 @@ describe('issue 17 defects, in a real browser', () => {
     expect(boxes[0]!.x).toBeLessThan(boxes[1]!.x);
     expect(boxes[1]!.x).toBeLessThan(boxes[2]!.x);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    // Every control over the chart is whole inside its panel, however narrow the panel is: none clipped.
+    const clipped = await page.evaluate(() => {
+      const panel = document.querySelector('#panel-chart')!.getBoundingClientRect();
+      return [...document.querySelectorAll<HTMLElement>('#panel-chart .panel-title button, #panel-chart .chart-tools button')]
+        .filter((b) => {
+          const r = b.getBoundingClientRect();
+          const title = b.closest('.panel-title, .chart-tools')!.getBoundingClientRect();
+          return r.right > panel.right + 0.5 || r.left < panel.left - 0.5 || r.bottom > title.bottom + 0.5 || r.top < title.top - 0.5;
+        })
+        .map((b) => b.textContent);
+    });
+    expect(clipped).toEqual([]);
+    // The legend's values wrap rather than being cut at the price axis.
+    const cut = await page.evaluate(() => {
+      const legend = document.querySelector('#panel-chart .legend')!.getBoundingClientRect();
+      return [...document.querySelectorAll('#panel-chart .legend > span')].filter((s) => s.getBoundingClientRect().right > legend.right + 0.5).map((s) => s.textContent);
+    });
+    expect(await page.locator('#panel-chart .legend > span').count()).toBeGreaterThanOrEqual(6);
+    expect(cut).toEqual([]);
   });
 
   it('[D56] search by symbol or name, any case, several at once, with keyboard suggestions; a listed symbol is selected; one message per error', async () => {
