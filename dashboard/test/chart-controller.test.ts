@@ -33,17 +33,18 @@ class RecordingSink implements ChartSink {
 
 function setup(historySeq: number) {
   let served = historySeq;
+  let ticksEpoch = 'e1';
   const feed = new FakeFeed({
     '/candles': () => ({ symbol: 'AAPL', interval: '1s', epoch: 'e1', seq: served, candles: candlesFromTrades(upTo(served), 1000) }),
     '/ticks': (url) => {
       const after = Number(url.searchParams.get('after'));
-      return { symbol: 'AAPL', epoch: 'e1', seq: served, complete: true, ticks: upTo(served).filter((t) => t.seq > after) };
+      return { symbol: 'AAPL', epoch: ticksEpoch, seq: served, complete: true, ticks: upTo(served).filter((t) => t.seq > after) };
     },
   });
   feed.epochs.set('AAPL', 'e1');
   const sink = new RecordingSink();
   const controller = new ChartController(feed, sink, undefined, 'America/New_York');
-  return { feed, sink, controller, serve: (seq: number) => (served = seq) };
+  return { feed, sink, controller, serve: (seq: number) => (served = seq), ticksFrom: (epoch: string) => (ticksEpoch = epoch) };
 }
 
 const snapshot = (seq: number): Snapshot => ({ symbol: 'AAPL', seq, ts: 0, last: 1, bid: 1, ask: 1, open: 1, high: 1, low: 1, volume: 0, prevClose: 1, change: 0, changePct: 0 });
@@ -122,6 +123,24 @@ describe('chart controller', () => {
     feed.ticks('AAPL', between(19, 20));
     expect(feed.requests).toHaveLength(0);
     expect(sink.drawn()).toEqual(candlesFromTrades(upTo(20), 1000));
+    controller.dispose();
+  });
+
+  it('[D13] a live hole filled from another epoch (a reset in flight) is not applied: the history reloads', async () => {
+    const { feed, sink, controller, serve, ticksFrom } = setup(10);
+    controller.show('AAPL', '1s', 'utc');
+    await feed.release();
+    feed.ticks('AAPL', between(15, 16));
+    serve(16);
+    ticksFrom('e2');
+    const fill = await feed.release();
+    expect(fill.pathname).toMatch(/\/ticks$/);
+    expect(feed.requests).toHaveLength(1);
+    expect(feed.requests[0]!.url.pathname).toMatch(/\/candles$/);
+    expect(sink.drawn()).toEqual(candlesFromTrades(upTo(10), 1000));
+    ticksFrom('e1');
+    await feed.release();
+    expect(sink.drawn()).toEqual(candlesFromTrades(upTo(16), 1000));
     controller.dispose();
   });
 

@@ -120,7 +120,7 @@ export class StitchedFeed<H> {
     this.buffer = [...ticks];
     const abort = new AbortController();
     this.abort = abort;
-    void this.fetchHole(this.seq, abort)
+    void this.fetchHole(this.seq, this.loadedEpoch, abort)
       .then((catchUp) => {
         if (abort.signal.aborted || this.phase !== 'filling') return;
         if (catchUp === null) {
@@ -139,14 +139,15 @@ export class StitchedFeed<H> {
   }
 
   /**
-   * The buffered ticks past `seq`, with any hole in front of them fetched from
-   * GET …/ticks; null when one page cannot close it.
+   * The buffered ticks past `seq` of `epoch`, with any hole in front of them
+   * fetched from GET …/ticks; null when one page cannot close it or the server
+   * answered from another epoch (a reset in flight: its event reloads).
    */
-  private async fetchHole(seq: number, abort: AbortController): Promise<Tick[] | null> {
+  private async fetchHole(seq: number, epoch: string | undefined, abort: AbortController): Promise<Tick[] | null> {
     const plan = planStitch(seq, this.buffer);
     if (plan.missing === null) return plan.apply;
     const fill = await this.feed.rest.ticks(this.symbol, { after: plan.missing.after, limit: FILL_LIMIT }, abort.signal);
-    if (abort.signal.aborted) return null;
+    if (abort.signal.aborted || fill.epoch !== epoch) return null;
     // Ticks that arrived during the fill request are in the buffer too.
     return mergeFill(seq, fill.ticks, planStitch(seq, this.buffer).apply);
   }
@@ -162,7 +163,7 @@ export class StitchedFeed<H> {
     }
     this.epochRetries = 0;
     const seq = this.source.seq(history);
-    const catchUp = await this.fetchHole(seq, abort);
+    const catchUp = await this.fetchHole(seq, this.source.epoch(history), abort);
     if (abort.signal.aborted) return;
     if (catchUp === null) {
       this.retryLater();
