@@ -146,6 +146,8 @@ export interface BenchPlan {
   options: BenchOptions;
   suites: SuiteName[];
   timing: StepTiming;
+  /** The steps at the goal rates (B31): their CPU ratio moves too much in a 3 s window, so --quick measures them longer. */
+  goalTiming: StepTiming;
   criteria: PassCriteria;
   feedLadder: LadderPlan;
   baselineLadder: LadderPlan;
@@ -176,6 +178,7 @@ export function buildPlan(o: BenchOptions): BenchPlan {
     options: o,
     suites: o.only ?? defaults,
     timing: quick ? { warmupMs: 1_000, measureMs: 3_000, drainMs: 1_500 } : { warmupMs: 3_000, measureMs: 10_000, drainMs: 2_000 },
+    goalTiming: quick ? { warmupMs: 1_000, measureMs: 8_000, drainMs: 1_500 } : { warmupMs: 3_000, measureMs: 10_000, drainMs: 2_000 },
     criteria: DEFAULT_CRITERIA,
     feedLadder: quick
       ? { start: 5_000, factor: 2, maxRate: 160_000, minRate: 250, resolution: 0.3, granularity: 250, maxSteps: 5 }

@@ -13,6 +13,7 @@ import {
   type ServerHandle,
   type ServerKind,
   type StepMeasurement,
+  type StepTiming,
 } from './rig.js';
 
 /** The bench's suites (B5–B9, D38). Each starts its own processes and stops them, pass or fail. */
@@ -79,7 +80,7 @@ export async function runFanout(kind: ServerKind, plan: BenchPlan, log: Log, cli
       return { pass: m.verdict.pass, measurement: m };
     };
     const atDefaultRate = !rates ? await measureStep(rig, kind, plan.defaultRate, plan, log) : undefined;
-    if (!rates) for (const rate of GOAL_RATES) measured.set(rate, await measureStep(rig, kind, rate, plan, log));
+    if (!rates) for (const rate of GOAL_RATES) measured.set(rate, await measureStep(rig, kind, rate, plan, log, undefined, plan.goalTiming));
     const extra = () => ({ ...(atDefaultRate ? { atDefaultRate } : {}), ...(measured.size > 0 ? { atGoalRates: [...measured.values()] } : {}) });
     if (rates) {
       const steps: StepMeasurement[] = [];
@@ -106,11 +107,12 @@ export async function measureStep(
   log: Log,
   /** Called right before and after each measurement (e.g. to read Redis counters). */
   around: { before(): Promise<void>; after(): Promise<void> } = { before: async () => undefined, after: async () => undefined },
+  timing: StepTiming = plan.timing,
 ): Promise<StepMeasurement> {
   const once = async () => {
     await rig.waitForQuiet(INTERFERENCE_PCT, plan.quietWaitMs, plan.quietSampleMs, log);
     await around.before();
-    const m = await rig.measure(kind, rate, plan.timing);
+    const m = await rig.measure(kind, rate, timing);
     await around.after();
     log(stepLine(m));
     return m;
