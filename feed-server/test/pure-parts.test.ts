@@ -122,7 +122,7 @@ describe('frames and outbox', () => {
   });
 
   it('[R32] conflation keeps the newest tick per symbol and names the symbols that lost ticks', () => {
-    const outbox = new ClientOutbox('s1');
+    const outbox = new ClientOutbox();
     outbox.add('A', '{"symbol":"A","seq":1}');
     outbox.add('B', '{"symbol":"B","seq":1}');
     outbox.add('A', '{"symbol":"A","seq":2}');

@@ -126,7 +126,7 @@ describe('resume replay pacing (pure)', () => {
   });
 
   it('[H11] a conflating outbox forgets a symbol whose subscription was replaced, and no longer reports it as dropped', () => {
-    const outbox = new ClientOutbox('s1');
+    const outbox = new ClientOutbox();
     outbox.add('A', '{"symbol":"A","seq":1}');
     outbox.startConflating((json) => json.slice(11, json.indexOf('"', 11)));
     outbox.add('A', '{"symbol":"A","seq":2}');

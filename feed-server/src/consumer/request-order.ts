@@ -5,7 +5,7 @@ import type { ConsumerSocket } from '../types.js';
  * subscribes together). Catching up costs store reads (concurrent ones for a symbol share
  * one); a connection that piles up subscribes gets the rest answered from local state instead.
  */
-export const MAX_WAITING_CATCH_UPS = 4;
+const MAX_WAITING_CATCH_UPS = 4;
 
 /** Whether another request of this connection may wait for a catch-up. */
 export function mayWait(socket: ConsumerSocket): boolean {

@@ -15,8 +15,6 @@ export class ClientOutbox {
   queued = false;
   closed = false;
 
-  constructor(readonly socketId: string) {}
-
   add(symbol: string, json: string): void {
     if (this.conflated === null) {
       this.pending.push(json);

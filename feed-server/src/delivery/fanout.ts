@@ -194,7 +194,7 @@ export class Fanout {
   }
 
   register(socket: ConsumerSocket): void {
-    const outbox = new ClientOutbox(socket.id);
+    const outbox = new ClientOutbox();
     // One callback per client, not one per frame: fewer allocations, and Node batches repeated callbacks.
     const consumer: Consumer = { socket, outbox, written: () => this.onFrameWritten(consumer), replay: null, lingering: false, dueAt: Number.NEGATIVE_INFINITY };
     this.consumers.set(socket.id, consumer);

@@ -9,7 +9,7 @@ import { Events } from '@tickfeed/protocol';
 const TICKS_PREFIX = `2[${JSON.stringify(Events.ticks)},[`;
 const TICKS_SUFFIX = ']]';
 /** Engine.IO v4 MESSAGE packet type, which carries every Socket.IO packet. */
-const ENGINE_MESSAGE = '4';
+const ENGINE_MESSAGE_BYTE = '4'.charCodeAt(0);
 
 /** Encodes a `ticks` event whose argument is the array of the given tick JSON texts. */
 export function ticksPacket(tickJsons: readonly string[]): string {
@@ -37,12 +37,13 @@ export type PreEncodedFrame = [frame: Buffer];
  * for the stream to convert.
  */
 export function ticksFrame(packet: string): PreEncodedFrame {
-  const payload = ENGINE_MESSAGE + packet;
-  const length = Buffer.byteLength(payload, 'utf8');
+  // The payload is the Engine.IO message type, one ASCII byte, then the packet: written in place, not concatenated first.
+  const length = 1 + Buffer.byteLength(packet, 'utf8');
   const headerLength = length < 126 ? 2 : length < 65_536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(headerLength + length);
   writeFrameHeader(frame, length);
-  frame.write(payload, headerLength, 'utf8');
+  frame[headerLength] = ENGINE_MESSAGE_BYTE;
+  frame.write(packet, headerLength + 1, 'utf8');
   return [frame];
 }
 

@@ -33,8 +33,7 @@ export class LoadLinger {
   /** One utilization sample; returns the wait to apply from now on. */
   update(utilization: number): number {
     this.smoothed = this.smoothed === null ? utilization : SMOOTHING * utilization + (1 - SMOOTHING) * this.smoothed;
-    if (this.engageAt <= 0) this.engaged = true;
-    else if (!this.engaged && this.smoothed >= this.engageAt) this.engaged = true;
+    if (!this.engaged && this.smoothed >= this.engageAt) this.engaged = true;
     else if (this.engaged && this.smoothed < this.engageAt * RELEASE_FRACTION) this.engaged = false;
     return this.lingerMs;
   }
