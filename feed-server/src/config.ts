@@ -46,7 +46,7 @@ export interface ServerConfig {
   /**
    * FLUSH_LINGER_MS: once the server is loaded (see FLUSH_LINGER_LOAD_PERCENT), each client's frame waits up to this long
    * after its first tick so the ticks that follow share it: a write costs about the same for one tick or several
-   * (default 12 ms; 0: never wait, latency first at any load).
+   * (default 18 ms; 0: never wait, latency first at any load).
    */
   readonly flushLingerMs: number;
   /**
@@ -200,7 +200,7 @@ export const DEFAULT_SERVER_CONFIG: ServerConfig = Object.freeze({
   adminToken: undefined,
   flushIntervalMs: 0,
   flushBudgetMs: 8,
-  flushLingerMs: 12,
+  flushLingerMs: 18,
   flushLingerLoadPercent: 30,
   historyTicks: DEFAULT_LIMITS.historyTicksPerSymbol,
   candlesPerInterval: DEFAULT_LIMITS.candlesPerInterval,

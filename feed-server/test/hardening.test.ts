@@ -104,6 +104,32 @@ describe('slow consumers', () => {
     expect(text).toContain('feed_slow_consumers_total{policy="disconnect"} 1');
     expect(metric(text, 'feed_connections')).toBe(0);
   });
+
+  it('[H1] a client that upgraded from long-polling (no public handle to its socket: every frame is tracked) is held to the same cap', async () => {
+    const running = await startServer({ slowConsumerMaxFrames: 3, pingTimeoutMs: 60_000, pingIntervalMs: 60_000 });
+    const port = running.server.localIngest();
+    await port.declare({ symbols: [declaration('S')] });
+    const slow = await consumer(running.url, { transports: ['polling', 'websocket'] });
+    if (slow.io.engine.transport.name !== 'websocket') await new Promise((resolve) => slow.io.engine.once('upgrade', resolve));
+    await slow.emitWithAck('subscribe', { symbols: ['S'] });
+    tcpSocketOf(slow).pause();
+    let seq = 0;
+    let inflightSeen = 0;
+    while (running.server.core.market.get('S')!.stats.seq < 400_000) {
+      const text = await (await fetch(`${running.url}/metrics`)).text();
+      inflightSeen = Math.max(inflightSeen, metric(text, 'feed_outbound_frames_inflight'));
+      if (metric(text, 'feed_conflating_clients') === 1) break;
+      await port.publish({ ticks: makeTicks('S', seq + 1, 5_000) });
+      seq += 5_000;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const text = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metric(text, 'feed_conflating_clients')).toBe(1);
+    expect(inflightSeen).toBeGreaterThan(0);
+    expect(metric(text, 'feed_outbound_frames_inflight')).toBeLessThanOrEqual(3);
+    // The server has no handle to this socket to destroy at shutdown (it waits for ws's closing handshake): the client ends it.
+    tcpSocketOf(slow).destroy();
+  });
 });
 
 describe('dead connections', () => {

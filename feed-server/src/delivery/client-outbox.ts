@@ -5,7 +5,7 @@
 export class ClientOutbox {
   /** Pre-serialized ticks in arrival order (each symbol's in ascending seq). */
   pending: string[] = [];
-  /** Frames handed to the transport and not yet written to the network. */
+  /** Frames handed to the transport and not yet written to the network (those written while the client's socket held unsent bytes, or every frame where the fan-out cannot see the socket). */
   inflight = 0;
   /** While set, only the latest tick per symbol is kept (the client fell behind). */
   conflated: Map<string, string> | null = null;

@@ -1,4 +1,5 @@
 import type { ConsumerSocket, FeedIo } from '../types.js';
+import { upgradeSocketOf } from './upgrade-socket.js';
 
 type EngineConnection = ConsumerSocket['conn'];
 
@@ -62,6 +63,5 @@ export interface ConnectionTracker {
  */
 function terminateEngineConnection(conn: EngineConnection): void {
   conn.close(true);
-  const request = conn.request;
-  if (request.headers.upgrade?.toLowerCase() === 'websocket') request.socket.destroy();
+  upgradeSocketOf(conn)?.destroy();
 }
