@@ -10,11 +10,11 @@ export { UsageError } from './command-line.js';
  * Options of `npm run bench` (B8), read from its command line, and the plan
  * they turn into. Pure.
  */
-export const SUITES = ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes', 'book'] as const;
+export const SUITES = ['fanout', 'baseline', 'cpu-pairs', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes', 'book'] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface BenchOptions {
-  /** --quick: short windows and a short ladder; the whole run under 2 minutes. */
+  /** --quick: short windows and a short ladder; the whole run in a few minutes. */
   quick: boolean;
   /** --clients N: consumer connections of the fan-out scenario (default 1,000). */
   clients: number;
@@ -62,7 +62,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
 
 export const USAGE = `Usage: npm run bench -- [options]
 
-  --quick              short windows and ladder (under 2 minutes)
+  --quick              short windows and ladder (a few minutes)
   --clients N          consumer connections (default 1000)
   --symbols N          symbols in the universe (default 500)
   --per-client N       symbols each client follows (default 10)
@@ -146,8 +146,12 @@ export interface BenchPlan {
   options: BenchOptions;
   suites: SuiteName[];
   timing: StepTiming;
-  /** The steps at the goal rates (B31): their CPU ratio moves too much in a 3 s window, so --quick measures them longer. */
+  /** The steps at the goal rates (B31) and the cpu-pairs windows: their CPU ratio moves too much in a 3 s window, so --quick measures them longer. */
   goalTiming: StepTiming;
+  /** Interleaved feed/naive window pairs at the goal rate that judge the CPU goal (B46). */
+  cpuPairs: number;
+  /** Each server's unmeasured first window of the cpu-pairs suite (the JIT settling). */
+  cpuPairsWarmup: StepTiming;
   criteria: PassCriteria;
   feedLadder: LadderPlan;
   baselineLadder: LadderPlan;
@@ -172,13 +176,15 @@ export function buildPlan(o: BenchOptions): BenchPlan {
   const quick = o.quick;
   // Capacity (10,000 connections), scale-out and the dashboard take a while: full runs only, unless asked for.
   const defaults: SuiteName[] = quick
-    ? ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'book']
-    : ['fanout', 'baseline', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes', 'book'];
+    ? ['fanout', 'baseline', 'cpu-pairs', 'idle', 'ingest', 'persistence', 'book']
+    : ['fanout', 'baseline', 'cpu-pairs', 'idle', 'ingest', 'persistence', 'capacity', 'scaleout', 'dashboard', 'quotes', 'book'];
   return {
     options: o,
     suites: o.only ?? defaults,
     timing: quick ? { warmupMs: 1_000, measureMs: 3_000, drainMs: 1_500 } : { warmupMs: 3_000, measureMs: 10_000, drainMs: 2_000 },
     goalTiming: quick ? { warmupMs: 1_000, measureMs: 8_000, drainMs: 1_500 } : { warmupMs: 3_000, measureMs: 10_000, drainMs: 2_000 },
+    cpuPairs: quick ? 2 : 3,
+    cpuPairsWarmup: quick ? { warmupMs: 1_000, measureMs: 3_000, drainMs: 1_000 } : { warmupMs: 3_000, measureMs: 5_000, drainMs: 1_000 },
     criteria: DEFAULT_CRITERIA,
     feedLadder: quick
       ? { start: 5_000, factor: 2, maxRate: 160_000, minRate: 250, resolution: 0.3, granularity: 250, maxSteps: 5 }

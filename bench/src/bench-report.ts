@@ -7,6 +7,7 @@ import { formatDashboardFrames, type DashboardFrameRun } from './dashboard-frame
 import type { QuotesResult } from './quotes-suite.js';
 import type { BookResult } from './book-suite.js';
 import { goalTableRows, measurementsOf, stepAt, type GoalRow } from './goals.js';
+import type { CpuPairsResult } from './cpu-pairs.js';
 
 /** The run's results: JSON for tooling (B10), a table for people. */
 export interface MachineInfo {
@@ -27,6 +28,8 @@ export interface BenchResults {
   machine: MachineInfo;
   scenario: Scenario;
   fanout: { feed?: FanoutResult; baseline?: FanoutResult; speedup: number | null };
+  /** Feed and naive windows interleaved at the goal rate, which judge the CPU goal (SPEC B46). */
+  cpuPairs?: CpuPairsResult;
   idle: { feed?: IdleResult; baseline?: IdleResult };
   ingest?: IngestResult;
   persistence?: PersistenceResult;
@@ -114,6 +117,18 @@ export function renderTable(r: BenchResults): string {
       const lastFail = c.steps.filter((m) => !m.verdict.pass).sort((a, b) => a.rate - b.rate)[0];
       if (lastFail) out.push(`${c.kind} first fails at ${fmtInt(lastFail.rate)}/s: ${lastFail.verdict.reasons.join('; ')}`);
     }
+  }
+
+  const cp = r.cpuPairs;
+  if (cp) {
+    out.push('');
+    out.push(`CPU per delivered tick at ${fmtInt(cp.rate)} ticks/s, both servers up at once, measured in alternating windows (the median ratio of the clean pairs judges the CPU goal):`);
+    for (const [i, p] of cp.pairs.entries()) {
+      const fig = (m: StepMeasurement) => `${formatEfficiency(efficiencyOf(m))}, p99 ${m.latency.p99Ms.toFixed(0)} ms, others ${m.othersCpuPct.toFixed(0)}%`;
+      const ratio = p.ratio === null ? 'no ratio' : `${p.ratio.toFixed(2)}×`;
+      out.push(`  pair ${i + 1} (${p.feedFirst ? 'feed first' : 'naive first'}): feed ${fig(p.feed)} | naive ${fig(p.naive)}: ${ratio}${p.disturbed === null ? '' : ` (not counted: ${p.disturbed})`}`);
+    }
+    out.push(`  median ratio: ${cp.medianRatio === null ? 'none (no clean pair)' : `${cp.medianRatio.toFixed(2)}×`}`);
   }
 
   if (r.goals) {

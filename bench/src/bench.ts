@@ -10,6 +10,7 @@ import { CHROMIUM_PATH, formatDashboardFrames, runDashboardFrames } from './dash
 import { runQuotes } from './quotes-suite.js';
 import { formatBookSummary, runBook } from './book-suite.js';
 import { judgeGoals } from './goals.js';
+import { runCpuPairs } from './cpu-pairs.js';
 
 /** Runs the plan's suites in order; a failing suite is reported and the others still run. */
 export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults> {
@@ -50,7 +51,12 @@ export async function runBench(plan: BenchPlan, log: Log): Promise<BenchResults>
     results.fanout.baseline = await runFanout('baseline', plan, log);
   });
   results.fanout.speedup = speedupOf(results.fanout.feed, results.fanout.baseline);
-  if (results.fanout.feed || results.fanout.baseline) results.goals = judgeGoals(results.fanout.feed, results.fanout.baseline, plan.criteria);
+  await suite('cpu-pairs', async () => {
+    results.cpuPairs = await runCpuPairs(plan, log);
+  });
+  if (results.fanout.feed || results.fanout.baseline || results.cpuPairs) {
+    results.goals = judgeGoals(results.fanout.feed, results.fanout.baseline, plan.criteria, results.cpuPairs?.pairs);
+  }
   await suite('idle', async () => {
     results.idle.feed = await runIdle('feed', plan, log);
     results.idle.baseline = await runIdle('baseline', plan, log);

@@ -66,6 +66,33 @@ describe('bench end to end', () => {
     expect(lines.some((l) => /feed @ 200\/s/.test(l))).toBe(true);
   });
 
+  it('[B46] cpu pairs: both servers up at once, alternating windows at the goal rate, and no process left behind', async () => {
+    const plan = buildPlan(parseOptions(['--clients', '6', '--symbols', '12', '--per-client', '3', '--only', 'cpu-pairs']));
+    plan.goalTiming = { warmupMs: 300, measureMs: 1_000, drainMs: 1_500 };
+    plan.cpuPairsWarmup = { warmupMs: 200, measureMs: 500, drainMs: 500 };
+    plan.cpuPairs = 2;
+    plan.quietWaitMs = 0;
+    const lines: string[] = [];
+    const results = await runBench(plan, (line) => lines.push(line));
+    expect(results.errors).toEqual([]);
+    const pairs = results.cpuPairs!.pairs;
+    expect(pairs.map((p) => p.feedFirst)).toEqual([true, false]);
+    for (const p of pairs) {
+      expect([p.feed.kind, p.naive.kind]).toEqual(['feed', 'baseline']);
+      for (const m of [p.feed, p.naive]) {
+        expect(m.rate).toBe(2_000);
+        expect(m.delivered).toBe(m.expected);
+        expect(m.seq).toMatchObject({ gaps: 0, duplicates: 0 });
+      }
+      expect(p.ratio).toBeGreaterThan(0);
+    }
+    // The windows ran in the order the pairs say.
+    expect(lines.filter((l) => / @ 2,000\/s: /.test(l)).map((l) => (l.startsWith('feed @') ? 'f' : 'n')).join('')).toBe('fnnf');
+    expect(results.goals?.[2]?.feed).toContain('interleaved pairs');
+    expect(renderTable(results)).toContain('pair 2 (naive first)');
+    expect(benchChildren()).toEqual([]);
+  });
+
   it('[B8][B12] idle memory per connection for both servers, and no process left behind', async () => {
     const plan = buildPlan(parseOptions(['--symbols', '12', '--per-client', '3', '--idle-clients', '10,20', '--only', 'idle']));
     const results = await runBench(plan, () => undefined);

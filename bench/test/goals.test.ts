@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goalTableRows, judgeGoals, stepAt } from '../src/goals.js';
+import { cpuPairOf, goalTableRows, judgeGoals, medianRatio, stepAt } from '../src/goals.js';
 import type { StepMeasurement, ServerKind } from '../src/rig.js';
 import type { FanoutResult } from '../src/suites.js';
 
@@ -120,5 +120,40 @@ describe('goal verdicts beside the naive server', () => {
     feed.steps.push(step('feed', { rate: 5_000, p99: 45 }));
     expect(stepAt(feed, 5_000)?.latency.p99Ms).toBe(45);
     expect(judgeGoals(feed, naive)[1]?.verdict).toBe('met');
+  });
+
+  it('[B46] with interleaved pairs the CPU goal is the median ratio of the clean pairs, each server its median figure', () => {
+    const feed = fanout('feed', { rate: 81, p99: 5 }, [{ rate: 2_000, p99: 20, cpu: 60 }], null, null);
+    // 40,000 deliveries/s: 30% CPU is 7.5 µs, 40% is 10 µs.
+    const pairs = [
+      cpuPairOf(step('feed', { rate: 2_000, p99: 20, cpu: 30 }), step('baseline', { rate: 2_000, p99: 4, cpu: 32 }), true),
+      cpuPairOf(step('feed', { rate: 2_000, p99: 20, cpu: 28 }), step('baseline', { rate: 2_000, p99: 4, cpu: 40 }), false),
+      cpuPairOf(step('feed', { rate: 2_000, p99: 20, cpu: 29 }), step('baseline', { rate: 2_000, p99: 4, cpu: 44 }), true),
+    ];
+    expect(pairs.map((p) => p.ratio?.toFixed(3))).toEqual(['0.938', '0.700', '0.659']);
+    expect(medianRatio(pairs)).toBeCloseTo(0.7, 6);
+    // The fan-out's own 2,000/s step (0.81× here) no longer judges the goal.
+    const row = judgeGoals(feed, naive, undefined, pairs)[2]!;
+    expect(row).toMatchObject({ verdict: 'met', naive: '10.0 µs/delivery', note: '' });
+    expect(row.feed).toBe("7.3 µs/delivery (median 0.70× naive's over 3 of 3 interleaved pairs (0.94, 0.70, 0.66))");
+    expect(judgeGoals(feed, naive, undefined, pairs.slice(0, 1))[2]).toMatchObject({ verdict: 'missed', note: "median 0.94× naive's" });
+    // An even count: the mean of the middle two.
+    expect(medianRatio(pairs.slice(0, 2))).toBeCloseTo((0.9375 + 0.7) / 2, 6);
+  });
+
+  it('[B46][B32] a disturbed pair or one with lost deliveries is not counted; none left: not judged', () => {
+    const clean = cpuPairOf(step('feed', { rate: 2_000, p99: 20, cpu: 36 }), step('baseline', { rate: 2_000, p99: 4, cpu: 40 }), true);
+    const busy = cpuPairOf(step('feed', { rate: 2_000, p99: 20, cpu: 10 }), step('baseline', { rate: 2_000, p99: 4, cpu: 40, others: 60 }), false);
+    const lossy = cpuPairOf(step('feed', { rate: 2_000, p99: 20, cpu: 10, gaps: 3 }), step('baseline', { rate: 2_000, p99: 4, cpu: 40 }), true);
+    expect(busy).toMatchObject({ ratio: 0.25, disturbed: 'machine busy (other processes 60% CPU)' });
+    expect(lossy).toMatchObject({ ratio: null, disturbed: 'deliveries incomplete (3 gap(s))' });
+    expect(medianRatio([clean, busy, lossy])).toBeCloseTo(0.9, 6);
+    const row = judgeGoals(undefined, undefined, undefined, [clean, busy, lossy])[2]!;
+    expect(row).toMatchObject({ verdict: 'missed', note: "median 0.90× naive's" });
+    expect(row.feed).toContain('over 1 of 3 interleaved pairs (0.90, 0.25, -)');
+    expect(judgeGoals(undefined, undefined, undefined, [busy, lossy])[2]).toMatchObject({
+      verdict: 'not judged',
+      note: 'no clean pair of 2: machine busy (other processes 60% CPU)',
+    });
   });
 });
