@@ -103,6 +103,8 @@ describe('slow consumers', () => {
     const text = await (await fetch(`${running.url}/metrics`)).text();
     expect(text).toContain('feed_slow_consumers_total{policy="disconnect"} 1');
     expect(metric(text, 'feed_connections')).toBe(0);
+    // Cut off while still in its rooms: it leaves the fan-out's index of them as well.
+    expect(running.server.fastify.feed.fanout.membersOf('S')).toBe(0);
   });
 
   it('[H1] a client that upgraded from long-polling (no public handle to its socket: every frame is tracked) is held to the same cap', async () => {

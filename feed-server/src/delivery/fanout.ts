@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ErrorCode, Events } from '@tickfeed/protocol';
+import { ErrorCode, Events, isValidSymbol } from '@tickfeed/protocol';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { ConsumerNamespace, ConsumerSocket } from '../types.js';
@@ -75,6 +75,17 @@ interface PreEncodedSendOptions extends EngineSendOptions {
  */
 export class Fanout {
   private readonly consumers = new Map<string, Consumer>();
+  /**
+   * The registered consumers in each tick room (a room named after a symbol),
+   * kept from the adapter's public join-room and leave-room events: the
+   * adapter's own rooms hold socket ids, and a lookup by id per delivery was
+   * half of what queueing a tick cost. Keyed by socket id, so a socket leaves
+   * it on its leave-room event even when it was unregistered first (a slow
+   * consumer cut off); until then its closed outbox keeps it from ticks.
+   */
+  private readonly members = new Map<string, Map<string, Consumer>>();
+  /** The adapter `members` follows; the namespace's may be replaced (the cluster link's) before start. */
+  private indexed: ConsumerNamespace['adapter'] | null = null;
   private queue: Consumer[] = [];
   /** Clients whose frame waits for company (SPEC R37), in order of `dueAt`; read from `lingerHead`. */
   private lingering: Consumer[] = [];
@@ -110,6 +121,7 @@ export class Fanout {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
+    this.followRooms();
     this.loop.start();
     if (this.options.flushLingerMs > 0 && this.options.flushLingerLoadPercent > 0) {
       this.lastElu = performance.eventLoopUtilization();
@@ -118,6 +130,39 @@ export class Fanout {
     }
     if (this.queue.length > 0) this.loop.request();
     this.armLinger();
+  }
+
+  /** Mirrors the namespace adapter's tick rooms into `members`, from its rooms now and its events from now on. */
+  private followRooms(): void {
+    const adapter = this.nsp.adapter;
+    if (this.indexed === adapter) return;
+    this.indexed = adapter;
+    this.members.clear();
+    adapter.on('join-room', (room: string, id: string) => {
+      if (this.indexed === adapter) this.joined(room, id);
+    });
+    adapter.on('leave-room', (room: string, id: string) => {
+      if (this.indexed === adapter) this.left(room, id);
+    });
+    for (const [room, ids] of adapter.rooms) for (const id of ids) this.joined(room, id);
+  }
+
+  private joined(room: string, socketId: string): void {
+    const consumer = this.consumers.get(socketId);
+    if (consumer === undefined || !isValidSymbol(room)) return;
+    let members = this.members.get(room);
+    if (members === undefined) this.members.set(room, (members = new Map()));
+    members.set(socketId, consumer);
+  }
+
+  private left(room: string, socketId: string): void {
+    const members = this.members.get(room);
+    if (members?.delete(socketId) === true && members.size === 0) this.members.delete(room);
+  }
+
+  /** Registered consumers of this instance in a symbol's tick room (closed ones included until they leave it). */
+  membersOf(symbol: string): number {
+    return this.members.get(symbol)?.size ?? 0;
   }
 
   private sampleLoad(): void {
@@ -215,6 +260,7 @@ export class Fanout {
       dueAt: Number.NEGATIVE_INFINITY,
     };
     this.consumers.set(socket.id, consumer);
+    if (this.indexed !== null) for (const room of socket.rooms) this.joined(room, socket.id);
   }
 
   unregister(socketId: string): void {
@@ -230,15 +276,15 @@ export class Fanout {
 
   /** Queues one tick for every local subscriber of its symbol. */
   enqueue(symbol: string, seq: number, json: string): void {
-    const room = this.nsp.adapter.rooms.get(symbol);
+    if (this.indexed !== this.nsp.adapter) this.followRooms();
+    const room = this.members.get(symbol);
     const lingerMs = this.linger.lingerMs;
     if (room !== undefined) {
       // Due times fall on a grid, so clients due together go out in one flush: fewer, larger bursts of writes.
       const dueAt = lingerMs > 0 ? Math.floor((performance.now() + lingerMs) / LINGER_GRID_MS) * LINGER_GRID_MS : 0;
-      for (const socketId of room) {
-        const consumer = this.consumers.get(socketId);
-        if (consumer === undefined) continue;
+      for (const consumer of room.values()) {
         const outbox = consumer.outbox;
+        if (outbox.closed) continue;
         // A replaying symbol's live ticks are read by its cursor, in order, from the history; the
         // client is still flushed, so its replay sees the history move (a new frame, or an overrun).
         if (consumer.replay === null || !consumer.replay.has(symbol)) outbox.add(symbol, json);
