@@ -183,7 +183,7 @@ export function buildPlan(o: BenchOptions): BenchPlan {
     suites: o.only ?? defaults,
     timing: quick ? { warmupMs: 1_000, measureMs: 3_000, drainMs: 1_500 } : { warmupMs: 3_000, measureMs: 10_000, drainMs: 2_000 },
     goalTiming: quick ? { warmupMs: 1_000, measureMs: 8_000, drainMs: 1_500 } : { warmupMs: 3_000, measureMs: 10_000, drainMs: 2_000 },
-    cpuPairs: quick ? 2 : 3,
+    cpuPairs: quick ? 3 : 5,
     cpuPairsWarmup: quick ? { warmupMs: 1_000, measureMs: 3_000, drainMs: 1_000 } : { warmupMs: 3_000, measureMs: 5_000, drainMs: 1_000 },
     criteria: DEFAULT_CRITERIA,
     feedLadder: quick
