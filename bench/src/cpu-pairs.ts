@@ -20,7 +20,7 @@ export interface CpuPairsResult {
  * the receiving side happens to be (on loopback the sender's write also runs
  * the receiver's TCP processing and wake-up); windows seconds apart, in both
  * orders, see the same machine, and the median of several pairs is not moved
- * by one odd window. One unmeasured window per server first: the JIT is
+ * by one odd window. One long unmeasured window per server first: the JIT is
  * still compiling well into a server's first seconds of load.
  */
 export async function runCpuPairs(plan: BenchPlan, log: Log): Promise<CpuPairsResult> {
