@@ -109,9 +109,14 @@ export function cpuPairOf(feed: StepMeasurement, naive: StepMeasurement, feedFir
   return { feedFirst, feed, naive, ratio, disturbed };
 }
 
-/** The median ratio of the pairs that can speak (a ratio, nothing disturbed); null when none can. */
+/** The pairs that can speak: a ratio, nothing disturbed. */
+function counted(pairs: readonly CpuPair[]): CpuPair[] {
+  return pairs.filter((p) => p.ratio !== null && p.disturbed === null);
+}
+
+/** The median ratio of the pairs that can speak; null when none can. */
 export function medianRatio(pairs: readonly CpuPair[]): number | null {
-  return median(pairs.filter((p) => p.ratio !== null && p.disturbed === null).map((p) => p.ratio as number));
+  return median(counted(pairs).map((p) => p.ratio as number));
 }
 
 function median(xs: readonly number[]): number | null {
@@ -146,7 +151,7 @@ function cpuGoal(feed: StepMeasurement | undefined, naive: StepMeasurement | und
  * ratios, each server's figure the median of its windows in those pairs.
  */
 function cpuGoalFromPairs(pairs: readonly CpuPair[]): GoalRow {
-  const clean = pairs.filter((p) => p.ratio !== null && p.disturbed === null);
+  const clean = counted(pairs);
   const ratios = pairs.map((p) => (p.ratio === null ? '-' : p.ratio.toFixed(2))).join(', ');
   const ratio = medianRatio(pairs);
   const row = {

@@ -84,7 +84,7 @@ export class Fanout {
    * consumer cut off); until then its closed outbox keeps it from ticks.
    */
   private readonly members = new Map<string, Map<string, Consumer>>();
-  /** The adapter `members` follows; the namespace's may be replaced (the cluster link's) before start. */
+  /** The adapter `members` follows, from the first tick on; the namespace's may be replaced (a cluster link sets one). */
   private indexed: ConsumerNamespace['adapter'] | null = null;
   private queue: Consumer[] = [];
   /** Clients whose frame waits for company (SPEC R37), in order of `dueAt`; read from `lingerHead`. */
@@ -121,7 +121,6 @@ export class Fanout {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
-    this.followRooms();
     this.loop.start();
     if (this.options.flushLingerMs > 0 && this.options.flushLingerLoadPercent > 0) {
       this.lastElu = performance.eventLoopUtilization();
@@ -132,7 +131,10 @@ export class Fanout {
     this.armLinger();
   }
 
-  /** Mirrors the namespace adapter's tick rooms into `members`, from its rooms now and its events from now on. */
+  /**
+   * Mirrors the namespace adapter's tick rooms into `members`, from its rooms now and its events from
+   * now on. A socket is registered on connection, before it can join a tick room, so its joins find it.
+   */
   private followRooms(): void {
     const adapter = this.nsp.adapter;
     if (this.indexed === adapter) return;
@@ -260,7 +262,6 @@ export class Fanout {
       dueAt: Number.NEGATIVE_INFINITY,
     };
     this.consumers.set(socket.id, consumer);
-    if (this.indexed !== null) for (const room of socket.rooms) this.joined(room, socket.id);
   }
 
   unregister(socketId: string): void {
